@@ -1,0 +1,164 @@
+//! Composition root: builds the state (store, clients, workers) and the router, and runs the
+//! server with graceful shutdown.
+
+use crate::artemis::ArtemisClient;
+use crate::config::Settings;
+use crate::humand::HumandClient;
+use crate::store::{Store, StoreOptions};
+use crate::upstream::health::UpstreamHealth;
+use crate::workers::Workers;
+use anyhow::Context;
+use serde_json::{json, Value};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Shared by every handler and worker; cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+struct Inner {
+    settings: Settings,
+    store: Store,
+    hikcentral: Option<ArtemisClient>,
+    humand: Option<HumandClient>,
+    workers: Workers,
+}
+
+impl AppState {
+    pub fn settings(&self) -> &Settings {
+        &self.0.settings
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.0.store
+    }
+
+    pub fn hikcentral(&self) -> Option<&ArtemisClient> {
+        self.0.hikcentral.as_ref()
+    }
+
+    pub fn humand(&self) -> Option<&HumandClient> {
+        self.0.humand.as_ref()
+    }
+
+    pub fn workers(&self) -> &Workers {
+        &self.0.workers
+    }
+
+    /// Per upstream: `not_configured`, or the health of the latest calls.
+    pub fn upstream_report(&self) -> Value {
+        let one = |configured: bool, health: Option<&Arc<UpstreamHealth>>| -> Value {
+            match (configured, health) {
+                (false, _) | (_, None) => json!({"status": "not_configured"}),
+                (true, Some(h)) => {
+                    let snap = h.snapshot();
+                    let mut v = serde_json::to_value(&snap).unwrap_or(Value::Null);
+                    v["status"] = json!(snap.status());
+                    v
+                }
+            }
+        };
+        json!({
+            "hikcentral": one(self.0.hikcentral.is_some(), self.hikcentral().map(|c| c.health())),
+            "humand": one(self.0.humand.is_some(), self.humand().map(|c| c.health())),
+        })
+    }
+}
+
+/// A built application: state plus router, ready to serve.
+pub struct App {
+    pub state: AppState,
+    pub router: axum::Router,
+}
+
+impl App {
+    /// Open the store (migrations applied), build the clients and the router.
+    pub async fn build(settings: Settings) -> anyhow::Result<App> {
+        let opts = StoreOptions {
+            max_connections: settings.store.max_connections,
+            busy_timeout_ms: settings.store.busy_timeout_ms,
+            connect_timeout_ms: settings.store.connect_timeout_ms,
+        };
+        let store = Store::open(&settings.store.url, &opts)
+            .await
+            .with_context(|| "cannot open the store (store.url)")?;
+        let hikcentral = if settings.hikcentral.is_configured() {
+            let pacer = ArtemisClient::pacer_for(&settings.hikcentral);
+            Some(ArtemisClient::new(&settings.hikcentral, pacer).context("HikCentral client")?)
+        } else {
+            tracing::info!("hikcentral.base_url is empty: HikCentral features are off");
+            None
+        };
+        let humand = if settings.humand.is_configured() {
+            let pacer = HumandClient::pacer_for(&settings.humand);
+            Some(HumandClient::new(&settings.humand, pacer).context("Humand client")?)
+        } else {
+            tracing::info!("no Humand API key: delivery to Humand is off");
+            None
+        };
+        let state = AppState(Arc::new(Inner {
+            settings,
+            store,
+            hikcentral,
+            humand,
+            workers: Workers::default(),
+        }));
+        let router = crate::http::router(state.clone());
+        Ok(App { state, router })
+    }
+
+    /// Serve on `listener` until `shutdown` resolves; in-flight requests then get
+    /// `server.shutdown_grace_secs` to finish.
+    pub async fn serve(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let grace = Duration::from_secs(self.state.settings().server.shutdown_grace_secs);
+        let (tx, mut rx) = tokio::sync::watch::channel(false);
+        let server = axum::serve(
+            listener,
+            self.router
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        });
+        let store = self.state.store().clone();
+        tokio::select! {
+            result = server => result.context("HTTP server failed")?,
+            () = async move {
+                shutdown.await;
+                tracing::info!(grace_secs = grace.as_secs(), "shutting down: finishing in-flight requests");
+                let _ = tx.send(true);
+                tokio::time::sleep(grace).await;
+            } => tracing::warn!("grace period over; stopping with requests still in flight"),
+        }
+        store.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,8 @@
+//! The HikCentral Professional OpenAPI ("Artemis"): signing, wire model and the signed client.
+
+pub mod client;
+pub mod model;
+pub mod sign;
+pub mod signer;
+
+pub use client::{ArtemisClient, ArtemisError};

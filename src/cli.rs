@@ -1,0 +1,153 @@
+//! The command line: `serve`, `check-config`, `healthcheck`, `artemis …` and `sim …`.
+
+pub mod check;
+pub mod commands;
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "hikbridge",
+    version,
+    about = "SIAD → HikCentral person sync and HikCentral → Humand time tracking"
+)]
+pub struct Cli {
+    /// Configuration file (default: config/default.toml when present, else embedded defaults).
+    /// Any key can be overridden with HIKBRIDGE__SECTION__KEY environment variables.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the service.
+    Serve,
+    /// Load and validate the configuration, try each configured connection, print ✓/✗ per item.
+    CheckConfig,
+    /// GET /health on the configured address; exit 0 when healthy (for container HEALTHCHECKs).
+    Healthcheck(HealthcheckArgs),
+    /// Talk to HikCentral's OpenAPI (Artemis) directly.
+    #[command(subcommand)]
+    Artemis(ArtemisCommand),
+    /// Run a simulated upstream on this machine (manual runs, benchmarks).
+    #[command(subcommand)]
+    Sim(SimCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct HealthcheckArgs {
+    /// Full URL to probe instead of http://<server.listen>/health.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Give up after this many seconds.
+    #[arg(long, default_value_t = 3)]
+    pub timeout_secs: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ArtemisCommand {
+    /// Signed POST to the configured HikCentral; prints the answer.
+    Call {
+        /// API path, e.g. /artemis/api/resource/v1/org/rootOrg (the /artemis prefix may be left out).
+        path: String,
+        /// JSON body (default {}).
+        json: Option<String>,
+    },
+    /// Print HikCentral's product and version (a check of address, TLS and signature).
+    Version,
+    /// Print the string to sign and the signature for a request, to compare with what
+    /// HikCentral expects when it answers "invalid signature". The AppSecret is read from
+    /// HIKBRIDGE__HIKCENTRAL__APP_SECRET.
+    Sign(Box<SignArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    #[arg(long, default_value = "POST")]
+    pub method: String,
+    /// Path including /artemis.
+    #[arg(long)]
+    pub path: String,
+    /// Query or form parameter k=v (raw value); repeat for several.
+    #[arg(long = "query", value_name = "K=V")]
+    pub query: Vec<String>,
+    /// Accept header as sent (default: hikcentral.accept).
+    #[arg(long)]
+    pub accept: Option<String>,
+    /// Content-Type header as sent (default: hikcentral.content_type).
+    #[arg(long)]
+    pub content_type: Option<String>,
+    /// Content-MD5 header as sent.
+    #[arg(long, conflicts_with = "body")]
+    pub content_md5: Option<String>,
+    /// File with the exact body bytes; its Content-MD5 is computed and signed.
+    #[arg(long, value_name = "FILE")]
+    pub body: Option<PathBuf>,
+    /// AppKey (default: hikcentral.app_key).
+    #[arg(long)]
+    pub app_key: Option<String>,
+    /// x-ca-timestamp (milliseconds since the epoch).
+    #[arg(long)]
+    pub timestamp: Option<String>,
+    /// x-ca-nonce.
+    #[arg(long)]
+    pub nonce: Option<String>,
+    /// Signed x-ca-* headers, comma-separated.
+    #[arg(long, default_value = "x-ca-key,x-ca-nonce,x-ca-timestamp")]
+    pub signed_headers: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SimCommand {
+    /// Simulated HikCentral (AppKey/AppSecret from HIKBRIDGE__HIKCENTRAL__APP_KEY /
+    /// HIKBRIDGE__HIKCENTRAL__APP_SECRET, or demo-app-key / demo-app-secret).
+    Hikcentral {
+        #[arg(long, default_value_t = 9443)]
+        port: u16,
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: String,
+        /// Answer throttled beyond this many requests per second.
+        #[arg(long)]
+        throttle_per_second: Option<u32>,
+        /// Throttle with HTTP 429 + Retry-After instead of code 0x02401009.
+        #[arg(long)]
+        throttle_http_429: bool,
+        /// Serve HTTPS with this PEM certificate (needs --tls-key).
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+    },
+    /// Simulated Humand (API key from HIKBRIDGE__HUMAND__API_KEY or the demo key).
+    Humand {
+        #[arg(long, default_value_t = 9444)]
+        port: u16,
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: String,
+        /// Requests per window.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Window length in seconds.
+        #[arg(long, default_value_t = 60)]
+        window_secs: u64,
+        /// Demo users to create (employee ids 10000001, 10000002, …).
+        #[arg(long, default_value_t = 20)]
+        users: u32,
+    },
+}
+
+/// Parse arguments and run; the process exit code.
+pub async fn run() -> i32 {
+    let cli = Cli::parse();
+    match commands::dispatch(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            1
+        }
+    }
+}

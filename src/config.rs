@@ -1,0 +1,878 @@
+//! Typed settings: embedded defaults → configuration file → `HIKBRIDGE__SECTION__KEY`
+//! environment variables, validated once at start. Every problem names the key, the bad value
+//! and an example of a good one. Secrets come only from the environment or from files.
+
+use crate::secret::Secret;
+use config::{Config, Environment, File, FileFormat, Value, ValueKind};
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The documented defaults; also the list of every key the service knows.
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+/// Where `serve` looks when `--config` is not given.
+pub const DEFAULT_CONFIG_PATH: &str = "config/default.toml";
+pub const ENV_PREFIX: &str = "HIKBRIDGE";
+
+/// Secret keys: (key, environment variable, the `*_file` key that may hold it instead).
+const SECRETS: [(&str, &str, &str); 3] = [
+    (
+        "hikcentral.app_secret",
+        "HIKBRIDGE__HIKCENTRAL__APP_SECRET",
+        "hikcentral.app_secret_file",
+    ),
+    (
+        "humand.api_key",
+        "HIKBRIDGE__HUMAND__API_KEY",
+        "humand.api_key_file",
+    ),
+    ("api.tokens", "HIKBRIDGE__API__TOKENS", "api.tokens_file"),
+];
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub log: LogSettings,
+    pub store: StoreSettings,
+    pub hikcentral: HikCentralSettings,
+    pub humand: HumandSettings,
+    pub api: ApiSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    pub listen: SocketAddr,
+    pub request_timeout_secs: u64,
+    pub body_limit_bytes: usize,
+    pub cors_allowed_origins: Vec<String>,
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct StoreSettings {
+    pub url: String,
+    pub max_connections: u32,
+    pub busy_timeout_ms: u64,
+    pub connect_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct HikCentralSettings {
+    pub base_url: String,
+    pub app_key: String,
+    #[serde(skip)]
+    pub app_secret: Secret,
+    pub app_secret_file: String,
+    pub accept: String,
+    pub content_type: String,
+    pub send_content_md5: bool,
+    pub timeout_ms: u64,
+    pub connect_timeout_ms: u64,
+    pub requests_per_second: u32,
+    pub max_concurrent: u32,
+    pub max_attempts: u32,
+    pub backoff_base_ms: u64,
+    pub backoff_max_ms: u64,
+    pub tls: TlsSettings,
+}
+
+impl HikCentralSettings {
+    /// Configured means a base URL is set (the rest is then validated as required).
+    pub fn is_configured(&self) -> bool {
+        !self.base_url.trim().is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct TlsSettings {
+    pub ca_file: String,
+    pub pin_sha256: String,
+    pub insecure: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct HumandSettings {
+    pub base_url: String,
+    #[serde(skip)]
+    pub api_key: Secret,
+    pub api_key_file: String,
+    pub timeout_ms: u64,
+    pub connect_timeout_ms: u64,
+    pub rate_limit: u32,
+    pub rate_window_secs: u64,
+    pub max_attempts: u32,
+}
+
+impl HumandSettings {
+    /// Configured means an API key is present.
+    pub fn is_configured(&self) -> bool {
+        !self.api_key.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApiSettings {
+    #[serde(skip)]
+    pub tokens: Vec<Secret>,
+    pub tokens_file: String,
+}
+
+/// One thing wrong with the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub key: String,
+    pub value: String,
+    pub problem: String,
+    pub example: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.key)?;
+        if !self.value.is_empty() {
+            write!(f, " = {}", self.value)?;
+        }
+        write!(f, ": {}", self.problem)?;
+        if !self.example.is_empty() {
+            write!(f, " (example: {})", self.example)?;
+        }
+        Ok(())
+    }
+}
+
+/// Every problem found, so an operator can fix them all at once.
+#[derive(Debug, Clone)]
+pub struct ConfigError {
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "the configuration has {} problem(s):",
+            self.problems.len()
+        )?;
+        for p in &self.problems {
+            writeln!(f, "  - {p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Where settings come from.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    /// A configuration file; `None` uses `config/default.toml` when it exists.
+    pub file: Option<PathBuf>,
+    /// Environment variables; `None` reads the process environment.
+    pub env: Option<HashMap<String, String>>,
+}
+
+impl Sources {
+    pub fn with_env(env: &[(&str, &str)]) -> Self {
+        Self {
+            file: None,
+            env: Some(
+                env.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+impl Settings {
+    /// Load and validate. On error, every problem found is listed.
+    pub fn load(sources: &Sources) -> Result<Settings, ConfigError> {
+        let mut problems = Vec::new();
+        let env = sources
+            .env
+            .clone()
+            .unwrap_or_else(|| std::env::vars().collect());
+        let env: HashMap<String, String> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with(&format!("{ENV_PREFIX}__")))
+            .collect();
+
+        let defaults = Config::builder()
+            .add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml))
+            .build()
+            .map_err(|e| single("config/default.toml", "", &e.to_string(), ""))?;
+        let known = flatten(&defaults);
+
+        let mut builder =
+            Config::builder().add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml));
+        if let Some(path) = file_to_read(sources.file.as_deref(), &mut problems) {
+            match Config::builder()
+                .add_source(File::from(path.as_path()).format(FileFormat::Toml))
+                .build()
+            {
+                Ok(file_cfg) => {
+                    check_file_keys(&path, &file_cfg, &known, &mut problems);
+                    builder =
+                        builder.add_source(File::from(path.as_path()).format(FileFormat::Toml));
+                }
+                Err(e) => problems.push(Problem {
+                    key: path.display().to_string(),
+                    value: String::new(),
+                    problem: format!("cannot read the configuration file: {e}"),
+                    example: "a TOML file shaped like config/default.toml".into(),
+                }),
+            }
+        }
+        let env_for_config: HashMap<String, String> = env
+            .iter()
+            .filter(|(k, _)| !SECRETS.iter().any(|(_, var, _)| var == k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        for key in env_for_config.keys() {
+            let dotted = env_key_to_dotted(key);
+            if !known.contains_key(&dotted) {
+                problems.push(unknown_key(&format!("{key} (→ {dotted})"), &dotted, &known));
+            }
+        }
+        builder = builder.add_source(
+            Environment::with_prefix(ENV_PREFIX)
+                .separator("__")
+                .try_parsing(true)
+                .list_separator(",")
+                .with_list_parse_key("server.cors_allowed_origins")
+                .source(Some(env_for_config.into_iter().collect())),
+        );
+        let cfg = match builder.build() {
+            Ok(c) => c,
+            Err(e) => {
+                problems.push(
+                    single("configuration", "", &e.to_string(), "")
+                        .problems
+                        .remove(0),
+                );
+                return Err(ConfigError { problems });
+            }
+        };
+
+        check_types(&cfg, &known, &mut problems);
+        if !problems.is_empty() {
+            return Err(ConfigError { problems });
+        }
+        let mut settings: Settings = match cfg.try_deserialize() {
+            Ok(s) => s,
+            Err(e) => {
+                problems.push(Problem {
+                    key: "configuration".into(),
+                    value: String::new(),
+                    problem: e.to_string(),
+                    example: String::new(),
+                });
+                return Err(ConfigError { problems });
+            }
+        };
+        settings.resolve_secrets(&env, &mut problems);
+        settings.validate(&mut problems);
+        if problems.is_empty() {
+            Ok(settings)
+        } else {
+            Err(ConfigError { problems })
+        }
+    }
+
+    /// Embedded defaults only, plus the given environment (tests, `demo`).
+    pub fn defaults_with_env(env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        Self::load(&Sources {
+            file: Some(PathBuf::new()),
+            ..Sources::with_env(env)
+        })
+    }
+
+    fn resolve_secrets(&mut self, env: &HashMap<String, String>, problems: &mut Vec<Problem>) {
+        let read =
+            |key: &str, var: &str, file_key: &str, file: &str, problems: &mut Vec<Problem>| {
+                if let Some(v) = env.get(var) {
+                    return v.trim().to_string();
+                }
+                if file.trim().is_empty() {
+                    return String::new();
+                }
+                match std::fs::read_to_string(file.trim()) {
+                    Ok(s) => s.trim().to_string(),
+                    Err(e) => {
+                        problems.push(Problem {
+                            key: file_key.into(),
+                            value: format!("{file:?}"),
+                            problem: format!("cannot read the file holding {key}: {e}"),
+                            example: "/run/secrets/hikbridge_secret".into(),
+                        });
+                        String::new()
+                    }
+                }
+            };
+        let [hik, humand, api] = SECRETS;
+        self.hikcentral.app_secret = Secret::new(read(
+            hik.0,
+            hik.1,
+            hik.2,
+            &self.hikcentral.app_secret_file.clone(),
+            problems,
+        ));
+        self.humand.api_key = Secret::new(read(
+            humand.0,
+            humand.1,
+            humand.2,
+            &self.humand.api_key_file.clone(),
+            problems,
+        ));
+        let tokens = read(api.0, api.1, api.2, &self.api.tokens_file.clone(), problems);
+        self.api.tokens = tokens
+            .split([',', '\n'])
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(Secret::new)
+            .collect();
+    }
+
+    fn validate(&self, problems: &mut Vec<Problem>) {
+        let mut bad = |key: &str, value: &dyn fmt::Display, problem: &str, example: &str| {
+            problems.push(Problem {
+                key: key.into(),
+                value: value.to_string(),
+                problem: problem.into(),
+                example: example.into(),
+            })
+        };
+        let positive = [
+            (
+                "server.request_timeout_secs",
+                self.server.request_timeout_secs,
+                "30",
+            ),
+            (
+                "server.body_limit_bytes",
+                self.server.body_limit_bytes as u64,
+                "1048576",
+            ),
+            (
+                "store.max_connections",
+                self.store.max_connections as u64,
+                "8",
+            ),
+            ("hikcentral.timeout_ms", self.hikcentral.timeout_ms, "15000"),
+            (
+                "hikcentral.requests_per_second",
+                self.hikcentral.requests_per_second as u64,
+                "5",
+            ),
+            (
+                "hikcentral.max_concurrent",
+                self.hikcentral.max_concurrent as u64,
+                "4",
+            ),
+            (
+                "hikcentral.max_attempts",
+                self.hikcentral.max_attempts as u64,
+                "4",
+            ),
+            (
+                "hikcentral.backoff_base_ms",
+                self.hikcentral.backoff_base_ms,
+                "500",
+            ),
+            ("humand.timeout_ms", self.humand.timeout_ms, "15000"),
+            ("humand.rate_limit", self.humand.rate_limit as u64, "50"),
+            (
+                "humand.rate_window_secs",
+                self.humand.rate_window_secs,
+                "60",
+            ),
+            ("humand.max_attempts", self.humand.max_attempts as u64, "4"),
+        ];
+        for (key, v, example) in positive {
+            if v == 0 {
+                bad(key, &v, "must be greater than 0", example);
+            }
+        }
+        if self.hikcentral.backoff_max_ms < self.hikcentral.backoff_base_ms {
+            bad(
+                "hikcentral.backoff_max_ms",
+                &self.hikcentral.backoff_max_ms,
+                "must be at least hikcentral.backoff_base_ms",
+                "30000",
+            );
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
+            bad(
+                "log.level",
+                &quoted(&self.log.level),
+                &format!("not a log filter: {e}"),
+                "\"info\"",
+            );
+        }
+        let url = self.store.url.trim();
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            bad(
+                "store.url",
+                &quoted(&crate::config::redact_url(url)),
+                "must start with sqlite: or postgres://",
+                "\"sqlite://data/hikbridge.db\" or \"postgres://hikbridge@db:5432/hikbridge\"",
+            );
+        }
+        for origin in &self.server.cors_allowed_origins {
+            let ok = url::Url::parse(origin)
+                .map(|u| {
+                    matches!(u.scheme(), "http" | "https") && u.host().is_some() && u.path() == "/"
+                })
+                .unwrap_or(false)
+                && !origin.ends_with('/');
+            if !ok {
+                bad(
+                    "server.cors_allowed_origins",
+                    &quoted(origin),
+                    "each origin is scheme://host[:port] with no path or trailing slash",
+                    "[\"https://siad.example.edu\"]",
+                );
+            }
+        }
+        self.validate_hikcentral(&mut bad);
+        if let Err(p) = check_base_url(&self.humand.base_url, true) {
+            bad(
+                "humand.base_url",
+                &quoted(&self.humand.base_url),
+                &p,
+                "\"https://api-prod.humand.co/public/api/v1\"",
+            );
+        }
+    }
+
+    fn validate_hikcentral(&self, bad: &mut impl FnMut(&str, &dyn fmt::Display, &str, &str)) {
+        let h = &self.hikcentral;
+        if h.is_configured() {
+            if let Err(p) = check_base_url(&h.base_url, false) {
+                bad(
+                    "hikcentral.base_url",
+                    &quoted(&h.base_url),
+                    &p,
+                    "\"https://hikcentral.example.edu:443\"",
+                );
+            }
+            if h.app_key.trim().is_empty() {
+                bad(
+                    "hikcentral.app_key",
+                    &"\"\"",
+                    "required when hikcentral.base_url is set",
+                    "\"26744628\"",
+                );
+            }
+            if h.app_secret.is_empty() {
+                bad(
+                    "hikcentral.app_secret",
+                    &"(not set)",
+                    "required when hikcentral.base_url is set; set HIKBRIDGE__HIKCENTRAL__APP_SECRET or hikcentral.app_secret_file",
+                    "HIKBRIDGE__HIKCENTRAL__APP_SECRET=<the AppSecret from HikCentral's OpenAPI partner page>",
+                );
+            }
+        }
+        for (key, v) in [
+            ("hikcentral.accept", &h.accept),
+            ("hikcentral.content_type", &h.content_type),
+        ] {
+            if v.trim().is_empty() || http::HeaderValue::from_str(v).is_err() {
+                bad(
+                    key,
+                    &quoted(v),
+                    "must be a non-empty header value",
+                    "\"application/json;charset=UTF-8\"",
+                );
+            }
+        }
+        if !h.tls.pin_sha256.trim().is_empty() && parse_pin(&h.tls.pin_sha256).is_none() {
+            bad(
+                "hikcentral.tls.pin_sha256",
+                &quoted(&h.tls.pin_sha256),
+                "must be 64 hex digits (colons allowed): the SHA-256 of the server certificate",
+                "\"3f:a1:...\" from `openssl x509 -in cert.pem -outform DER | sha256sum`",
+            );
+        }
+        let ca = h.tls.ca_file.trim();
+        if !ca.is_empty() && !Path::new(ca).is_file() {
+            bad(
+                "hikcentral.tls.ca_file",
+                &quoted(ca),
+                "file not found",
+                "\"/etc/hikbridge/hikcentral-ca.pem\"",
+            );
+        }
+    }
+}
+
+/// Parse a certificate pin: 64 hex digits, colons and spaces ignored.
+pub fn parse_pin(pin: &str) -> Option<[u8; 32]> {
+    let hex: String = pin.chars().filter(|c| !matches!(c, ':' | ' ')).collect();
+    let bytes = hex::decode(hex).ok()?;
+    bytes.try_into().ok()
+}
+
+/// A URL with the password (if any) replaced by `***`.
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => raw.to_string(),
+    }
+}
+
+fn check_base_url(raw: &str, path_allowed: bool) -> Result<(), String> {
+    let u = url::Url::parse(raw.trim()).map_err(|e| format!("not a URL: {e}"))?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return Err("the scheme must be https:// (or http:// for simulators and labs)".into());
+    }
+    if u.host().is_none() {
+        return Err("the URL has no host".into());
+    }
+    if !path_allowed && u.path() != "/" {
+        return Err(
+            "give only scheme://host[:port]; the /artemis/... paths are added by the client".into(),
+        );
+    }
+    if u.query().is_some() || !u.username().is_empty() {
+        return Err("the URL must not carry a query or credentials".into());
+    }
+    Ok(())
+}
+
+fn quoted(s: &str) -> String {
+    format!("{s:?}")
+}
+
+fn single(key: &str, value: &str, problem: &str, example: &str) -> ConfigError {
+    ConfigError {
+        problems: vec![Problem {
+            key: key.into(),
+            value: value.into(),
+            problem: problem.into(),
+            example: example.into(),
+        }],
+    }
+}
+
+fn file_to_read(explicit: Option<&Path>, problems: &mut Vec<Problem>) -> Option<PathBuf> {
+    match explicit {
+        // An empty path means "embedded defaults only".
+        Some(p) if p.as_os_str().is_empty() => None,
+        Some(p) if p.is_file() => Some(p.to_path_buf()),
+        Some(p) => {
+            problems.push(Problem {
+                key: "--config".into(),
+                value: quoted(&p.display().to_string()),
+                problem: "file not found".into(),
+                example: "--config /etc/hikbridge/hikbridge.toml".into(),
+            });
+            None
+        }
+        None => {
+            let p = PathBuf::from(DEFAULT_CONFIG_PATH);
+            p.is_file().then_some(p)
+        }
+    }
+}
+
+/// `HIKBRIDGE__HIKCENTRAL__TLS__CA_FILE` → `hikcentral.tls.ca_file`.
+fn env_key_to_dotted(var: &str) -> String {
+    var.trim_start_matches(ENV_PREFIX)
+        .trim_start_matches("__")
+        .split("__")
+        .map(str::to_ascii_lowercase)
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+fn check_file_keys(
+    path: &Path,
+    file_cfg: &Config,
+    known: &BTreeMap<String, Value>,
+    problems: &mut Vec<Problem>,
+) {
+    for key in flatten(file_cfg).keys() {
+        if let Some((_, var, file_key)) = SECRETS.iter().find(|(k, _, _)| k == key) {
+            problems.push(Problem {
+                key: key.clone(),
+                value: "(hidden)".into(),
+                problem: format!(
+                    "secrets are not read from configuration files ({}); remove it and set {var} or {file_key}",
+                    path.display()
+                ),
+                example: format!("{var}=…"),
+            });
+        } else if !known.contains_key(key) {
+            problems.push(unknown_key(key, key, known));
+        }
+    }
+}
+
+fn unknown_key(shown: &str, dotted: &str, known: &BTreeMap<String, Value>) -> Problem {
+    let suggestion = known
+        .keys()
+        .min_by_key(|k| edit_distance(k, dotted))
+        .filter(|k| edit_distance(k, dotted) <= 3)
+        .map(|k| format!("did you mean {k}?"))
+        .unwrap_or_else(|| "see config/default.toml for every key".into());
+    Problem {
+        key: shown.into(),
+        value: String::new(),
+        problem: format!("unknown key; {suggestion}"),
+        example: String::new(),
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Every leaf key of a configuration, dotted, with its value.
+fn flatten(cfg: &Config) -> BTreeMap<String, Value> {
+    fn walk(prefix: &str, value: &Value, out: &mut BTreeMap<String, Value>) {
+        match &value.kind {
+            ValueKind::Table(t) => {
+                for (k, v) in t {
+                    let key = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    walk(&key, v, out);
+                }
+            }
+            _ => {
+                out.insert(prefix.to_string(), value.clone());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    if let Ok(table) = cfg.clone().try_deserialize::<config::Map<String, Value>>() {
+        for (k, v) in &table {
+            walk(k, v, &mut out);
+        }
+    }
+    out
+}
+
+/// Check each known key against the type of its default, so all type errors are reported.
+fn check_types(cfg: &Config, known: &BTreeMap<String, Value>, problems: &mut Vec<Problem>) {
+    for (key, default) in known {
+        let shown = |cfg: &Config| {
+            cfg.get::<Value>(key)
+                .map(|v| quoted(&v.to_string()))
+                .unwrap_or_default()
+        };
+        let (ok, expected) = match &default.kind {
+            ValueKind::Boolean(_) => (cfg.get_bool(key).is_ok(), "true or false"),
+            ValueKind::I64(_) | ValueKind::U64(_) | ValueKind::I128(_) | ValueKind::U128(_) => (
+                cfg.get_int(key).map(|n| n >= 0).unwrap_or(false),
+                "a whole number ≥ 0",
+            ),
+            ValueKind::Array(_) => (cfg.get_array(key).is_ok(), "a list of strings"),
+            _ => (cfg.get_string(key).is_ok(), "a string"),
+        };
+        if !ok {
+            problems.push(Problem {
+                key: key.clone(),
+                value: shown(cfg),
+                problem: format!("must be {expected}"),
+                example: default.to_string(),
+            });
+        } else if key == "server.listen" {
+            let v = cfg.get_string(key).unwrap_or_default();
+            if v.parse::<SocketAddr>().is_err() {
+                problems.push(Problem {
+                    key: key.clone(),
+                    value: quoted(&v),
+                    problem: "must be an IP address and port".into(),
+                    example: "\"0.0.0.0:8080\"".into(),
+                });
+            }
+        } else if key == "log.format" {
+            let v = cfg.get_string(key).unwrap_or_default();
+            if !matches!(v.as_str(), "text" | "json") {
+                problems.push(Problem {
+                    key: key.clone(),
+                    value: quoted(&v),
+                    problem: "must be text or json".into(),
+                    example: "\"json\"".into(),
+                });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_defaults_load_and_are_valid() {
+        let s = Settings::defaults_with_env(&[]).expect("defaults are valid");
+        assert_eq!(s.server.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.store.url, "sqlite://data/hikbridge.db");
+        assert!(!s.hikcentral.is_configured());
+        assert!(!s.humand.is_configured());
+        assert_eq!(s.hikcentral.content_type, "application/json;charset=UTF-8");
+        assert!(s.api.tokens.is_empty());
+    }
+
+    #[test]
+    fn environment_overrides_nested_keys_and_reads_secrets() {
+        let s = Settings::defaults_with_env(&[
+            ("HIKBRIDGE__SERVER__LISTEN", "0.0.0.0:9000"),
+            ("HIKBRIDGE__HIKCENTRAL__BASE_URL", "https://hik.example:443"),
+            ("HIKBRIDGE__HIKCENTRAL__APP_KEY", "26744628"),
+            ("HIKBRIDGE__HIKCENTRAL__APP_SECRET", "Zq8n2kQpX3vL9mTz"),
+            ("HIKBRIDGE__HIKCENTRAL__TLS__INSECURE", "true"),
+            ("HIKBRIDGE__HUMAND__API_KEY", "abc"),
+            ("HIKBRIDGE__API__TOKENS", "t1, t2"),
+        ])
+        .expect("valid");
+        assert_eq!(s.server.listen.port(), 9000);
+        assert_eq!(s.hikcentral.app_secret.expose(), "Zq8n2kQpX3vL9mTz");
+        assert!(s.hikcentral.tls.insecure);
+        assert!(s.humand.is_configured());
+        let tokens: Vec<&str> = s.api.tokens.iter().map(Secret::expose).collect();
+        assert_eq!(tokens, ["t1", "t2"]);
+        let debug = format!("{s:?}");
+        assert!(
+            !debug.contains("Zq8n2kQpX3vL9mTz"),
+            "Debug leaks the AppSecret"
+        );
+        assert!(!debug.contains("\"abc\""), "Debug leaks the Humand key");
+    }
+
+    #[test]
+    fn every_problem_names_key_value_and_example() {
+        let err = Settings::defaults_with_env(&[
+            ("HIKBRIDGE__SERVER__LISTEN", "localhost"),
+            ("HIKBRIDGE__SERVER__REQUEST_TIMEOUT_SECS", "soon"),
+            ("HIKBRIDGE__STORE__URL", "mysql://x"),
+            ("HIKBRIDGE__HIKCENTRAL__BASE_URL", "ftp://hik"),
+        ])
+        .expect_err("broken");
+        let text = err.to_string();
+        assert!(text.contains("server.listen = \"localhost\""), "{text}");
+        assert!(text.contains("0.0.0.0:8080"), "{text}");
+        assert!(
+            text.contains("server.request_timeout_secs = \"soon\""),
+            "{text}"
+        );
+        // Type errors are reported first; semantic checks need well-typed values.
+        assert_eq!(err.problems.len(), 2, "{text}");
+
+        let err = Settings::defaults_with_env(&[
+            ("HIKBRIDGE__STORE__URL", "mysql://x"),
+            ("HIKBRIDGE__HIKCENTRAL__BASE_URL", "ftp://hik"),
+            ("HIKBRIDGE__HIKCENTRAL__TLS__PIN_SHA256", "abcd"),
+        ])
+        .expect_err("broken");
+        let keys: Vec<&str> = err.problems.iter().map(|p| p.key.as_str()).collect();
+        for k in [
+            "store.url",
+            "hikcentral.base_url",
+            "hikcentral.app_key",
+            "hikcentral.app_secret",
+            "hikcentral.tls.pin_sha256",
+        ] {
+            assert!(keys.contains(&k), "{k} missing from {keys:?}");
+        }
+        assert!(err.problems.iter().all(|p| !p.example.is_empty()));
+    }
+
+    #[test]
+    fn unknown_environment_key_is_reported_with_a_suggestion() {
+        let err = Settings::defaults_with_env(&[("HIKBRIDGE__SERVER__LISTN", "0.0.0.0:1")])
+            .expect_err("typo");
+        assert!(
+            err.to_string().contains("did you mean server.listen?"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn secrets_in_a_file_are_refused() {
+        let dir = std::env::temp_dir().join(format!("hb-cfg-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("c.toml");
+        std::fs::write(&path, "[hikcentral]\napp_secret = \"oops\"\n").unwrap();
+        let err = Settings::load(&Sources {
+            file: Some(path),
+            env: Some(HashMap::new()),
+        })
+        .expect_err("secret in file");
+        let text = err.to_string();
+        assert!(text.contains("hikcentral.app_secret"), "{text}");
+        assert!(
+            !text.contains("oops"),
+            "the secret itself must not be echoed"
+        );
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn secret_files_are_read() {
+        let dir = std::env::temp_dir().join(format!("hb-cfg-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let secret = dir.join("s");
+        std::fs::write(&secret, "from-file\n").unwrap();
+        let s = Settings::defaults_with_env(&[(
+            "HIKBRIDGE__HIKCENTRAL__APP_SECRET_FILE",
+            secret.to_str().unwrap(),
+        )])
+        .unwrap();
+        assert_eq!(s.hikcentral.app_secret.expose(), "from-file");
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn pins_parse_with_or_without_colons() {
+        let hex64 = "ab".repeat(32);
+        assert!(parse_pin(&hex64).is_some());
+        let colons: Vec<&str> = std::iter::repeat_n("AB", 32).collect();
+        assert_eq!(parse_pin(&colons.join(":")), parse_pin(&hex64));
+        assert!(parse_pin("abcd").is_none());
+    }
+
+    #[test]
+    fn redact_url_hides_passwords() {
+        assert_eq!(
+            redact_url("postgres://u:pw@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+    }
+}

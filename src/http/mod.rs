@@ -1,0 +1,106 @@
+//! Inbound HTTP: the router and the middleware every route shares — request ids, tracing,
+//! body-size limit, request timeout, CORS allowlist and one JSON error shape.
+
+pub mod health;
+
+use crate::app::AppState;
+use crate::config::ServerSettings;
+use crate::error::ApiError;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderName, HeaderValue, Method, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use std::time::Duration;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The whole inbound surface.
+pub fn router(state: AppState) -> Router {
+    let server = state.settings().server.clone();
+    let routes = Router::new()
+        .route("/health", get(health::live))
+        .route("/ready", get(health::ready))
+        .fallback(|| async { ApiError::for_status(StatusCode::NOT_FOUND) })
+        .with_state(state);
+    with_shared_layers(routes, &server)
+}
+
+/// Wrap `router` in the middleware every route shares. `Router::layer` wraps what is already
+/// there, so the last layer below is the outermost: request id → trace → JSON errors → CORS →
+/// timeout → body limit → handler.
+pub fn with_shared_layers(router: Router, server: &ServerSettings) -> Router {
+    router
+        .layer(DefaultBodyLimit::disable())
+        .layer(RequestBodyLimitLayer::new(server.body_limit_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(server.request_timeout_secs),
+        ))
+        .layer(cors(&server.cors_allowed_origins))
+        .layer(axum::middleware::map_response(json_errors))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request<_>| {
+                    let id = req
+                        .headers()
+                        .get(REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                })
+                .on_response(|res: &Response, latency: Duration, _span: &tracing::Span| {
+                    tracing::info!(
+                        status = res.status().as_u16(),
+                        latency_ms = latency.as_millis() as u64,
+                        "answered"
+                    );
+                }),
+        )
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// Error answers made outside handlers (413 from the body limit, 408 from the timeout, 405 …)
+/// get the same JSON shape as everything else.
+async fn json_errors(res: Response) -> Response {
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"));
+    if is_json {
+        return res;
+    }
+    let (mut parts, _) = res.into_parts();
+    let mut fresh = ApiError::for_status(status).into_response();
+    // Keep headers such as Retry-After, Allow and the request id.
+    for name in [header::RETRY_AFTER, header::ALLOW, REQUEST_ID] {
+        if let Some(v) = parts.headers.remove(&name) {
+            fresh.headers_mut().insert(name, v);
+        }
+    }
+    fresh
+}
+
+fn cors(origins: &[String]) -> CorsLayer {
+    let list: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(list))
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .expose_headers([REQUEST_ID, header::RETRY_AFTER])
+        .max_age(Duration::from_secs(3600))
+}

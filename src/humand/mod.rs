@@ -1,0 +1,5 @@
+//! The Humand Public API: a paced, retried client built from the same layers as HikCentral's.
+
+pub mod client;
+
+pub use client::{HumandClient, HumandError};

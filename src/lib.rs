@@ -1,0 +1,17 @@
+//! hikbridge: SIAD → HikCentral person sync and HikCentral → Humand time tracking.
+//!
+//! `docs/architecture.md` explains how the modules fit together.
+
+pub mod app;
+pub mod artemis;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod humand;
+pub mod secret;
+pub mod sim;
+pub mod store;
+pub mod telemetry;
+pub mod upstream;
+pub mod workers;

@@ -1,0 +1,387 @@
+//! Persons: the store and the `person/...` APIs. `single/update` replaces the whole record, as
+//! the real server does: whatever optional field is left out is cleared.
+
+use super::person_fields::{decode_face, PersonFields};
+use super::wire::{as_i64, as_string, code, page_of, ApiError, ApiResult, Params};
+use super::HikSim;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// The first personId handed out.
+const FIRST_PERSON_ID: u64 = 100;
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Face {
+    pub uri: String,
+    pub jpeg: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Person {
+    pub id: u64,
+    pub code: String,
+    pub fields: PersonFields,
+    pub face: Option<Face>,
+}
+
+impl Person {
+    /// Given and family names joined by a space.
+    pub fn name(&self) -> String {
+        let f = &self.fields;
+        [f.given.as_str(), f.family.as_str()]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// The PersonInfo JSON (`personPhoto` only when there is a face).
+    pub fn info(&self) -> Value {
+        let f = &self.fields;
+        let mut v = json!({
+            "personId": self.id.to_string(),
+            "personCode": self.code,
+            "personName": self.name(),
+            "personFamilyName": f.family,
+            "personGivenName": f.given,
+            "gender": f.gender,
+            "orgIndexCode": f.org,
+            "phoneNo": f.phone,
+            "email": f.email,
+            "remark": f.remark,
+            "cards": f.cards,
+        });
+        if let Some(face) = &self.face {
+            v["personPhoto"] = json!({ "picUri": face.uri });
+        }
+        if let Some(b) = &f.begin {
+            v["beginTime"] = json!(b);
+        }
+        if let Some(e) = &f.end {
+            v["endTime"] = json!(e);
+        }
+        v
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Persons {
+    by_id: BTreeMap<u64, Person>,
+    next_id: u64,
+    pic_seq: u64,
+}
+
+impl Default for Persons {
+    fn default() -> Self {
+        Self {
+            by_id: BTreeMap::new(),
+            next_id: FIRST_PERSON_ID,
+            pic_seq: 0,
+        }
+    }
+}
+
+impl Persons {
+    pub fn by_code(&self, code: &str) -> Option<&Person> {
+        self.by_id.values().find(|p| p.code == code)
+    }
+
+    /// Exact match on the decimal personId as HikCentral prints it.
+    pub fn by_id(&self, id: &str) -> Option<&Person> {
+        let n: u64 = id.parse().ok()?;
+        self.by_id.get(&n).filter(|p| p.id.to_string() == id)
+    }
+
+    pub fn all_info(&self) -> Vec<Value> {
+        self.by_id.values().map(Person::info).collect()
+    }
+
+    /// A free personId; `wanted` when it is numeric and unused.
+    fn allocate(&mut self, wanted: Option<u64>) -> u64 {
+        let id = match wanted {
+            Some(n) if !self.by_id.contains_key(&n) => n,
+            _ => {
+                while self.by_id.contains_key(&self.next_id) {
+                    self.next_id += 1;
+                }
+                self.next_id
+            }
+        };
+        self.next_id = self.next_id.max(id + 1);
+        id
+    }
+
+    fn face(&mut self, id: u64, jpeg: Option<Vec<u8>>) -> Option<Face> {
+        let jpeg = jpeg?;
+        self.pic_seq += 1;
+        let uri = format!("/pic?face={id}&seq={:08x}", self.pic_seq);
+        Some(Face { uri, jpeg })
+    }
+
+    /// Store a person; personCode defaults to the personId.
+    fn insert(&mut self, fields: PersonFields, wanted_id: Option<u64>) -> String {
+        let mut id = self.allocate(wanted_id);
+        while fields.code.is_none() && self.by_code(&id.to_string()).is_some() {
+            id = self.allocate(None);
+        }
+        let code = fields.code.clone().unwrap_or_else(|| id.to_string());
+        let face = self.face(id, fields.face.clone());
+        let person = Person {
+            id,
+            code,
+            fields: PersonFields {
+                face: None,
+                ..fields
+            },
+            face,
+        };
+        self.by_id.insert(id, person);
+        id.to_string()
+    }
+
+    /// Lenient insert for the test hook: no API validation.
+    pub fn insert_raw(&mut self, v: &Value) -> String {
+        let s = |k: &str| v.get(k).and_then(as_string).unwrap_or_default();
+        let opt = |k: &str| Some(s(k)).filter(|x| !x.is_empty());
+        let mut given = s("personGivenName");
+        let family = s("personFamilyName");
+        if given.is_empty() && family.is_empty() {
+            given = s("personName");
+        }
+        let face = v
+            .pointer("/faces/0/faceData")
+            .and_then(Value::as_str)
+            .and_then(|d| B64.decode(d).ok());
+        let fields = PersonFields {
+            code: opt("personCode"),
+            given,
+            family,
+            gender: v.get("gender").and_then(as_i64).unwrap_or(0),
+            org: opt("orgIndexCode").unwrap_or_else(|| "1".into()),
+            phone: s("phoneNo"),
+            email: s("email"),
+            remark: s("remark"),
+            cards: v
+                .get("cards")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default(),
+            begin: opt("beginTime"),
+            end: opt("endTime"),
+            face,
+        };
+        let wanted = opt("personId").and_then(|id| id.parse().ok());
+        self.insert(fields, wanted)
+    }
+}
+
+fn not_found(what: &str) -> ApiError {
+    ApiError::new(code::NOT_FOUND, format!("{what} does not exist"))
+}
+
+fn person_id(p: &Params) -> Result<String, ApiError> {
+    p.req_str("personId", code::BAD_PARAMETER)
+}
+
+pub(crate) fn add(sim: &HikSim, p: &Params) -> ApiResult {
+    let fields = PersonFields::parse(p, sim.cfg().max_face_bytes)?;
+    let mut store = sim.store();
+    if !store.orgs.exists(&fields.org) {
+        return Err(ApiError::bad(format!(
+            "orgIndexCode {} does not exist",
+            fields.org
+        )));
+    }
+    if let Some(code) = &fields.code {
+        if store.persons.by_code(code).is_some() {
+            return Err(ApiError::new(
+                code::ALREADY_EXISTS,
+                "person code already exists",
+            ));
+        }
+    }
+    Ok(json!(store.persons.insert(fields, None)))
+}
+
+/// Replace the record: omitted optional fields are cleared; personCode cannot change.
+pub(crate) fn update(sim: &HikSim, p: &Params) -> ApiResult {
+    let id = person_id(p)?;
+    let fields = PersonFields::parse(p, sim.cfg().max_face_bytes)?;
+    let mut store = sim.store();
+    let Some(old) = store.persons.by_id(&id).cloned() else {
+        return Err(not_found("personId"));
+    };
+    if fields.code.as_ref().is_some_and(|c| c != &old.code) {
+        return Err(ApiError::bad("personCode cannot be changed"));
+    }
+    if !store.orgs.exists(&fields.org) {
+        return Err(ApiError::bad(format!(
+            "orgIndexCode {} does not exist",
+            fields.org
+        )));
+    }
+    let face = store.persons.face(old.id, fields.face.clone());
+    let person = Person {
+        fields: PersonFields {
+            face: None,
+            ..fields
+        },
+        face,
+        ..old
+    };
+    store.persons.by_id.insert(person.id, person);
+    Ok(Value::Null)
+}
+
+pub(crate) fn face_update(sim: &HikSim, p: &Params) -> ApiResult {
+    let (supported, max) = {
+        let cfg = sim.cfg();
+        (cfg.face_update_supported, cfg.max_face_bytes)
+    };
+    if !supported {
+        return Err(ApiError::new(code::NOT_SUPPORTED, "API not supported"));
+    }
+    let id = person_id(p)?;
+    let jpeg = decode_face(&p.req_str("faceData", code::BAD_PARAMETER)?, max)?;
+    let mut store = sim.store();
+    let Some(pid) = store.persons.by_id(&id).map(|p| p.id) else {
+        return Err(not_found("personId"));
+    };
+    let face = store.persons.face(pid, Some(jpeg));
+    if let Some(person) = store.persons.by_id.get_mut(&pid) {
+        person.face = face;
+    }
+    Ok(Value::Null)
+}
+
+pub(crate) fn delete(sim: &HikSim, p: &Params) -> ApiResult {
+    let id = person_id(p)?;
+    let mut store = sim.store();
+    let Some(pid) = store.persons.by_id(&id).map(|p| p.id) else {
+        return Err(not_found("personId"));
+    };
+    store.persons.by_id.remove(&pid);
+    Ok(Value::Null)
+}
+
+pub(crate) fn by_code(sim: &HikSim, p: &Params) -> ApiResult {
+    let code = p.req_str("personCode", code::BAD_PARAMETER)?;
+    let store = sim.store();
+    store
+        .persons
+        .by_code(&code)
+        .map(Person::info)
+        .ok_or_else(|| not_found("personCode"))
+}
+
+pub(crate) fn by_id(sim: &HikSim, p: &Params) -> ApiResult {
+    let id = person_id(p)?;
+    let store = sim.store();
+    store
+        .persons
+        .by_id(&id)
+        .map(Person::info)
+        .ok_or_else(|| not_found("personId"))
+}
+
+pub(crate) fn list(sim: &HikSim, p: &Params) -> ApiResult {
+    let (page_no, page_size) = p.page()?;
+    Ok(page_of(sim.store().persons.all_info(), page_no, page_size))
+}
+
+/// Like `list`, with an optional fuzzy, case-insensitive `personName`.
+pub(crate) fn advance_list(sim: &HikSim, p: &Params) -> ApiResult {
+    let (page_no, page_size) = p.page()?;
+    let needle = p.opt_str("personName")?.map(|n| n.to_lowercase());
+    let store = sim.store();
+    let found: Vec<Value> = store
+        .persons
+        .by_id
+        .values()
+        .filter(|person| {
+            needle
+                .as_deref()
+                .is_none_or(|n| person.name().to_lowercase().contains(n))
+        })
+        .map(Person::info)
+        .collect();
+    Ok(page_of(found, page_no, page_size))
+}
+
+/// The photo: not the envelope on success, but raw JPEG or a data-URI string.
+pub(crate) async fn picture_data(State(sim): State<HikSim>, body: Bytes) -> Response {
+    let photo = Params::parse(&body).and_then(|p| {
+        let id = person_id(&p)?;
+        let uri = p.req_str("picUri", code::BAD_PARAMETER)?;
+        let store = sim.store();
+        let person = store
+            .persons
+            .by_id(&id)
+            .ok_or_else(|| not_found("personId"))?;
+        person
+            .face
+            .as_ref()
+            .filter(|f| f.uri == uri)
+            .map(|f| f.jpeg.clone())
+            .ok_or_else(|| not_found("picture"))
+    });
+    match photo {
+        Err(e) => e.into_response(),
+        Ok(jpeg) if sim.cfg().picture_as_data_uri => (
+            [(CONTENT_TYPE, "text/plain;charset=UTF-8")],
+            format!("data:image/jpeg;base64,{}", B64.encode(jpeg)),
+        )
+            .into_response(),
+        Ok(jpeg) => ([(CONTENT_TYPE, "image/jpeg")], jpeg).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(code: Option<&str>) -> PersonFields {
+        PersonFields {
+            code: code.map(String::from),
+            given: "Juan Alberto".into(),
+            family: "Perez Garcia".into(),
+            org: "2".into(),
+            ..PersonFields::default()
+        }
+    }
+
+    #[test]
+    fn ids_start_at_100_and_codes_default_to_the_id() {
+        let mut persons = Persons::default();
+        assert_eq!(persons.insert(fields(Some("A1")), None), "100");
+        assert_eq!(persons.insert(fields(None), None), "101");
+        assert_eq!(persons.by_code("101").map(|p| p.id), Some(101));
+        assert_eq!(persons.by_id("0100"), None);
+    }
+
+    #[test]
+    fn raw_insert_honours_a_free_person_id() {
+        let mut persons = Persons::default();
+        let id = persons.insert_raw(&json!({"personId":"187","personCode":"X","personName":"Ana"}));
+        assert_eq!(id, "187");
+        assert_eq!(persons.insert_raw(&json!({"personId":"187"})), "188");
+        let info = persons.by_id("187").unwrap().info();
+        assert_eq!(info["personName"], "Ana");
+        assert!(info.get("personPhoto").is_none());
+    }
+
+    #[test]
+    fn info_joins_the_names() {
+        let mut persons = Persons::default();
+        persons.insert(fields(Some("C")), None);
+        let info = persons.by_code("C").unwrap().info();
+        assert_eq!(info["personName"], "Juan Alberto Perez Garcia");
+        assert_eq!(info["personId"], "100");
+    }
+}

@@ -1,0 +1,160 @@
+//! Building the pool: URL → backend, SQLite file and pragmas, and connection errors that say
+//! what to check.
+
+use super::url::{classify, passwords_in, redact_url, scrub, sqlite_connect_url, Target};
+use super::{Backend, StoreError, StoreOptions};
+use sqlx::any::AnyPoolOptions;
+use sqlx::{AnyConnection, AnyPool, Connection};
+use std::time::Duration;
+
+pub(super) async fn open_pool(
+    url: &str,
+    opts: &StoreOptions,
+) -> Result<(AnyPool, Backend), StoreError> {
+    validate(opts)?;
+    sqlx::any::install_default_drivers(); // idempotent (guarded by a `Once` inside sqlx)
+    let target = classify(url)?;
+    let backend = target.backend();
+    let base =
+        AnyPoolOptions::new().acquire_timeout(Duration::from_millis(opts.connect_timeout_ms));
+    let (pool_options, connect_url) = match target {
+        Target::Postgres => (
+            base.max_connections(opts.max_connections),
+            url.trim().to_owned(),
+        ),
+        // Every new connection to `sqlite::memory:` is a new, empty database, so keep exactly one.
+        Target::SqliteMemory => (
+            with_sqlite_pragmas(base, opts.busy_timeout_ms)
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None),
+            "sqlite::memory:".to_owned(),
+        ),
+        Target::SqliteFile { path, params } => {
+            let absolute = std::path::absolute(&path).map_err(|e| StoreError::InvalidUrl {
+                reason: format!("cannot resolve SQLite path {}: {e}", path.display()),
+            })?;
+            create_parent_dir(&absolute).await?;
+            (
+                with_sqlite_pragmas(base, opts.busy_timeout_ms)
+                    .max_connections(opts.max_connections),
+                sqlite_connect_url(&absolute, &params)?,
+            )
+        }
+    };
+    match pool_options.connect(&connect_url).await {
+        Ok(pool) => Ok((pool, backend)),
+        Err(e) => Err(connect_error(backend, url, &connect_url, e, opts).await),
+    }
+}
+
+fn validate(opts: &StoreOptions) -> Result<(), StoreError> {
+    if opts.max_connections == 0 {
+        return Err(StoreError::InvalidOptions(
+            "max_connections is 0; set it to at least 1 (default 8)".to_owned(),
+        ));
+    }
+    if opts.connect_timeout_ms == 0 {
+        return Err(StoreError::InvalidOptions(
+            "connect_timeout_ms is 0; set it to a positive number of milliseconds (default 5000)"
+                .to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+async fn create_parent_dir(file: &std::path::Path) -> Result<(), StoreError> {
+    let Some(dir) = file.parent() else {
+        return Ok(());
+    };
+    tokio::fs::create_dir_all(dir)
+        .await
+        .map_err(|e| StoreError::Connect {
+            backend: Backend::Sqlite,
+            reason: format!(
+                "cannot create the directory {} ({e}); create it or make it writable by the service",
+                dir.display()
+            ),
+        })
+}
+
+fn with_sqlite_pragmas(options: AnyPoolOptions, busy_timeout_ms: u64) -> AnyPoolOptions {
+    options.after_connect(move |conn, _meta| Box::pin(sqlite_pragmas(conn, busy_timeout_ms)))
+}
+
+/// Per-connection SQLite settings: wait for other writers, write-ahead log, fsync at checkpoints,
+/// enforce foreign keys.
+async fn sqlite_pragmas(conn: &mut AnyConnection, busy_timeout_ms: u64) -> Result<(), sqlx::Error> {
+    let busy = busy_timeout_ms.min(i32::MAX as u64);
+    sqlx::query(&format!("PRAGMA busy_timeout = {busy}"))
+        .execute(&mut *conn)
+        .await?;
+    // Switching to WAL takes an exclusive lock that the busy timeout cannot wait for, so only
+    // switch when needed (the mode is stored in the file: after the first connection it is WAL).
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&mut *conn)
+        .await?;
+    if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
+        sqlx::query("PRAGMA journal_mode = WAL")
+            .execute(&mut *conn)
+            .await?;
+    }
+    sqlx::query("PRAGMA synchronous = NORMAL")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("PRAGMA foreign_keys = ON")
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+async fn connect_error(
+    backend: Backend,
+    url: &str,
+    connect_url: &str,
+    error: sqlx::Error,
+    opts: &StoreOptions,
+) -> StoreError {
+    let timeout = Duration::from_millis(opts.connect_timeout_ms);
+    let cause = match error {
+        sqlx::Error::PoolTimedOut => diagnose(backend, connect_url, timeout, opts.busy_timeout_ms)
+            .await
+            .unwrap_or_else(|| format!("no connection within {} ms", timeout.as_millis())),
+        other => other.to_string(),
+    };
+    let hint = match backend {
+        Backend::Sqlite => "check that the file's directory exists and is writable by the service",
+        Backend::Postgres => {
+            "check the URL, that the server is running and reachable from here, \
+             and the user's credentials"
+        }
+    };
+    let reason = format!("{} ({cause}); {hint}", redact_url(url));
+    StoreError::Connect {
+        backend,
+        reason: scrub(&reason, &passwords_in(url)),
+    }
+}
+
+/// The pool retries refused connections and failing setup until its deadline and then reports
+/// only "timed out"; one direct attempt recovers the actual cause.
+async fn diagnose(
+    backend: Backend,
+    connect_url: &str,
+    timeout: Duration,
+    busy_timeout_ms: u64,
+) -> Option<String> {
+    let attempt = async {
+        let mut conn = AnyConnection::connect(connect_url).await?;
+        if backend == Backend::Sqlite {
+            sqlite_pragmas(&mut conn, busy_timeout_ms).await?;
+        }
+        conn.close().await
+    };
+    match tokio::time::timeout(timeout, attempt).await {
+        Ok(Err(e)) => Some(e.to_string()),
+        Ok(Ok(())) => None,
+        Err(_) => Some(format!("no answer within {} ms", timeout.as_millis())),
+    }
+}

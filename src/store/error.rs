@@ -1,0 +1,86 @@
+//! What can go wrong with the store, worded for the operator who reads it.
+//!
+//! No variant ever carries a password: URLs are redacted before they are put in a message.
+
+use super::Backend;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The URL names a database this service cannot use.
+    #[error(
+        "unsupported database URL scheme {}: use a SQLite file such as \
+         `sqlite://data/hikbridge.db` or PostgreSQL such as `postgres://user@host:5432/db`",
+        show_scheme(.scheme)
+    )]
+    UnsupportedUrl { scheme: String },
+
+    /// The scheme is right but the rest of the URL cannot be used.
+    #[error("invalid database URL: {reason}")]
+    InvalidUrl { reason: String },
+
+    /// A store setting is out of range.
+    #[error("invalid store setting: {0}")]
+    InvalidOptions(String),
+
+    /// The database could not be reached or opened.
+    #[error("cannot connect to the {backend} database: {reason}")]
+    Connect { backend: Backend, reason: String },
+
+    /// Applying the schema migrations failed; the database keeps the last version that applied.
+    #[error(
+        "database migration failed: {0}. The database keeps the last migration that applied; \
+         fix the cause and start the service again"
+    )]
+    Migrate(String),
+
+    /// A statement failed on an open connection.
+    #[error("database query failed: {0}")]
+    Query(#[from] sqlx::Error),
+}
+
+fn show_scheme(scheme: &str) -> String {
+    if scheme.is_empty() {
+        "(none)".to_owned()
+    } else {
+        format!("`{scheme}:`")
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        use sqlx::migrate::MigrateError as M;
+        let hint = match &e {
+            M::VersionMissing(_) => {
+                " (the database was migrated by a newer hikbridge: run that version or restore a backup)"
+            }
+            M::VersionMismatch(_) => {
+                " (an applied migration file was edited after it ran: restore the original file)"
+            }
+            M::Dirty(_) => " (a previous migration stopped half-way: repair the schema by hand)",
+            _ => "",
+        };
+        StoreError::Migrate(format!("{e}{hint}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unsupported_url_names_the_scheme_and_both_examples() {
+        let msg = StoreError::UnsupportedUrl {
+            scheme: "mysql".into(),
+        }
+        .to_string();
+        assert!(msg.contains("`mysql:`"), "{msg}");
+        assert!(msg.contains("sqlite://data/hikbridge.db"), "{msg}");
+        assert!(msg.contains("postgres://user@host:5432/db"), "{msg}");
+
+        let msg = StoreError::UnsupportedUrl {
+            scheme: String::new(),
+        }
+        .to_string();
+        assert!(msg.contains("(none)"), "{msg}");
+    }
+}

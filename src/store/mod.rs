@@ -1,0 +1,160 @@
+//! The durable store: one `sqlx::AnyPool` over SQLite or PostgreSQL, versioned migrations per
+//! backend, and small repositories on top.
+//!
+//! Portable SQL rules (the Any driver passes SQL through unchanged, so every statement must be
+//! accepted by both backends):
+//! - placeholders are `$1, $2, …` (SQLite accepts them too);
+//! - upserts use `ON CONFLICT (…) DO NOTHING / DO UPDATE SET … = excluded.…`; `RETURNING` is fine;
+//! - times are `BIGINT` unix milliseconds, booleans `INTEGER` 0/1, JSON `TEXT`;
+//! - each schema change is a migration with the same version number in `migrations/sqlite/` and
+//!   `migrations/postgres/`.
+
+mod checkpoints;
+mod connect;
+mod error;
+mod migrate;
+mod url;
+
+pub use checkpoints::{Checkpoint, Checkpoints};
+pub use error::StoreError;
+pub use url::redact_url;
+
+use serde::Deserialize;
+use std::fmt;
+use std::sync::Arc;
+
+/// Which database engine a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        })
+    }
+}
+
+/// Pool settings (`[database]` in the configuration).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct StoreOptions {
+    /// Most connections the pool opens (an in-memory SQLite database always uses one).
+    pub max_connections: u32,
+    /// How long a SQLite statement waits for another writer before failing.
+    pub busy_timeout_ms: u64,
+    /// How long opening or acquiring a connection may take before failing.
+    pub connect_timeout_ms: u64,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 8,
+            busy_timeout_ms: 5000,
+            connect_timeout_ms: 5000,
+        }
+    }
+}
+
+/// The service's database. Cheap to clone: clones share one pool.
+#[derive(Clone)]
+pub struct Store {
+    pool: sqlx::AnyPool,
+    backend: Backend,
+    redacted_url: Arc<str>,
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .field("url", &self.redacted_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Open a pool for `url` without touching the schema. Accepts `sqlite://path` (relative or
+    /// absolute; missing directories and the file are created), `sqlite::memory:` (tests) and
+    /// `postgres://` / `postgresql://`.
+    pub async fn connect(url: &str, opts: &StoreOptions) -> Result<Store, StoreError> {
+        let (pool, backend) = connect::open_pool(url, opts).await?;
+        Ok(Store {
+            pool,
+            backend,
+            redacted_url: redact_url(url).into(),
+        })
+    }
+
+    /// Connect and bring the schema up to date: what the service does at start.
+    pub async fn open(url: &str, opts: &StoreOptions) -> Result<Store, StoreError> {
+        let store = Self::connect(url, opts).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Apply every migration this build knows that the database has not seen yet.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        migrate::run(&self.pool, self.backend).await
+    }
+
+    /// Check that the database answers (`SELECT 1`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The highest migration version applied, 0 for a database never migrated.
+    pub async fn schema_version(&self) -> Result<i64, StoreError> {
+        migrate::schema_version(&self.pool, self.backend).await
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &sqlx::AnyPool {
+        &self.pool
+    }
+
+    /// The URL this store was opened with, password replaced by `***`.
+    pub fn redacted_url(&self) -> String {
+        self.redacted_url.to_string()
+    }
+
+    /// Close every connection, waiting for those in use to be returned.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    pub fn checkpoints(&self) -> Checkpoints<'_> {
+        Checkpoints::new(&self.pool)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_displays_its_config_name() {
+        assert_eq!(Backend::Sqlite.to_string(), "sqlite");
+        assert_eq!(Backend::Postgres.to_string(), "postgres");
+    }
+
+    #[test]
+    fn options_default_and_partial_config_fill_in_defaults() {
+        let d = StoreOptions::default();
+        assert_eq!(
+            (d.max_connections, d.busy_timeout_ms, d.connect_timeout_ms),
+            (8, 5000, 5000)
+        );
+        let o: StoreOptions = serde_json::from_str(r#"{"max_connections": 2}"#).unwrap();
+        assert_eq!((o.max_connections, o.busy_timeout_ms), (2, 5000));
+    }
+}

@@ -1,0 +1,224 @@
+//! Retry with exponential backoff and jitter, honouring Retry-After, with a bounded number of
+//! attempts. What is worth retrying is decided by an upstream-specific [`Classify`].
+
+use super::{BoxError, TransportError, UpstreamRequest, UpstreamResponse};
+use rand::Rng;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The longest Retry-After that is honoured as asked; longer ones are capped.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
+
+/// What to do with one attempt's result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Hand the result to the caller.
+    Done,
+    /// Try again; `after` is the upstream's own wait (Retry-After), if it gave one.
+    Retry {
+        reason: String,
+        after: Option<Duration>,
+    },
+}
+
+/// Upstream-specific judgement of a result.
+pub trait Classify: Send + Sync + 'static {
+    fn classify(&self, result: &Result<UpstreamResponse, BoxError>) -> Verdict;
+}
+
+/// Backoff settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    pub max_attempts: u32,
+    pub base: Duration,
+    pub max: Duration,
+}
+
+impl Backoff {
+    /// The wait before attempt `next` (2, 3, …): exponential, capped, with "equal jitter"
+    /// (half fixed, half random) so that many callers do not retry in lockstep.
+    pub fn delay(&self, next_attempt: u32, retry_after: Option<Duration>) -> Duration {
+        let exp = next_attempt.saturating_sub(2).min(20);
+        let full = self.base.saturating_mul(1u32 << exp).min(self.max);
+        let half = full / 2;
+        let jitter = rand::thread_rng().gen_range(0..=half.as_millis() as u64);
+        let backoff = half + Duration::from_millis(jitter);
+        match retry_after {
+            Some(ra) => ra.min(MAX_RETRY_AFTER),
+            None => backoff,
+        }
+    }
+}
+
+/// Parse `Retry-After` as delta-seconds or an HTTP date.
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    let v = value.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    if let Ok(secs) = v.parse::<f64>() {
+        if secs.is_finite() && secs >= 0.0 {
+            return Some(Duration::from_secs_f64(secs));
+        }
+    }
+    let when = httpdate_parse(v)?;
+    Some(
+        when.signed_duration_since(chrono::Utc::now())
+            .to_std()
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+fn httpdate_parse(v: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc2822(v)
+        .ok()
+        .map(|d| d.with_timezone(&chrono::Utc))
+}
+
+/// A `tower::retry::Policy` for [`UpstreamRequest`]s.
+#[derive(Clone)]
+pub struct RetryPolicy {
+    upstream: &'static str,
+    backoff: Backoff,
+    classifier: Arc<dyn Classify>,
+    on_pause: Option<Arc<dyn Fn(Duration) + Send + Sync>>,
+}
+
+impl RetryPolicy {
+    pub fn new(upstream: &'static str, backoff: Backoff, classifier: Arc<dyn Classify>) -> Self {
+        Self {
+            upstream,
+            backoff,
+            classifier,
+            on_pause: None,
+        }
+    }
+
+    /// Called with the upstream's Retry-After, so a shared pacer can hold every caller.
+    pub fn on_retry_after(mut self, f: Arc<dyn Fn(Duration) + Send + Sync>) -> Self {
+        self.on_pause = Some(f);
+        self
+    }
+}
+
+impl tower::retry::Policy<UpstreamRequest, UpstreamResponse, BoxError> for RetryPolicy {
+    type Future = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+    fn retry(
+        &mut self,
+        req: &mut UpstreamRequest,
+        result: &mut Result<UpstreamResponse, BoxError>,
+    ) -> Option<Self::Future> {
+        let Verdict::Retry { reason, after } = self.classifier.classify(result) else {
+            return None;
+        };
+        if req.attempt >= self.backoff.max_attempts {
+            tracing::warn!(upstream = self.upstream, path = %req.path, attempts = req.attempt, %reason, "giving up");
+            *result = Err(Box::new(TransportError::Exhausted {
+                attempts: req.attempt,
+                last: reason,
+            }));
+            return None;
+        }
+        req.attempt += 1;
+        let delay = self.backoff.delay(req.attempt, after);
+        if let (Some(after), Some(f)) = (after, &self.on_pause) {
+            f(after.min(MAX_RETRY_AFTER));
+        }
+        tracing::warn!(
+            upstream = self.upstream,
+            path = %req.path,
+            next_attempt = req.attempt,
+            delay_ms = delay.as_millis() as u64,
+            %reason,
+            "retrying"
+        );
+        Some(Box::pin(tokio::time::sleep(delay)))
+    }
+
+    fn clone_request(&mut self, req: &UpstreamRequest) -> Option<UpstreamRequest> {
+        Some(req.clone())
+    }
+}
+
+/// Classification shared by every upstream: timeouts, connection errors, 429 and 5xx.
+pub fn classify_transport(result: &Result<UpstreamResponse, BoxError>) -> Option<Verdict> {
+    match result {
+        Err(e) => Some(
+            if e.is::<tower::timeout::error::Elapsed>()
+                || matches!(
+                    e.downcast_ref::<TransportError>(),
+                    Some(
+                        TransportError::Timeout(_)
+                            | TransportError::Connect(_)
+                            | TransportError::Io(_)
+                    )
+                )
+            {
+                Verdict::Retry {
+                    reason: TransportError::describe(e),
+                    after: None,
+                }
+            } else {
+                Verdict::Done
+            },
+        ),
+        Ok(resp) if resp.status.as_u16() == 429 || resp.status.is_server_error() => {
+            let after = resp.header("retry-after").and_then(parse_retry_after);
+            Some(Verdict::Retry {
+                reason: format!("HTTP {}", resp.status.as_u16()),
+                after,
+            })
+        }
+        Ok(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_is_capped_and_jittered() {
+        let b = Backoff {
+            max_attempts: 10,
+            base: Duration::from_millis(100),
+            max: Duration::from_millis(1000),
+        };
+        for _ in 0..50 {
+            let d2 = b.delay(2, None);
+            assert!(d2 >= Duration::from_millis(50) && d2 <= Duration::from_millis(100));
+            let d4 = b.delay(4, None);
+            assert!(d4 >= Duration::from_millis(200) && d4 <= Duration::from_millis(400));
+            let d9 = b.delay(9, None);
+            assert!(d9 >= Duration::from_millis(500) && d9 <= Duration::from_millis(1000));
+        }
+    }
+
+    #[test]
+    fn retry_after_is_honoured_and_capped() {
+        let b = Backoff {
+            max_attempts: 3,
+            base: Duration::from_millis(10),
+            max: Duration::from_millis(20),
+        };
+        assert_eq!(
+            b.delay(2, Some(Duration::from_secs(7))),
+            Duration::from_secs(7)
+        );
+        assert_eq!(b.delay(2, Some(Duration::from_secs(9999))), MAX_RETRY_AFTER);
+    }
+
+    #[test]
+    fn retry_after_parses_seconds_and_dates() {
+        assert_eq!(parse_retry_after("30"), Some(Duration::from_secs(30)));
+        assert_eq!(parse_retry_after(" 2 "), Some(Duration::from_secs(2)));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+}

@@ -1,0 +1,288 @@
+//! The durable store against real databases: SQLite always, PostgreSQL when
+//! `HIKBRIDGE_TEST_POSTGRES_URL` is set (see tests/common/db.rs).
+
+mod common;
+
+use common::db::{all_dbs, sqlite_db, TestDb};
+use hikbridge::store::{Backend, Store, StoreError, StoreOptions};
+use std::path::Path;
+
+/// The highest version among `migrations/<backend>/NNNN_*.sql`.
+fn latest_migration(backend: Backend) -> i64 {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(backend.to_string());
+    std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            let digits: String = name.chars().take_while(|c| c.is_ascii_digit()).collect();
+            digits.parse::<i64>().ok()
+        })
+        .max()
+        .unwrap()
+}
+
+/// The same database URL with `password` in it (trust auth on the test server ignores it).
+fn with_password(url: &str, password: &str) -> String {
+    let mut url = url::Url::parse(url).unwrap();
+    url.set_password(Some(password)).unwrap();
+    url.to_string()
+}
+
+#[tokio::test]
+async fn migrations_are_applied_at_open_and_rerunning_migrate_is_a_no_op() {
+    for db in all_dbs().await {
+        let latest = latest_migration(db.store.backend());
+        let before = db.store.schema_version().await.unwrap();
+        assert_eq!(before, latest, "{}", db.name);
+
+        db.store.migrate().await.unwrap();
+        assert_eq!(
+            db.store.schema_version().await.unwrap(),
+            before,
+            "{}",
+            db.name
+        );
+
+        // The foundation tables exist.
+        sqlx::query("INSERT INTO service_meta (key, value) VALUES ($1, $2)")
+            .bind("installed_by")
+            .bind("test")
+            .execute(db.store.pool())
+            .await
+            .unwrap();
+        db.store.ping().await.unwrap();
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_never_migrated_database_reports_schema_version_zero_until_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("fresh.db").display());
+    let store = Store::connect(&url, &StoreOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(store.schema_version().await.unwrap(), 0);
+    store.migrate().await.unwrap();
+    assert_eq!(
+        store.schema_version().await.unwrap(),
+        latest_migration(Backend::Sqlite)
+    );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn checkpoint_get_is_none_until_set_then_returns_the_value() {
+    for db in all_dbs().await {
+        let cps = db.store.checkpoints();
+        assert_eq!(cps.get("backfill").await.unwrap(), None, "{}", db.name);
+
+        cps.set("backfill", "2026-01-27T12:04:00-03:00")
+            .await
+            .unwrap();
+        let cp = cps.get("backfill").await.unwrap().expect("set checkpoint");
+        assert_eq!(cp.name, "backfill");
+        assert_eq!(cp.value, "2026-01-27T12:04:00-03:00");
+        let now = chrono::Utc::now().timestamp_millis();
+        assert!(
+            (now - cp.updated_at_ms).abs() < 60_000,
+            "{}: {cp:?}",
+            db.name
+        );
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn setting_a_checkpoint_again_overwrites_it_and_advances_updated_at() {
+    for db in all_dbs().await {
+        let cps = db.store.checkpoints();
+        cps.set("poller", "first").await.unwrap();
+        let first = cps.get("poller").await.unwrap().unwrap();
+        cps.set("poller", "second").await.unwrap();
+        let second = cps.get("poller").await.unwrap().unwrap();
+
+        assert_eq!(second.value, "second", "{}", db.name);
+        assert!(
+            second.updated_at_ms > first.updated_at_ms,
+            "{}: {first:?} then {second:?}",
+            db.name
+        );
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixty_four_concurrent_checkpoint_writers_all_succeed() {
+    for db in all_dbs().await {
+        let writers: Vec<_> = (0..64)
+            .map(|i| {
+                let store = db.store.clone();
+                tokio::spawn(async move {
+                    store
+                        .checkpoints()
+                        .set(&format!("writer-{i}"), &i.to_string())
+                        .await
+                })
+            })
+            .collect();
+        for (i, writer) in writers.into_iter().enumerate() {
+            let result = writer.await.unwrap();
+            assert!(result.is_ok(), "{} writer {i}: {result:?}", db.name);
+        }
+        for i in 0..64 {
+            let cp = db
+                .store
+                .checkpoints()
+                .get(&format!("writer-{i}"))
+                .await
+                .unwrap();
+            assert_eq!(cp.map(|c| c.value), Some(i.to_string()), "{}", db.name);
+        }
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn sqlite_connections_use_wal_busy_timeout_normal_sync_and_foreign_keys() {
+    let db = sqlite_db().await;
+    // Hold several connections at once so more than the first one is checked.
+    let mut conns = Vec::new();
+    for _ in 0..3 {
+        conns.push(db.store.pool().acquire().await.unwrap());
+    }
+    for conn in &mut conns {
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&mut **conn)
+            .await
+            .unwrap();
+        assert_eq!(mode.to_lowercase(), "wal");
+        for (pragma, want) in [
+            ("busy_timeout", 5000),
+            ("synchronous", 1),
+            ("foreign_keys", 1),
+        ] {
+            let got: i64 = sqlx::query_scalar(&format!("PRAGMA {pragma}"))
+                .fetch_one(&mut **conn)
+                .await
+                .unwrap();
+            assert_eq!(got, want, "PRAGMA {pragma}");
+        }
+    }
+    drop(conns);
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn sqlite_file_persists_across_close_and_reopen() {
+    let db = sqlite_db().await;
+    db.store.checkpoints().set("durable", "yes").await.unwrap();
+    db.store.close().await;
+
+    let reopened = Store::open(&db.url, &StoreOptions::default())
+        .await
+        .unwrap();
+    let cp = reopened.checkpoints().get("durable").await.unwrap();
+    assert_eq!(cp.map(|c| c.value).as_deref(), Some("yes"));
+    reopened.close().await;
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn sqlite_creates_missing_directories_for_a_new_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("nested/deeper/hikbridge.db");
+    let store = Store::open(
+        &format!("sqlite://{}", file.display()),
+        &StoreOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert!(file.exists());
+    store.close().await;
+}
+
+#[tokio::test]
+async fn in_memory_sqlite_keeps_data_between_calls() {
+    let store = Store::open("sqlite::memory:", &StoreOptions::default())
+        .await
+        .unwrap();
+    store.checkpoints().set("k", "v").await.unwrap();
+    let cp = store.checkpoints().get("k").await.unwrap();
+    assert_eq!(cp.map(|c| c.value).as_deref(), Some("v"));
+    store.close().await;
+}
+
+#[tokio::test]
+async fn unsupported_url_scheme_names_the_scheme_and_gives_examples() {
+    let err = Store::connect("mysql://root:hunter2@db/hb", &StoreOptions::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::UnsupportedUrl { scheme } if scheme == "mysql"),
+        "{err:?}"
+    );
+    let msg = err.to_string();
+    assert!(msg.contains("sqlite://data/hikbridge.db"), "{msg}");
+    assert!(msg.contains("postgres://user@host:5432/db"), "{msg}");
+    assert!(!msg.contains("hunter2"), "{msg}");
+}
+
+#[tokio::test]
+async fn unreachable_postgres_fails_with_the_cause_and_no_password() {
+    let opts = StoreOptions {
+        connect_timeout_ms: 1000,
+        ..StoreOptions::default()
+    };
+    let err = Store::connect("postgres://hb:hunter2@127.0.0.1:1/hb", &opts)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            StoreError::Connect {
+                backend: Backend::Postgres,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let msg = err.to_string();
+    assert!(msg.contains("postgres://hb:***@127.0.0.1:1/hb"), "{msg}");
+    assert!(msg.to_lowercase().contains("refused"), "{msg}");
+    assert!(
+        !msg.contains("hunter2") && !format!("{err:?}").contains("hunter2"),
+        "{msg}"
+    );
+}
+
+#[tokio::test]
+async fn redacted_url_and_debug_hide_the_password() {
+    for db in all_dbs().await {
+        let url = match db.store.backend() {
+            Backend::Postgres => with_password(&db.url, "Sup3rS3cret"),
+            // SQLite URLs carry no credentials; redaction leaves them as they are.
+            Backend::Sqlite => db.url.clone(),
+        };
+        let store = Store::connect(&url, &StoreOptions::default())
+            .await
+            .unwrap();
+        let redacted = store.redacted_url();
+        let debug = format!("{store:?}");
+        assert!(!redacted.contains("Sup3rS3cret"), "{redacted}");
+        assert!(!debug.contains("Sup3rS3cret"), "{debug}");
+        assert!(debug.contains(&redacted), "{debug}");
+        match db.store.backend() {
+            Backend::Postgres => assert!(redacted.contains(":***@"), "{redacted}"),
+            Backend::Sqlite => assert_eq!(redacted, db.url),
+        }
+        store.close().await;
+        cleanup(db).await;
+    }
+}
+
+async fn cleanup(db: TestDb) {
+    db.cleanup().await;
+}
