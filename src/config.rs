@@ -46,6 +46,8 @@ pub struct ServerSettings {
     pub listen: SocketAddr,
     pub request_timeout_secs: u64,
     pub body_limit_bytes: usize,
+    /// A TOML list, or a comma-separated string from the environment.
+    #[serde(deserialize_with = "string_or_list")]
     pub cors_allowed_origins: Vec<String>,
     pub shutdown_grace_secs: u64,
 }
@@ -252,9 +254,6 @@ impl Settings {
         builder = builder.add_source(
             Environment::with_prefix(ENV_PREFIX)
                 .separator("__")
-                .try_parsing(true)
-                .list_separator(",")
-                .with_list_parse_key("server.cors_allowed_origins")
                 .source(Some(env_for_config.into_iter().collect())),
         );
         let cfg = match builder.build() {
@@ -269,8 +268,10 @@ impl Settings {
             }
         };
 
+        // Semantic checks need well-typed values; unknown keys do not stop them.
+        let before = problems.len();
         check_types(&cfg, &known, &mut problems);
-        if !problems.is_empty() {
+        if problems.len() > before {
             return Err(ConfigError { problems });
         }
         let mut settings: Settings = match cfg.try_deserialize() {
@@ -524,6 +525,26 @@ impl Settings {
     }
 }
 
+/// Values from the environment are strings: environment variables are never guessed into
+/// numbers (an AppKey "0026744628" must keep its zeros), so lists arrive comma-separated.
+fn string_or_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect(),
+        OneOrMany::Many(v) => v,
+    })
+}
+
 /// Parse a certificate pin: 64 hex digits, colons and spaces ignored.
 pub fn parse_pin(pin: &str) -> Option<[u8; 32]> {
     let hex: String = pin.chars().filter(|c| !matches!(c, ':' | ' ')).collect();
@@ -701,7 +722,10 @@ fn check_types(cfg: &Config, known: &BTreeMap<String, Value>, problems: &mut Vec
                 cfg.get_int(key).map(|n| n >= 0).unwrap_or(false),
                 "a whole number ≥ 0",
             ),
-            ValueKind::Array(_) => (cfg.get_array(key).is_ok(), "a list of strings"),
+            ValueKind::Array(_) => (
+                cfg.get_array(key).is_ok() || cfg.get_string(key).is_ok(),
+                "a list of strings (or a comma-separated string)",
+            ),
             _ => (cfg.get_string(key).is_ok(), "a string"),
         };
         if !ok {
@@ -763,6 +787,7 @@ mod tests {
         ])
         .expect("valid");
         assert_eq!(s.server.listen.port(), 9000);
+        assert_eq!(s.hikcentral.app_key, "26744628");
         assert_eq!(s.hikcentral.app_secret.expose(), "Zq8n2kQpX3vL9mTz");
         assert!(s.hikcentral.tls.insecure);
         assert!(s.humand.is_configured());
@@ -812,6 +837,23 @@ mod tests {
             assert!(keys.contains(&k), "{k} missing from {keys:?}");
         }
         assert!(err.problems.iter().all(|p| !p.example.is_empty()));
+    }
+
+    #[test]
+    fn environment_strings_keep_leading_zeros_and_lists_split_on_commas() {
+        let s = Settings::defaults_with_env(&[
+            ("HIKBRIDGE__HIKCENTRAL__APP_KEY", "0026744628"),
+            (
+                "HIKBRIDGE__SERVER__CORS_ALLOWED_ORIGINS",
+                "https://a.example.edu, https://b.example.edu",
+            ),
+        ])
+        .expect("valid");
+        assert_eq!(s.hikcentral.app_key, "0026744628");
+        assert_eq!(
+            s.server.cors_allowed_origins,
+            ["https://a.example.edu", "https://b.example.edu"]
+        );
     }
 
     #[test]

@@ -39,9 +39,8 @@ impl ArtemisError {
         match self {
             Self::Api(c) => c.class() == CodeClass::Throttled,
             Self::Http { status, .. } => *status == 429,
-            Self::GaveUp { last, .. } => {
-                last.contains("HTTP 429") || last.contains("throttled") || last.contains("busy")
-            }
+            // The retry policy words throttling reasons as "throttled: …" or "HTTP 429".
+            Self::GaveUp { last, .. } => last.starts_with("throttled") || last == "HTTP 429",
             _ => false,
         }
     }
@@ -88,8 +87,17 @@ impl Classify for ArtemisClassifier {
         }
         match serde_json::from_slice::<Envelope>(&resp.body) {
             Ok(env) => match classify_code(&env.code) {
-                CodeClass::Throttled | CodeClass::Transient => Verdict::Retry {
-                    reason: format!("HikCentral code {} ({})", env.code, env.msg),
+                class @ (CodeClass::Throttled | CodeClass::Transient) => Verdict::Retry {
+                    reason: format!(
+                        "{}HikCentral code {} ({})",
+                        if class == CodeClass::Throttled {
+                            "throttled: "
+                        } else {
+                            ""
+                        },
+                        env.code,
+                        env.msg
+                    ),
                     after: resp
                         .header("retry-after")
                         .and_then(crate::upstream::retry::parse_retry_after),

@@ -1,0 +1,205 @@
+//! The HTTP foundation: probes, request ids, the JSON error shape, body limit, timeout, CORS.
+
+mod common;
+
+use axum::http::{HeaderValue, Method, StatusCode};
+use common::app::{spawn_app, spawn_app_on_socket};
+use serde_json::Value;
+
+#[tokio::test]
+async fn health_answers_ok_without_consulting_dependencies() {
+    let app = spawn_app(&[]).await;
+    app.state.store().close().await;
+    let res = app.server.get("/health").await;
+    assert_eq!(res.status_code(), StatusCode::OK);
+    assert_eq!(res.json::<Value>()["status"], "ok");
+}
+
+#[tokio::test]
+async fn ready_reports_each_dependency() {
+    let app = spawn_app(&[]).await;
+    let res = app.server.get("/ready").await;
+    assert_eq!(res.status_code(), StatusCode::OK);
+    let body: Value = res.json();
+    assert_eq!(body["status"], "ready");
+    assert_eq!(body["checks"]["store"]["status"], "ok");
+    assert_eq!(body["checks"]["store"]["backend"], "sqlite");
+    assert_eq!(body["checks"]["workers"]["status"], "ok");
+    assert_eq!(
+        body["checks"]["upstreams"]["hikcentral"]["status"],
+        "not_configured"
+    );
+    assert_eq!(
+        body["checks"]["upstreams"]["humand"]["status"],
+        "not_configured"
+    );
+}
+
+#[tokio::test]
+async fn ready_is_503_when_the_store_is_unreachable() {
+    let app = spawn_app(&[]).await;
+    app.state.store().close().await;
+    let res = app.server.get("/ready").await;
+    assert_eq!(res.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = res.json();
+    assert_eq!(body["status"], "not_ready");
+    assert_eq!(body["checks"]["store"]["status"], "error");
+}
+
+#[tokio::test]
+async fn ready_turns_degraded_when_an_upstream_fails() {
+    let (sim, running) = common::upstreams::hikcentral(None).await;
+    let app = spawn_app(&[
+        ("HIKBRIDGE__HIKCENTRAL__BASE_URL", running.base_url.as_str()),
+        ("HIKBRIDGE__HIKCENTRAL__APP_KEY", common::upstreams::APP_KEY),
+        (
+            "HIKBRIDGE__HIKCENTRAL__APP_SECRET",
+            common::upstreams::APP_SECRET,
+        ),
+        ("HIKBRIDGE__HIKCENTRAL__MAX_ATTEMPTS", "1"),
+    ])
+    .await;
+    let hik = app.state.hikcentral().expect("configured");
+    hik.version().await.expect("works");
+    let body: Value = app.server.get("/ready").await.json();
+    assert_eq!(body["status"], "ready");
+    assert_eq!(body["checks"]["upstreams"]["hikcentral"]["status"], "ok");
+
+    sim.faults.fail_next(1, 503);
+    hik.version().await.expect_err("upstream down");
+    let res = app.server.get("/ready").await;
+    assert_eq!(
+        res.status_code(),
+        StatusCode::OK,
+        "upstream trouble does not fail readiness"
+    );
+    let body: Value = res.json();
+    assert_eq!(body["status"], "degraded");
+    assert_eq!(
+        body["checks"]["upstreams"]["hikcentral"]["status"],
+        "warning"
+    );
+    assert!(body["checks"]["upstreams"]["hikcentral"]["last_error"]
+        .as_str()
+        .unwrap()
+        .contains("503"));
+}
+
+#[tokio::test]
+async fn every_answer_carries_a_request_id_and_keeps_a_given_one() {
+    let app = spawn_app(&[]).await;
+    let res = app.server.get("/health").await;
+    let id = res.header("x-request-id");
+    assert_eq!(id.to_str().unwrap().len(), 36, "a UUID is generated");
+    let res = app
+        .server
+        .get("/health")
+        .add_header("x-request-id", "trace-abc-123")
+        .await;
+    assert_eq!(res.header("x-request-id"), "trace-abc-123");
+}
+
+#[tokio::test]
+async fn unknown_routes_and_wrong_methods_answer_the_json_error_shape() {
+    let app = spawn_app(&[]).await;
+    let res = app.server.get("/nope").await;
+    assert_eq!(res.status_code(), StatusCode::NOT_FOUND);
+    let body: Value = res.json();
+    assert_eq!(body["error"]["code"], "not_found");
+    assert!(body["error"]["message"].is_string());
+    assert!(body["error"].as_object().unwrap().contains_key("details"));
+
+    let res = app.server.post("/health").await;
+    assert_eq!(res.status_code(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(res.json::<Value>()["error"]["code"], "method_not_allowed");
+    assert!(res.maybe_header("allow").is_some(), "Allow is kept");
+}
+
+#[tokio::test]
+async fn an_oversized_body_answers_413_json() {
+    let app = spawn_app_on_socket(&[("HIKBRIDGE__SERVER__BODY_LIMIT_BYTES", "1024")]).await;
+    let url = app.server.server_url("/health").unwrap();
+    let res = reqwest::Client::new()
+        .post(url)
+        .header("content-type", "application/json")
+        .body(vec![b'x'; 4096])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "payload_too_large");
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("server.body_limit_bytes"));
+}
+
+#[tokio::test]
+async fn cors_allows_only_configured_origins() {
+    let app = spawn_app(&[(
+        "HIKBRIDGE__SERVER__CORS_ALLOWED_ORIGINS",
+        "https://siad.example.edu",
+    )])
+    .await;
+    let preflight = |origin: &'static str| {
+        app.server
+            .method(Method::OPTIONS, "/ready")
+            .add_header("origin", origin)
+            .add_header("access-control-request-method", "GET")
+    };
+    let ok = preflight("https://siad.example.edu").await;
+    assert_eq!(
+        ok.maybe_header("access-control-allow-origin"),
+        Some(HeaderValue::from_static("https://siad.example.edu"))
+    );
+    let other = preflight("https://evil.example").await;
+    assert!(other.maybe_header("access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
+async fn a_request_over_the_time_limit_answers_408_json() {
+    use axum::routing::get;
+    let settings = hikbridge::config::Settings::defaults_with_env(&[(
+        "HIKBRIDGE__SERVER__REQUEST_TIMEOUT_SECS",
+        "1",
+    )])
+    .unwrap();
+    let slow = axum::Router::new().route(
+        "/slow",
+        get(|| async {
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            "late"
+        }),
+    );
+    let router = hikbridge::http::with_shared_layers(slow, &settings.server);
+    let server = axum_test::TestServer::new(router).unwrap();
+    let res = server.get("/slow").await;
+    assert_eq!(res.status_code(), StatusCode::REQUEST_TIMEOUT);
+    assert_eq!(res.json::<Value>()["error"]["code"], "request_timeout");
+}
+
+#[tokio::test]
+async fn serve_stops_gracefully_when_told() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("s.db").display());
+    let settings = hikbridge::config::Settings::defaults_with_env(&[
+        ("HIKBRIDGE__STORE__URL", url.as_str()),
+        ("HIKBRIDGE__SERVER__SHUTDOWN_GRACE_SECS", "5"),
+    ])
+    .unwrap();
+    let app = hikbridge::app::App::build(settings).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.serve(listener, async move {
+        let _ = rx.await;
+    }));
+    let health = reqwest::get(format!("http://{addr}/health")).await.unwrap();
+    assert_eq!(health.status(), 200);
+    tx.send(()).unwrap();
+    let result = tokio::time::timeout(std::time::Duration::from_secs(5), server)
+        .await
+        .expect("serve returns promptly once idle");
+    result.unwrap().expect("clean stop");
+}
