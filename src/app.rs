@@ -6,6 +6,7 @@ use crate::config::Settings;
 use crate::humand::HumandClient;
 use crate::store::{Store, StoreOptions};
 use crate::upstream::health::UpstreamHealth;
+use crate::workers::inbox_writer::InboxWriter;
 use crate::workers::Workers;
 use anyhow::Context;
 use serde_json::{json, Value};
@@ -23,6 +24,7 @@ struct Inner {
     hikcentral: Option<ArtemisClient>,
     humand: Option<HumandClient>,
     workers: Workers,
+    inbox_writer: InboxWriter,
 }
 
 impl AppState {
@@ -44,6 +46,10 @@ impl AppState {
 
     pub fn workers(&self) -> &Workers {
         &self.0.workers
+    }
+
+    pub fn inbox_writer(&self) -> &InboxWriter {
+        &self.0.inbox_writer
     }
 
     /// Per upstream: `not_configured`, or the health of the latest calls.
@@ -97,12 +103,18 @@ impl App {
             tracing::info!("no Humand API key: delivery to Humand is off");
             None
         };
+        if settings.events.callback_secret.is_empty() {
+            tracing::info!("no events.callback_secret: the HikCentral event receiver is off");
+        }
+        let workers = Workers::default();
+        let inbox_writer = InboxWriter::spawn(store.clone(), &workers);
         let state = AppState(Arc::new(Inner {
             settings,
             store,
             hikcentral,
             humand,
-            workers: Workers::default(),
+            workers,
+            inbox_writer,
         }));
         let router = crate::http::router(state.clone());
         Ok(App { state, router })

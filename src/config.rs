@@ -17,7 +17,7 @@ pub const DEFAULT_CONFIG_PATH: &str = "config/default.toml";
 pub const ENV_PREFIX: &str = "HIKBRIDGE";
 
 /// Secret keys: (key, environment variable, the `*_file` key that may hold it instead).
-const SECRETS: [(&str, &str, &str); 3] = [
+const SECRETS: [(&str, &str, &str); 4] = [
     (
         "hikcentral.app_secret",
         "HIKBRIDGE__HIKCENTRAL__APP_SECRET",
@@ -29,6 +29,11 @@ const SECRETS: [(&str, &str, &str); 3] = [
         "humand.api_key_file",
     ),
     ("api.tokens", "HIKBRIDGE__API__TOKENS", "api.tokens_file"),
+    (
+        "events.callback_secret",
+        "HIKBRIDGE__EVENTS__CALLBACK_SECRET",
+        "events.callback_secret_file",
+    ),
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -38,7 +43,37 @@ pub struct Settings {
     pub store: StoreSettings,
     pub hikcentral: HikCentralSettings,
     pub humand: HumandSettings,
+    pub events: EventsSettings,
     pub api: ApiSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct EventsSettings {
+    /// The `{secret}` path segment of the callback; empty turns the receiver off.
+    #[serde(skip)]
+    pub callback_secret: Secret,
+    pub callback_secret_file: String,
+    /// A TOML list, or a comma-separated string from the environment.
+    #[serde(deserialize_with = "string_or_list")]
+    pub allowed_ips: Vec<String>,
+}
+
+impl EventsSettings {
+    /// The allowlist parsed (validated at load, so unparsable entries cannot remain).
+    pub fn allowed_networks(&self) -> Vec<ipnet::IpNet> {
+        self.allowed_ips
+            .iter()
+            .filter_map(|s| parse_net(s))
+            .collect()
+    }
+}
+
+/// `10.0.0.0/8`, or a bare address meaning just that host.
+pub fn parse_net(s: &str) -> Option<ipnet::IpNet> {
+    let s = s.trim();
+    s.parse::<ipnet::IpNet>()
+        .ok()
+        .or_else(|| s.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -325,7 +360,14 @@ impl Settings {
                     }
                 }
             };
-        let [hik, humand, api] = SECRETS;
+        let [hik, humand, api, events] = SECRETS;
+        self.events.callback_secret = Secret::new(read(
+            events.0,
+            events.1,
+            events.2,
+            &self.events.callback_secret_file.clone(),
+            problems,
+        ));
         self.hikcentral.app_secret = Secret::new(read(
             hik.0,
             hik.1,
@@ -452,6 +494,25 @@ impl Settings {
                     "[\"https://siad.example.edu\"]",
                 );
             }
+        }
+        for ip in &self.events.allowed_ips {
+            if parse_net(ip).is_none() {
+                bad(
+                    "events.allowed_ips",
+                    &quoted(ip),
+                    "not an IP address or CIDR",
+                    "[\"10.0.0.5/32\", \"192.168.10.0/24\"]",
+                );
+            }
+        }
+        let secret = self.events.callback_secret.expose();
+        if !secret.is_empty() && (secret.len() < 16 || secret.contains('/')) {
+            bad(
+                "events.callback_secret",
+                &"(hidden)",
+                "must be at least 16 characters and contain no '/': it is the only thing guarding the callback URL",
+                "HIKBRIDGE__EVENTS__CALLBACK_SECRET=$(openssl rand -hex 24)",
+            );
         }
         self.validate_hikcentral(&mut bad);
         if let Err(p) = check_base_url(&self.humand.base_url, true) {

@@ -4,11 +4,13 @@
 
 pub mod app;
 pub mod artemis;
+pub mod attendance;
 pub mod cli;
 pub mod config;
 pub mod error;
 pub mod http;
 pub mod humand;
+pub mod photo;
 pub mod secret;
 pub mod sim;
 pub mod store;

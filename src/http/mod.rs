@@ -1,6 +1,7 @@
 //! Inbound HTTP: the router and the middleware every route shares — request ids, tracing,
 //! body-size limit, request timeout, CORS allowlist and one JSON error shape.
 
+pub mod events;
 pub mod health;
 
 use crate::app::AppState;
@@ -9,7 +10,7 @@ use crate::error::ApiError;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderName, HeaderValue, Method, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use std::time::Duration;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -26,6 +27,7 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/health", get(health::live))
         .route("/ready", get(health::ready))
+        .route("/hikcentral/events/{secret}", post(events::receive))
         .fallback(|| async { ApiError::for_status(StatusCode::NOT_FOUND) })
         .with_state(state);
     with_shared_layers(routes, &server)

@@ -12,11 +12,13 @@
 mod checkpoints;
 mod connect;
 mod error;
+mod inbox;
 mod migrate;
 mod url;
 
 pub use checkpoints::{Checkpoint, Checkpoints};
 pub use error::StoreError;
+pub use inbox::{Inbox, IngestReport, RejectedEvent, StoredEvent};
 pub use url::redact_url;
 
 use serde::Deserialize;
@@ -134,6 +136,10 @@ impl Store {
 
     pub fn checkpoints(&self) -> Checkpoints<'_> {
         Checkpoints::new(&self.pool)
+    }
+
+    pub fn inbox(&self) -> Inbox<'_> {
+        Inbox::new(&self.pool)
     }
 }
 

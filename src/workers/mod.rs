@@ -1,6 +1,8 @@
 //! Background workers and the registry `/ready` reads: each worker is spawned through
 //! [`Workers::spawn`], which records whether it is still running and why it stopped.
 
+pub mod inbox_writer;
+
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;

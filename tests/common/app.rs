@@ -23,13 +23,31 @@ pub async fn spawn_app_on_socket(env: &[(&str, &str)]) -> TestApp {
 async fn spawn_app_with(env: &[(&str, &str)], socket: bool) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("app.db").display());
-    let mut all = vec![("HIKBRIDGE__STORE__URL", url.as_str())];
+    spawn_app_at(&url, env, socket, dir).await
+}
+
+/// The app on the database at `store_url` (e.g. a [`super::db::TestDb`]'s URL).
+pub async fn spawn_app_on_store(store_url: &str, env: &[(&str, &str)], socket: bool) -> TestApp {
+    spawn_app_at(store_url, env, socket, tempfile::tempdir().unwrap()).await
+}
+
+async fn spawn_app_at(
+    url: &str,
+    env: &[(&str, &str)],
+    socket: bool,
+    dir: tempfile::TempDir,
+) -> TestApp {
+    let mut all = vec![("HIKBRIDGE__STORE__URL", url)];
     all.extend_from_slice(env);
     let settings = Settings::defaults_with_env(&all).unwrap_or_else(|e| panic!("{e}"));
     let app = App::build(settings).await.expect("build the app");
     let state = app.state.clone();
+    // On a real socket, as `serve` does it: with the peer address (ConnectInfo).
     let server = if socket {
-        TestServer::builder().http_transport().build(app.router)
+        TestServer::builder().http_transport().build(
+            app.router
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
     } else {
         TestServer::new(app.router)
     }

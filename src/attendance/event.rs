@@ -1,0 +1,374 @@
+//! Access events from HikCentral: the `OnEventNotify` push body and polled
+//! `acs/v1/door/events` records, parsed tolerantly of shape and strictly of meaning.
+//!
+//! Shape tolerance (reference §4): numbers may arrive as strings and strings as numbers, unknown
+//! fields are ignored, `data` may be missing, `null` or sparse, and both the HikCentral
+//! Professional (`personId`, `personCode`, `cardNo`, `checkInAndOutType`) and the iSecure Center
+//! (`ExtEventPersonNo`, `ExtEventCardNo`, `ExtEventInOut`, `ExtEventDoorID`, ...) `data` variants
+//! are read. Text values are trimmed and an empty string means "absent".
+//!
+//! Strict meaning: an event without a usable `eventId`, event type or time is
+//! [`Parsed::Rejected`] with every reason found, never silently dropped. A time must carry a UTC
+//! offset: a bare local time such as `2026-01-27T08:04:00` is ambiguous (the device, the
+//! HikCentral server and this service may sit in different zones), so it is rejected rather than
+//! guessed.
+
+use super::types::{Direction, DoorKey, EventId, PersonCode};
+use chrono::{DateTime, FixedOffset, NaiveDateTime};
+use serde_json::{Map, Value};
+
+/// The whole body is unusable; nothing in it can be stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PayloadError {
+    /// Not JSON at all. The message carries serde_json's line and column.
+    #[error("the body is not valid JSON: {0}")]
+    Json(String),
+    /// JSON, but no list of events where HikCentral puts one. Says what was found instead.
+    #[error(
+        "the body has no events list: expected an OnEventNotify body with `params.events` \
+         (an array), but found {0}"
+    )]
+    NoEvents(String),
+}
+
+/// Where an event came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventSource {
+    /// Pushed by HikCentral to the `OnEventNotify` callback.
+    Push,
+    /// Back-filled from `acs/v1/door/events`.
+    Poll,
+}
+
+impl EventSource {
+    /// `"push"` / `"poll"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventSource::Push => "push",
+            EventSource::Poll => "poll",
+        }
+    }
+}
+
+/// One access event whose meaning is usable: it has an id, a type and an unambiguous time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccessEvent {
+    pub event_id: EventId,
+    pub event_type: u32,
+    /// The time as HikCentral sent it, offset included.
+    pub happen_time: DateTime<FixedOffset>,
+    /// `srcIndex`/`srcName` on a push, `doorIndexCode`/`doorName` on a polled record.
+    pub door: DoorKey,
+    /// HikCentral Professional `personCode`; absent when empty or `"0"`.
+    pub person_code: Option<PersonCode>,
+    /// HikCentral `personId`: resolve it to a person code through the Artemis API.
+    pub person_id: Option<String>,
+    /// iSecure Center `ExtEventPersonNo`; `"0"` (its "no person" value) is absent.
+    pub isc_person_no: Option<String>,
+    /// `cardNo`, else iSecure Center `ExtEventCardNo`. Face events usually have none.
+    pub card_no: Option<String>,
+    /// iSecure Center `ExtEventInOut` (1 entry, 0 exit); any other value is absent. Only used
+    /// when the rules are configured to trust it.
+    pub isc_in_out: Option<Direction>,
+    pub source: EventSource,
+    /// The event exactly as received, for the inbox and for fields not lifted above.
+    pub raw: Value,
+}
+
+impl AccessEvent {
+    /// The object holding person details: `data` on a push, the record itself on a poll.
+    fn detail(&self) -> Option<&Map<String, Value>> {
+        match self.source {
+            EventSource::Push => self.raw.get("data").and_then(Value::as_object),
+            EventSource::Poll => self.raw.as_object(),
+        }
+    }
+
+    /// iSecure Center `ExtEventDoorID` (kept in `raw`, read on demand).
+    pub fn isc_door_id(&self) -> Option<u64> {
+        self.detail().and_then(|d| uint(d.get("ExtEventDoorID")))
+    }
+
+    /// iSecure Center `ExtEventReaderID`.
+    pub fn isc_reader_id(&self) -> Option<u64> {
+        self.detail().and_then(|d| uint(d.get("ExtEventReaderID")))
+    }
+
+    /// iSecure Center `ExtEventCode`: the event type as the device reported it. Informational;
+    /// the top-level `eventType` is the one the rules use.
+    pub fn isc_event_code(&self) -> Option<u64> {
+        self.detail().and_then(|d| uint(d.get("ExtEventCode")))
+    }
+
+    /// HikCentral Professional `checkInAndOutType` (0 unknown, 1 check-in, 2 check-out, ...):
+    /// an attendance status set on the device, not the reader direction, so the rules ignore it.
+    pub fn check_in_and_out_type(&self) -> Option<u64> {
+        self.detail().and_then(|d| uint(d.get("checkInAndOutType")))
+    }
+}
+
+/// The outcome for one event of a body or one polled record.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Parsed {
+    Accepted(AccessEvent),
+    /// Kept with the reason so an operator sees it. `event_id` is set when the id was usable.
+    Rejected {
+        event_id: Option<String>,
+        reason: String,
+        raw: Value,
+    },
+}
+
+/// Parse an `OnEventNotify` body into one [`Parsed`] per event, in body order.
+///
+/// The events list is taken from `params.events` (HikCentral's shape). For robustness against
+/// proxies and hand-written tests, a top-level `events` array or a bare array of events is also
+/// accepted. `method` is not checked: only the events matter. `params.events: []` is a valid,
+/// empty notification.
+pub fn parse_notify(body: &[u8]) -> Result<Vec<Parsed>, PayloadError> {
+    let mut root: Value =
+        serde_json::from_slice(body).map_err(|e| PayloadError::Json(e.to_string()))?;
+    let events = take_events(&mut root).ok_or_else(|| PayloadError::NoEvents(describe(&root)))?;
+    Ok(events
+        .into_iter()
+        .map(|e| parse_one(e, EventSource::Push))
+        .collect())
+}
+
+/// Parse one record of `acs/v1/door/events` (reference §5) as a [`EventSource::Poll`] event.
+///
+/// The time is `eventTime`; `deviceTime` is used only when `eventTime` is absent. The door is
+/// `doorIndexCode`/`doorName`. Polled records carry no `personCode` (resolve `personId`), but
+/// one is read if a HikCentral version sends it.
+pub fn parse_door_record(record: &Value) -> Parsed {
+    parse_one(record.clone(), EventSource::Poll)
+}
+
+/// Remove and return the events array, if the body has one where expected.
+fn take_events(root: &mut Value) -> Option<Vec<Value>> {
+    if let Some(Value::Array(a)) = root.pointer_mut("/params/events") {
+        return Some(std::mem::take(a));
+    }
+    if let Some(Value::Array(a)) = root.get_mut("events") {
+        return Some(std::mem::take(a));
+    }
+    match root {
+        Value::Array(a) => Some(std::mem::take(a)),
+        _ => None,
+    }
+}
+
+/// What a body without an events list looks like, for the 400 answer.
+fn describe(root: &Value) -> String {
+    let Some(obj) = root.as_object() else {
+        return kind(root).to_owned();
+    };
+    match obj.get("params") {
+        Some(Value::Object(p)) => match p.get("events") {
+            Some(ev) => format!("`params.events` as {}", kind(ev)),
+            None => format!("`params` without `events` (keys: {})", keys(p)),
+        },
+        Some(other) => format!("`params` as {}", kind(other)),
+        None => match obj.get("events") {
+            Some(ev) => format!("`events` as {}", kind(ev)),
+            None => format!("an object without `params` (keys: {})", keys(obj)),
+        },
+    }
+}
+
+fn keys(obj: &Map<String, Value>) -> String {
+    if obj.is_empty() {
+        return "none".to_owned();
+    }
+    let mut names: Vec<&str> = obj.keys().take(10).map(String::as_str).collect();
+    if obj.len() > 10 {
+        names.push("...");
+    }
+    names.join(", ")
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Field names that differ between a push event and a polled record.
+struct Keys {
+    time: &'static str,
+    time_fallback: Option<&'static str>,
+    door_index: &'static str,
+    door_name: &'static str,
+}
+
+impl Keys {
+    fn of(source: EventSource) -> Self {
+        match source {
+            EventSource::Push => Keys {
+                time: "happenTime",
+                time_fallback: None,
+                door_index: "srcIndex",
+                door_name: "srcName",
+            },
+            EventSource::Poll => Keys {
+                time: "eventTime",
+                time_fallback: Some("deviceTime"),
+                door_index: "doorIndexCode",
+                door_name: "doorName",
+            },
+        }
+    }
+}
+
+fn parse_one(raw: Value, source: EventSource) -> Parsed {
+    let Some(obj) = raw.as_object() else {
+        let reason = format!("the event is {}, not a JSON object", kind(&raw));
+        return Parsed::Rejected {
+            event_id: None,
+            reason,
+            raw,
+        };
+    };
+    let keys = Keys::of(source);
+    let id = event_id(obj);
+    let ty = event_type(obj);
+    let time = match (obj.get(keys.time), keys.time_fallback) {
+        (None | Some(Value::Null), Some(fallback)) if obj.contains_key(fallback) => {
+            time_field(obj, fallback)
+        }
+        _ => time_field(obj, keys.time),
+    };
+    let (event_id, event_type, happen_time) = match (id, ty, time) {
+        (Ok(i), Ok(t), Ok(h)) => (i, t, h),
+        (id, ty, time) => {
+            let event_id = id.as_ref().ok().map(|i| i.as_str().to_owned());
+            let reasons: Vec<String> = [id.err(), ty.err(), time.err()]
+                .into_iter()
+                .flatten()
+                .collect();
+            return Parsed::Rejected {
+                event_id,
+                reason: reasons.join("; "),
+                raw,
+            };
+        }
+    };
+    let door = DoorKey {
+        index_code: text(obj.get(keys.door_index)).unwrap_or_default(),
+        name: text(obj.get(keys.door_name)).unwrap_or_default(),
+    };
+    let empty = Map::new();
+    let detail = match source {
+        EventSource::Push => obj.get("data").and_then(Value::as_object).unwrap_or(&empty),
+        EventSource::Poll => obj,
+    };
+    let person_code = text(detail.get("personCode")).and_then(|s| PersonCode::parse(&s));
+    let person_id = text(detail.get("personId"));
+    let isc_person_no = text(detail.get("ExtEventPersonNo")).filter(|s| s != "0");
+    let card_no = text(detail.get("cardNo")).or_else(|| text(detail.get("ExtEventCardNo")));
+    let isc_in_out = match uint(detail.get("ExtEventInOut")) {
+        Some(1) => Some(Direction::Entry),
+        Some(0) => Some(Direction::Exit),
+        _ => None,
+    };
+    Parsed::Accepted(AccessEvent {
+        event_id,
+        event_type,
+        happen_time,
+        door,
+        person_code,
+        person_id,
+        isc_person_no,
+        card_no,
+        isc_in_out,
+        source,
+        raw,
+    })
+}
+
+/// A scalar as trimmed text: strings and numbers; empty, `null` and structures are absent.
+fn text(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) => {
+            let t = s.trim();
+            (!t.is_empty()).then(|| t.to_owned())
+        }
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// A non-negative integer, sent as a number or as a string of digits.
+fn uint(v: Option<&Value>) -> Option<u64> {
+    match v? {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn event_id(obj: &Map<String, Value>) -> Result<EventId, String> {
+    match obj.get("eventId") {
+        None | Some(Value::Null) => Err("missing eventId".to_owned()),
+        Some(v @ (Value::String(_) | Value::Number(_))) => text(Some(v))
+            .and_then(|s| EventId::parse(&s))
+            .ok_or_else(|| "eventId is empty".to_owned()),
+        Some(other) => Err(format!("eventId is {}, not a string", kind(other))),
+    }
+}
+
+fn event_type(obj: &Map<String, Value>) -> Result<u32, String> {
+    let v = match obj.get("eventType") {
+        None | Some(Value::Null) => return Err("missing eventType".to_owned()),
+        Some(Value::String(s)) if s.trim().is_empty() => {
+            return Err("eventType is empty".to_owned())
+        }
+        Some(v) => v,
+    };
+    uint(Some(v))
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or_else(|| format!("eventType {v} is not an event type code (a non-negative integer)"))
+}
+
+fn time_field(obj: &Map<String, Value>, key: &str) -> Result<DateTime<FixedOffset>, String> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Err(format!("missing {key}")),
+        Some(Value::String(s)) if s.trim().is_empty() => Err(format!("{key} is empty")),
+        Some(Value::String(s)) => parse_time(key, s.trim()),
+        Some(other) => Err(format!(
+            "{key} is {}, not an RFC 3339 date-time string",
+            kind(other)
+        )),
+    }
+}
+
+/// RFC 3339 with offset, fractional seconds optional (`2020-12-17T15:55:03.000+08:00`). An
+/// offset without a colon (`+0800`) is also accepted. A time without an offset is rejected as
+/// ambiguous, with a reason that says so.
+fn parse_time(key: &str, s: &str) -> Result<DateTime<FixedOffset>, String> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t);
+    }
+    if let Ok(t) = DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z") {
+        return Ok(t);
+    }
+    let local = ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"]
+        .iter()
+        .any(|f| NaiveDateTime::parse_from_str(s, f).is_ok());
+    if local {
+        Err(format!(
+            "{key} {s:?} has no UTC offset: a local time is ambiguous (send e.g. \
+             2026-01-27T08:04:00-03:00)"
+        ))
+    } else {
+        Err(format!(
+            "{key} {s:?} is not an RFC 3339 date-time with offset (e.g. \
+             2026-01-27T08:04:00-03:00)"
+        ))
+    }
+}

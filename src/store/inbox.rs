@@ -1,0 +1,215 @@
+//! The inbox: access events stored raw, unique by `eventId`, before HikCentral gets its answer.
+//! Repeats (a second push, or push and poll of the same event) are counted, not stored twice.
+//! Events whose meaning is unusable go to `rejected_events` with the reason.
+
+use super::StoreError;
+use crate::attendance::event::{AccessEvent, Parsed};
+use serde::Serialize;
+use sqlx::{AnyPool, Row};
+
+/// What one group of events (one POST, one polled page) did to the inbox.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct IngestReport {
+    /// New events stored.
+    pub accepted: u32,
+    /// Events already in the inbox (counted on the stored row).
+    pub duplicates: u32,
+    /// Events kept in `rejected_events` with a reason.
+    pub rejected: u32,
+}
+
+impl IngestReport {
+    pub fn total(&self) -> u32 {
+        self.accepted + self.duplicates + self.rejected
+    }
+}
+
+/// One stored event, as operators and the decision worker read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredEvent {
+    pub id: i64,
+    pub event_id: String,
+    pub source: String,
+    pub event_type: i64,
+    pub happen_at_ms: i64,
+    pub happen_time: String,
+    pub door_index: String,
+    pub door_name: String,
+    pub person_code: Option<String>,
+    pub person_id: Option<String>,
+    pub repeats: i64,
+    pub state: String,
+    pub reason: Option<String>,
+    pub raw: String,
+}
+
+/// One rejected event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RejectedEvent {
+    pub event_id: Option<String>,
+    pub source: String,
+    pub reason: String,
+    pub raw: String,
+    pub received_at_ms: i64,
+}
+
+const INSERT_EVENT: &str = "INSERT INTO events (event_id, source, event_type, happen_at_ms, \
+     happen_time, door_index, door_name, person_code, person_id, isc_person_no, card_no, \
+     isc_in_out, raw, received_at_ms) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+     ON CONFLICT (event_id) DO UPDATE SET repeats = events.repeats + 1 \
+     RETURNING repeats";
+
+const INSERT_REJECTED: &str = "INSERT INTO rejected_events (event_id, source, reason, raw, \
+     received_at_ms) VALUES ($1, $2, $3, $4, $5)";
+
+const SELECT_EVENT: &str = "SELECT id, event_id, source, event_type, happen_at_ms, happen_time, \
+     door_index, door_name, person_code, person_id, repeats, state, reason, raw FROM events";
+
+/// Repository over `events` and `rejected_events`; get one from [`super::Store::inbox`].
+pub struct Inbox<'a> {
+    pool: &'a AnyPool,
+}
+
+impl<'a> Inbox<'a> {
+    pub(super) fn new(pool: &'a AnyPool) -> Self {
+        Self { pool }
+    }
+
+    /// Store several groups in **one** transaction (group commit): either every event of every
+    /// group is durable, or none is. Returns one report per group, in order.
+    pub async fn commit_groups(
+        &self,
+        groups: &[&[Parsed]],
+        source: &str,
+        received_at_ms: i64,
+    ) -> Result<Vec<IngestReport>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut reports = Vec::with_capacity(groups.len());
+        for group in groups {
+            let mut report = IngestReport::default();
+            for item in group.iter() {
+                match item {
+                    Parsed::Accepted(ev) => {
+                        let repeats: i64 = insert_event(ev, source, received_at_ms)
+                            .fetch_one(&mut *tx)
+                            .await?
+                            .try_get(0)?;
+                        if repeats == 0 {
+                            report.accepted += 1;
+                        } else {
+                            report.duplicates += 1;
+                        }
+                    }
+                    Parsed::Rejected {
+                        event_id,
+                        reason,
+                        raw,
+                    } => {
+                        sqlx::query(INSERT_REJECTED)
+                            .bind(event_id.clone())
+                            .bind(source)
+                            .bind(reason.as_str())
+                            .bind(raw.to_string())
+                            .bind(received_at_ms)
+                            .execute(&mut *tx)
+                            .await?;
+                        report.rejected += 1;
+                    }
+                }
+            }
+            reports.push(report);
+        }
+        tx.commit().await?;
+        Ok(reports)
+    }
+
+    pub async fn get(&self, event_id: &str) -> Result<Option<StoredEvent>, StoreError> {
+        let row = sqlx::query(&format!("{SELECT_EVENT} WHERE event_id = $1"))
+            .bind(event_id)
+            .fetch_optional(self.pool)
+            .await?;
+        row.map(|r| stored_event(&r)).transpose()
+    }
+
+    /// Events in arrival order, at most `limit`, after row id `after`.
+    pub async fn list(&self, after: i64, limit: i64) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{SELECT_EVENT} WHERE id > $1 ORDER BY id LIMIT $2"
+        ))
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.pool)
+        .await?;
+        rows.iter().map(stored_event).collect()
+    }
+
+    pub async fn count(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query("SELECT COUNT(*) FROM events")
+            .fetch_one(self.pool)
+            .await?
+            .try_get(0)?)
+    }
+
+    pub async fn rejected(&self, limit: i64) -> Result<Vec<RejectedEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT event_id, source, reason, raw, received_at_ms FROM rejected_events \
+             ORDER BY id LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(RejectedEvent {
+                    event_id: r.try_get("event_id")?,
+                    source: r.try_get("source")?,
+                    reason: r.try_get("reason")?,
+                    raw: r.try_get("raw")?,
+                    received_at_ms: r.try_get("received_at_ms")?,
+                })
+            })
+            .collect()
+    }
+}
+
+fn insert_event<'q>(
+    ev: &'q AccessEvent,
+    source: &'q str,
+    received_at_ms: i64,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    sqlx::query(INSERT_EVENT)
+        .bind(ev.event_id.as_str())
+        .bind(source)
+        .bind(i64::from(ev.event_type))
+        .bind(ev.happen_time.timestamp_millis())
+        .bind(ev.happen_time.to_rfc3339())
+        .bind(ev.door.index_code.as_str())
+        .bind(ev.door.name.as_str())
+        .bind(ev.person_code.as_ref().map(|c| c.as_str().to_string()))
+        .bind(ev.person_id.clone())
+        .bind(ev.isc_person_no.clone())
+        .bind(ev.card_no.clone())
+        .bind(ev.isc_in_out.map(|d| d.as_str().to_string()))
+        .bind(ev.raw.to_string())
+        .bind(received_at_ms)
+}
+
+fn stored_event(r: &sqlx::any::AnyRow) -> Result<StoredEvent, StoreError> {
+    Ok(StoredEvent {
+        id: r.try_get("id")?,
+        event_id: r.try_get("event_id")?,
+        source: r.try_get("source")?,
+        event_type: r.try_get("event_type")?,
+        happen_at_ms: r.try_get("happen_at_ms")?,
+        happen_time: r.try_get("happen_time")?,
+        door_index: r.try_get("door_index")?,
+        door_name: r.try_get("door_name")?,
+        person_code: r.try_get("person_code")?,
+        person_id: r.try_get("person_id")?,
+        repeats: r.try_get("repeats")?,
+        state: r.try_get("state")?,
+        reason: r.try_get("reason")?,
+        raw: r.try_get("raw")?,
+    })
+}
