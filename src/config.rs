@@ -44,7 +44,69 @@ pub struct Settings {
     pub hikcentral: HikCentralSettings,
     pub humand: HumandSettings,
     pub events: EventsSettings,
+    pub attendance: AttendanceSettings,
+    pub delivery: DeliverySettings,
     pub api: ApiSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AttendanceSettings {
+    pub time_zone: String,
+    #[serde(deserialize_with = "u32_list")]
+    pub granted_types: Vec<u32>,
+    #[serde(deserialize_with = "string_or_list")]
+    pub doors: Vec<String>,
+    pub trust_isc_in_out: bool,
+    pub double_scan_window_secs: u64,
+    pub future_tolerance_secs: u64,
+    pub alternation: String,
+    pub validate_employees: bool,
+}
+
+impl AttendanceSettings {
+    /// The rules' configuration (validated at load, so parsing cannot fail here).
+    pub fn rules(&self) -> crate::attendance::RulesConfig {
+        use crate::attendance::RulesConfig;
+        let d = RulesConfig::default();
+        RulesConfig {
+            granted_types: self.granted_types.iter().copied().collect(),
+            doors: self
+                .doors
+                .iter()
+                .filter_map(|d| parse_door(d).ok())
+                .collect(),
+            trust_isc_in_out: self.trust_isc_in_out,
+            double_scan_window: std::time::Duration::from_secs(self.double_scan_window_secs),
+            future_tolerance: std::time::Duration::from_secs(self.future_tolerance_secs),
+            time_zone: self.time_zone.parse().unwrap_or(d.time_zone),
+            alternation: self.alternation.parse().unwrap_or(d.alternation),
+        }
+    }
+}
+
+/// `code:11=entry` or `name:Facial Salida=exit` (a bare `11=entry` means a code).
+pub fn parse_door(spec: &str) -> Result<crate::attendance::DoorRule, String> {
+    use crate::attendance::{DoorMatcher, DoorRule};
+    let (lhs, mode) = spec
+        .rsplit_once('=')
+        .ok_or_else(|| "expected code:<index>=<mode> or name:<door name>=<mode>".to_string())?;
+    let mode = mode.trim().parse().map_err(|e| format!("{e}"))?;
+    let lhs = lhs.trim();
+    let matcher = if let Some(name) = lhs.strip_prefix("name:") {
+        DoorMatcher::Name(name.trim().to_string())
+    } else {
+        DoorMatcher::IndexCode(lhs.strip_prefix("code:").unwrap_or(lhs).trim().to_string())
+    };
+    Ok(DoorRule { matcher, mode })
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DeliverySettings {
+    pub enabled: bool,
+    pub dry_run: bool,
+    pub employee_id_type: String,
+    pub comment: String,
+    pub concurrency: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -56,6 +118,16 @@ pub struct EventsSettings {
     /// A TOML list, or a comma-separated string from the environment.
     #[serde(deserialize_with = "string_or_list")]
     pub allowed_ips: Vec<String>,
+    pub public_url: String,
+    pub subscribe_on_start: bool,
+    #[serde(deserialize_with = "u32_list")]
+    pub event_types: Vec<u32>,
+    pub poll_interval_secs: u64,
+    pub poll_overlap_secs: u64,
+    pub poll_lookback_hours: u64,
+    #[serde(deserialize_with = "string_or_list")]
+    pub poll_doors: Vec<String>,
+    pub poll_page_size: u32,
 }
 
 impl EventsSettings {
@@ -523,6 +595,99 @@ impl Settings {
                 "\"https://api-prod.humand.co/public/api/v1\"",
             );
         }
+        self.validate_events_and_attendance(&mut bad);
+    }
+
+    fn validate_events_and_attendance(
+        &self,
+        bad: &mut impl FnMut(&str, &dyn fmt::Display, &str, &str),
+    ) {
+        let e = &self.events;
+        if !e.public_url.trim().is_empty() {
+            if let Err(p) = check_base_url(&e.public_url, true) {
+                bad(
+                    "events.public_url",
+                    &quoted(&e.public_url),
+                    &p,
+                    "\"https://bridge.example.edu:8443\"",
+                );
+            }
+        }
+        if e.subscribe_on_start && (e.public_url.trim().is_empty() || e.callback_secret.is_empty())
+        {
+            bad(
+                "events.subscribe_on_start",
+                &"true",
+                "needs events.public_url and HIKBRIDGE__EVENTS__CALLBACK_SECRET",
+                "events.public_url = \"https://bridge.example.edu:8443\"",
+            );
+        }
+        if e.event_types.is_empty() {
+            bad(
+                "events.event_types",
+                &"[]",
+                "list at least one event type",
+                "[196893, 198914]",
+            );
+        }
+        if !(1..=500).contains(&e.poll_page_size) {
+            bad(
+                "events.poll_page_size",
+                &e.poll_page_size,
+                "must be 1..=500",
+                "500",
+            );
+        }
+        let a = &self.attendance;
+        if a.time_zone.parse::<chrono_tz::Tz>().is_err() {
+            bad(
+                "attendance.time_zone",
+                &quoted(&a.time_zone),
+                "not an IANA time zone",
+                "\"America/Guayaquil\"",
+            );
+        }
+        if a.alternation
+            .parse::<crate::attendance::AlternationPolicy>()
+            .is_err()
+        {
+            bad(
+                "attendance.alternation",
+                &quoted(&a.alternation),
+                "must be send or park",
+                "\"send\"",
+            );
+        }
+        if a.granted_types.contains(&197151) {
+            bad(
+                "attendance.granted_types",
+                &"[…, 197151, …]",
+                "197151 is access DENIED by face and must never clock anyone",
+                "[196893, 198914]",
+            );
+        }
+        for d in &a.doors {
+            if let Err(p) = parse_door(d) {
+                bad(
+                    "attendance.doors",
+                    &quoted(d),
+                    &p,
+                    "[\"code:11=entry\", \"name:Facial Salida=exit\"]",
+                );
+            }
+        }
+        let d = &self.delivery;
+        if !matches!(d.employee_id_type.as_str(), "string" | "integer") {
+            bad(
+                "delivery.employee_id_type",
+                &quoted(&d.employee_id_type),
+                "must be string or integer",
+                "\"string\"",
+            );
+        }
+        if d.concurrency == 0 {
+            bad("delivery.concurrency", &0, "must be greater than 0", "4");
+        }
     }
 
     fn validate_hikcentral(&self, bad: &mut impl FnMut(&str, &dyn fmt::Display, &str, &str)) {
@@ -604,6 +769,43 @@ fn string_or_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>,
             .collect(),
         OneOrMany::Many(v) => v,
     })
+}
+
+/// A TOML list of numbers, or a comma-separated string from the environment.
+fn u32_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u32>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Item {
+        N(u32),
+        S(String),
+    }
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<Item>),
+    }
+    let texts: Vec<String> = match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => s
+            .split(',')
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty())
+            .collect(),
+        OneOrMany::Many(v) => v
+            .into_iter()
+            .map(|i| match i {
+                Item::N(n) => n.to_string(),
+                Item::S(s) => s.trim().to_string(),
+            })
+            .collect(),
+    };
+    texts
+        .iter()
+        .map(|t| {
+            t.parse::<u32>()
+                .map_err(|_| serde::de::Error::custom(format!("{t:?} is not an event type number")))
+        })
+        .collect()
 }
 
 /// Parse a certificate pin: 64 hex digits, colons and spaces ignored.
@@ -914,6 +1116,42 @@ mod tests {
         assert_eq!(
             s.server.cors_allowed_origins,
             ["https://a.example.edu", "https://b.example.edu"]
+        );
+    }
+
+    #[test]
+    fn attendance_and_event_lists_come_from_toml_or_comma_strings() {
+        let s = Settings::defaults_with_env(&[
+            (
+                "HIKBRIDGE__ATTENDANCE__DOORS",
+                "code:11=entry, name:Facial Salida=exit, 13=toggle",
+            ),
+            ("HIKBRIDGE__EVENTS__EVENT_TYPES", "196893,198914"),
+            ("HIKBRIDGE__ATTENDANCE__TIME_ZONE", "America/Bogota"),
+        ])
+        .expect("valid");
+        assert_eq!(s.events.event_types, [196893, 198914]);
+        let rules = s.attendance.rules();
+        assert_eq!(rules.doors.len(), 3);
+        assert_eq!(rules.time_zone, chrono_tz::America::Bogota);
+        assert!(rules.granted_types.contains(&196893));
+        assert!(!rules.granted_types.contains(&197151));
+
+        let err = Settings::defaults_with_env(&[
+            ("HIKBRIDGE__ATTENDANCE__DOORS", "11=sideways"),
+            ("HIKBRIDGE__ATTENDANCE__TIME_ZONE", "Mars/Olympus"),
+            ("HIKBRIDGE__ATTENDANCE__GRANTED_TYPES", "196893,197151"),
+        ])
+        .expect_err("broken");
+        let keys: Vec<&str> = err.problems.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "attendance.time_zone",
+                "attendance.granted_types",
+                "attendance.doors"
+            ],
+            "{err}"
         );
     }
 
