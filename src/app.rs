@@ -6,6 +6,8 @@ use crate::config::Settings;
 use crate::humand::HumandClient;
 use crate::store::{Store, StoreOptions};
 use crate::upstream::health::UpstreamHealth;
+use crate::workers::decider::Decider;
+use crate::workers::delivery::{Delivery, DeliveryOptions};
 use crate::workers::inbox_writer::InboxWriter;
 use crate::workers::Workers;
 use anyhow::Context;
@@ -25,6 +27,7 @@ struct Inner {
     humand: Option<HumandClient>,
     workers: Workers,
     inbox_writer: InboxWriter,
+    delivery: Delivery,
 }
 
 impl AppState {
@@ -52,6 +55,10 @@ impl AppState {
         &self.0.inbox_writer
     }
 
+    pub fn delivery(&self) -> &Delivery {
+        &self.0.delivery
+    }
+
     /// Per upstream: `not_configured`, or the health of the latest calls.
     pub fn upstream_report(&self) -> Value {
         let one = |configured: bool, health: Option<&Arc<UpstreamHealth>>| -> Value {
@@ -65,9 +72,15 @@ impl AppState {
                 }
             }
         };
+        let mut humand = one(self.0.humand.is_some(), self.humand().map(|c| c.health()));
+        let delivery = self.delivery().status();
+        if let Some(reason) = delivery.paused_reason {
+            humand["status"] = json!("warning");
+            humand["delivery_paused"] = json!(reason);
+        }
         json!({
             "hikcentral": one(self.0.hikcentral.is_some(), self.hikcentral().map(|c| c.health())),
-            "humand": one(self.0.humand.is_some(), self.humand().map(|c| c.health())),
+            "humand": humand,
         })
     }
 }
@@ -107,7 +120,35 @@ impl App {
             tracing::info!("no events.callback_secret: the HikCentral event receiver is off");
         }
         let workers = Workers::default();
-        let inbox_writer = InboxWriter::spawn(store.clone(), &workers);
+        let events_stored = Arc::new(tokio::sync::Notify::new());
+        let punches_queued = Arc::new(tokio::sync::Notify::new());
+        let inbox_writer =
+            InboxWriter::spawn_with_notify(store.clone(), &workers, events_stored.clone());
+        let decider = Decider::new(
+            store.clone(),
+            hikcentral.clone(),
+            settings.attendance.rules(),
+            events_stored,
+            punches_queued.clone(),
+        );
+        workers.spawn("decider", decider.run());
+        let delivery = Delivery::new(
+            store.clone(),
+            humand.clone(),
+            DeliveryOptions {
+                dry_run: settings.delivery.dry_run,
+                employee_id_integer: settings.delivery.employee_id_type == "integer",
+                comment: settings.delivery.comment.clone(),
+                concurrency: settings.delivery.concurrency,
+                credentials_probe: Duration::from_secs(settings.delivery.credentials_probe_secs),
+            },
+            punches_queued,
+        );
+        if settings.delivery.enabled {
+            workers.spawn("delivery", delivery.clone().run());
+        } else {
+            tracing::warn!("delivery.enabled is false: punches are decided and queued, not sent");
+        }
         let state = AppState(Arc::new(Inner {
             settings,
             store,
@@ -115,6 +156,7 @@ impl App {
             humand,
             workers,
             inbox_writer,
+            delivery,
         }));
         let router = crate::http::router(state.clone());
         Ok(App { state, router })

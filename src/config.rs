@@ -107,6 +107,7 @@ pub struct DeliverySettings {
     pub employee_id_type: String,
     pub comment: String,
     pub concurrency: u32,
+    pub credentials_probe_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

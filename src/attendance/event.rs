@@ -144,6 +144,11 @@ pub fn parse_door_record(record: &Value) -> Parsed {
     parse_one(record.clone(), EventSource::Poll)
 }
 
+/// Parse one event as stored in the inbox (`raw`), for the source it came from.
+pub fn parse_stored(raw: &Value, source: EventSource) -> Parsed {
+    parse_one(raw.clone(), source)
+}
+
 /// Remove and return the events array, if the body has one where expected.
 fn take_events(root: &mut Value) -> Option<Vec<Value>> {
     if let Some(Value::Array(a)) = root.pointer_mut("/params/events") {

@@ -27,8 +27,12 @@ pub enum HumandError {
         message: String,
         body: String,
     },
-    #[error("cannot reach Humand: {0}")]
+    /// The request may or may not have reached Humand (timeout, broken connection).
+    #[error("no answer from Humand: {0}")]
     Transport(String),
+    /// The request certainly did not reach Humand (connection refused, DNS, TLS).
+    #[error("cannot reach Humand: {0}")]
+    NotSent(String),
     #[error("Humand gave no usable answer after {attempts} attempt(s): {last}")]
     GaveUp { attempts: u32, last: String },
     #[error("Humand's answer could not be read: {0}")]
@@ -114,6 +118,8 @@ fn auth_header(key: &Secret) -> anyhow::Result<HeaderValue> {
 #[derive(Clone)]
 pub struct HumandClient {
     svc: BoxCloneSyncService<UpstreamRequest, UpstreamResponse, BoxError>,
+    /// The same stack without the retry layer, for requests that must not be repeated blindly.
+    once: BoxCloneSyncService<UpstreamRequest, UpstreamResponse, BoxError>,
     health: Arc<UpstreamHealth>,
     pacer: Arc<Pacer>,
     base_url: url::Url,
@@ -155,16 +161,19 @@ impl HumandClient {
             .on_retry_after(Arc::new(move |d| {
                 pause_target.pause_until(tokio::time::Instant::now() + d)
             }));
-        let stack = ServiceBuilder::new()
-            .layer(tower::retry::RetryLayer::new(policy))
+        let once = ServiceBuilder::new()
             .layer(PaceLayer::new(pacer.clone()))
             .layer(BasicAuthLayer(auth_header(&settings.api_key)?))
             .layer(tower::timeout::TimeoutLayer::new(Duration::from_millis(
                 settings.timeout_ms,
             )))
             .service(HttpTransport::new(http, base_url.clone()));
+        let stack = ServiceBuilder::new()
+            .layer(tower::retry::RetryLayer::new(policy))
+            .service(once.clone());
         Ok(Self {
             svc: BoxCloneSyncService::new(stack),
+            once: BoxCloneSyncService::new(once),
             health: Arc::new(UpstreamHealth::default()),
             pacer,
             base_url,
@@ -199,7 +208,10 @@ impl HumandClient {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         let result = match self.svc.clone().oneshot(req).await {
-            Ok(resp) => read_answer(&resp),
+            Ok(resp) => {
+                self.follow_rate_limit(&resp);
+                read_answer(&resp)
+            }
             Err(e) => Err(map_stack_error(e)),
         };
         match &result {
@@ -212,6 +224,66 @@ impl HumandClient {
             Err(e) => self.health.record_error(&e.to_string()),
         }
         result
+    }
+
+    /// One attempt, no retry: the caller decides what a failure means (clock calls have no
+    /// idempotency key, so a blind resend could create a duplicate). Any HTTP answer is `Ok`.
+    pub async fn send_once(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<UpstreamResponse, HumandError> {
+        let bytes = match body {
+            Some(b) => {
+                Bytes::from(serde_json::to_vec(b).map_err(|e| HumandError::Decode(e.to_string()))?)
+            }
+            None => Bytes::new(),
+        };
+        let mut req = UpstreamRequest::new(method, path, bytes);
+        req.query = query
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        match self.once.clone().oneshot(req).await {
+            Ok(resp) => {
+                self.follow_rate_limit(&resp);
+                match resp.status.as_u16() {
+                    200..=299 | 400..=428 | 430..=499 => self.health.record_ok(),
+                    _ => self
+                        .health
+                        .record_error(&format!("HTTP {}", resp.status.as_u16())),
+                }
+                if matches!(resp.status.as_u16(), 401 | 403) {
+                    self.health
+                        .record_error(&format!("HTTP {} (credentials)", resp.status.as_u16()));
+                }
+                Ok(resp)
+            }
+            Err(e) => {
+                let err = map_stack_error(e);
+                self.health.record_error(&err.to_string());
+                Err(err)
+            }
+        }
+    }
+
+    /// Spread the calls Humand says are left over the time left; wait out Retry-After.
+    fn follow_rate_limit(&self, resp: &UpstreamResponse) {
+        let now = tokio::time::Instant::now();
+        if let Some(state) = super::ratelimit::parse_rate_limit(&resp.headers) {
+            self.pacer
+                .pause_until(now + super::ratelimit::spacing(&state));
+        }
+        if resp.status.as_u16() == 429 {
+            let wait = resp
+                .header("retry-after")
+                .and_then(crate::upstream::retry::parse_retry_after)
+                .unwrap_or(Duration::from_secs(60));
+            self.pacer
+                .pause_until(now + wait.min(crate::upstream::retry::MAX_RETRY_AFTER));
+        }
     }
 
     /// A read that proves the key works: the first page of `/users`.
@@ -260,6 +332,7 @@ fn map_stack_error(e: BoxError) -> HumandError {
             attempts: *attempts,
             last: last.clone(),
         },
+        Some(TransportError::Connect(c)) => HumandError::NotSent(c.clone()),
         Some(other) => HumandError::Transport(other.to_string()),
         None if e.is::<tower::timeout::error::Elapsed>() => {
             HumandError::Transport("no answer before humand.timeout_ms".into())

@@ -1,5 +1,6 @@
 //! The Humand Public API: a paced, retried client built from the same layers as HikCentral's.
 
 pub mod client;
+pub mod ratelimit;
 
 pub use client::{HumandClient, HumandError};

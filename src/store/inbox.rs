@@ -63,7 +63,8 @@ const INSERT_EVENT: &str = "INSERT INTO events (event_id, source, event_type, ha
 const INSERT_REJECTED: &str = "INSERT INTO rejected_events (event_id, source, reason, raw, \
      received_at_ms) VALUES ($1, $2, $3, $4, $5)";
 
-const SELECT_EVENT: &str = "SELECT id, event_id, source, event_type, happen_at_ms, happen_time, \
+pub(super) const SELECT_EVENT: &str =
+    "SELECT id, event_id, source, event_type, happen_at_ms, happen_time, \
      door_index, door_name, person_code, person_id, repeats, state, reason, raw FROM events";
 
 /// Repository over `events` and `rejected_events`; get one from [`super::Store::inbox`].
@@ -195,7 +196,7 @@ fn insert_event<'q>(
         .bind(received_at_ms)
 }
 
-fn stored_event(r: &sqlx::any::AnyRow) -> Result<StoredEvent, StoreError> {
+pub(super) fn stored_event(r: &sqlx::any::AnyRow) -> Result<StoredEvent, StoreError> {
     Ok(StoredEvent {
         id: r.try_get("id")?,
         event_id: r.try_get("event_id")?,

@@ -11,14 +11,19 @@
 
 mod checkpoints;
 mod connect;
+mod decisions;
 mod error;
 mod inbox;
 mod migrate;
+mod people;
+mod punches;
 mod url;
 
 pub use checkpoints::{Checkpoint, Checkpoints};
+pub use decisions::DecisionRecord;
 pub use error::StoreError;
 pub use inbox::{Inbox, IngestReport, RejectedEvent, StoredEvent};
+pub use punches::{state as punch_state, NewPunch, Punch, PunchFilter, Punches};
 pub use url::redact_url;
 
 use serde::Deserialize;
@@ -140,6 +145,10 @@ impl Store {
 
     pub fn inbox(&self) -> Inbox<'_> {
         Inbox::new(&self.pool)
+    }
+
+    pub fn punches(&self) -> Punches<'_> {
+        Punches::new(&self.pool)
     }
 }
 

@@ -5,7 +5,8 @@
 
 use crate::attendance::event::Parsed;
 use crate::store::{IngestReport, Store};
-use tokio::sync::{mpsc, oneshot};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot, Notify};
 
 /// Most events committed in one transaction.
 pub const MAX_EVENTS_PER_COMMIT: usize = 2048;
@@ -36,8 +37,13 @@ pub struct InboxWriter {
 impl InboxWriter {
     /// Start the writer as the `inbox_writer` worker.
     pub fn spawn(store: Store, workers: &super::Workers) -> Self {
+        Self::spawn_with_notify(store, workers, Arc::new(Notify::new()))
+    }
+
+    /// Same, telling `stored` after each commit that stored something.
+    pub fn spawn_with_notify(store: Store, workers: &super::Workers, stored: Arc<Notify>) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
-        workers.spawn("inbox_writer", run(store, rx));
+        workers.spawn("inbox_writer", run(store, rx, stored));
         Self { tx }
     }
 
@@ -62,7 +68,7 @@ impl InboxWriter {
     }
 }
 
-async fn run(store: Store, mut rx: mpsc::Receiver<Job>) -> anyhow::Result<()> {
+async fn run(store: Store, mut rx: mpsc::Receiver<Job>, stored: Arc<Notify>) -> anyhow::Result<()> {
     while let Some(first) = rx.recv().await {
         let mut jobs = vec![first];
         let mut events = jobs[0].items.len();
@@ -76,6 +82,7 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Job>) -> anyhow::Result<()> {
             }
         }
         commit(&store, jobs).await;
+        stored.notify_one();
     }
     Ok(())
 }

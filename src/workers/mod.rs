@@ -1,7 +1,10 @@
 //! Background workers and the registry `/ready` reads: each worker is spawned through
 //! [`Workers::spawn`], which records whether it is still running and why it stopped.
 
+pub mod decider;
+pub mod delivery;
 pub mod inbox_writer;
+pub mod poller;
 
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};

@@ -1,0 +1,101 @@
+//! Who an event is about: the personId → personCode cache and the employee-id overrides.
+
+use super::{Store, StoreError};
+use sqlx::Row;
+
+impl Store {
+    /// The cached personCode for a HikCentral personId: `Some(None)` when HikCentral said the
+    /// person does not exist, `None` when not cached.
+    pub async fn cached_person_code(
+        &self,
+        person_id: &str,
+    ) -> Result<Option<Option<String>>, StoreError> {
+        let row = sqlx::query("SELECT person_code FROM person_cache WHERE person_id = $1")
+            .bind(person_id)
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|r| r.try_get::<Option<String>, _>("person_code"))
+            .transpose()
+            .map_err(StoreError::from)
+    }
+
+    pub async fn cache_person_code(
+        &self,
+        person_id: &str,
+        person_code: Option<&str>,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO person_cache (person_id, person_code, fetched_at_ms) VALUES ($1, $2, $3) \
+             ON CONFLICT (person_id) DO UPDATE SET person_code = excluded.person_code, \
+             fetched_at_ms = excluded.fetched_at_ms",
+        )
+        .bind(person_id)
+        .bind(person_code.map(str::to_string))
+        .bind(now_ms)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// The override for a personCode, if any.
+    pub async fn employee_override(&self, person_code: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT employee_id FROM employee_overrides WHERE person_code = $1")
+            .bind(person_code)
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|r| r.try_get("employee_id"))
+            .transpose()
+            .map_err(StoreError::from)
+    }
+
+    pub async fn set_employee_override(
+        &self,
+        person_code: &str,
+        employee_id: &str,
+        note: Option<&str>,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO employee_overrides (person_code, employee_id, note, updated_at_ms) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (person_code) DO UPDATE SET \
+             employee_id = excluded.employee_id, note = excluded.note, \
+             updated_at_ms = excluded.updated_at_ms",
+        )
+        .bind(person_code)
+        .bind(employee_id)
+        .bind(note.map(str::to_string))
+        .bind(now_ms)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn delete_employee_override(&self, person_code: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM employee_overrides WHERE person_code = $1")
+            .bind(person_code)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Every override: (person code, employee id, note).
+    pub async fn employee_overrides(
+        &self,
+    ) -> Result<Vec<(String, String, Option<String>)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT person_code, employee_id, note FROM employee_overrides ORDER BY person_code",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("person_code")?,
+                    r.try_get("employee_id")?,
+                    r.try_get("note")?,
+                ))
+            })
+            .collect()
+    }
+}

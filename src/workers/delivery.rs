@@ -1,0 +1,467 @@
+//! Delivery: hands punches to Humand one by one, FIFO per employee, many employees in
+//! parallel with one request in flight each, at the pace Humand's headers allow.
+//!
+//! Outcomes: 2xx with an `id` → `delivered`; 400/422, a 2xx without `id`, or any other 4xx →
+//! `parked` with Humand's body; 429 → wait Retry-After; 5xx, timeouts, broken connections →
+//! retried with backoff and jitter, without a count limit, always visible (attempts, next
+//! attempt, last error); 401/403 → every delivery pauses (nothing dropped) and `/ready` warns,
+//! with a probe every so often so delivery resumes by itself once the key works.
+//!
+//! No duplicates: a punch is marked `sending` before the request goes out. If the outcome is
+//! unknown (timeout after sending, 5xx, or a crash before the answer was recorded), the next
+//! attempt first looks for the entry in `GET /time-tracking/entries` and only resends when it is
+//! not there.
+
+use crate::humand::{HumandClient, HumandError};
+use crate::store::{punch_state, Punch, Store};
+use chrono::{DateTime, NaiveDate, SecondsFormat, TimeDelta, Utc};
+use http::Method;
+use rand::Rng;
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// First retry after this long; doubles up to [`MAX_BACKOFF`].
+const BASE_BACKOFF: Duration = Duration::from_secs(2);
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+
+/// How delivery is doing, for `/ready` and the dashboard.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct DeliveryStatus {
+    pub running: bool,
+    pub dry_run: bool,
+    /// Set while Humand refuses the credentials (401/403).
+    pub paused_reason: Option<String>,
+    pub paused_since: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DeliveryOptions {
+    pub dry_run: bool,
+    /// Send `employeeId` as a JSON number instead of a string.
+    pub employee_id_integer: bool,
+    /// `{door}` is replaced by the door.
+    pub comment: String,
+    pub concurrency: u32,
+    /// While Humand refuses the credentials, one probe this often.
+    pub credentials_probe: Duration,
+}
+
+#[derive(Clone)]
+pub struct Delivery {
+    store: Store,
+    humand: Option<HumandClient>,
+    opts: Arc<DeliveryOptions>,
+    status: Arc<Mutex<DeliveryStatus>>,
+    wake: Arc<Notify>,
+}
+
+/// What happened to one punch in one attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Delivered(String),
+    DryRun,
+    Parked(&'static str),
+    RetryLater { unknown: bool },
+    CredentialsRefused,
+}
+
+impl Delivery {
+    pub fn new(
+        store: Store,
+        humand: Option<HumandClient>,
+        opts: DeliveryOptions,
+        wake: Arc<Notify>,
+    ) -> Self {
+        let status = DeliveryStatus {
+            running: false,
+            dry_run: opts.dry_run,
+            ..DeliveryStatus::default()
+        };
+        Self {
+            store,
+            humand,
+            opts: Arc::new(opts),
+            status: Arc::new(Mutex::new(status)),
+            wake,
+        }
+    }
+
+    pub fn status(&self) -> DeliveryStatus {
+        self.status.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    fn set_paused(&self, reason: Option<String>) {
+        if let Ok(mut s) = self.status.lock() {
+            match reason {
+                Some(r) => {
+                    if s.paused_reason.is_none() {
+                        tracing::error!(reason = %r, "Humand refuses the credentials: delivery paused, nothing is dropped");
+                        s.paused_since = Some(Utc::now());
+                    }
+                    s.paused_reason = Some(r);
+                }
+                None => {
+                    if s.paused_reason.take().is_some() {
+                        tracing::info!("Humand accepts the credentials again: delivery resumed");
+                    }
+                    s.paused_since = None;
+                }
+            }
+        }
+    }
+
+    fn paused(&self) -> bool {
+        self.status
+            .lock()
+            .map(|s| s.paused_reason.is_some())
+            .unwrap_or(false)
+    }
+
+    /// Deliver every punch that is due now (heads of their employees' queues), in rounds;
+    /// returns the outcomes. Stops early while credentials are refused.
+    pub async fn deliver_due(&self, now: DateTime<Utc>) -> anyhow::Result<Vec<(i64, Outcome)>> {
+        let mut all = Vec::new();
+        loop {
+            let limit = if self.paused() {
+                1
+            } else {
+                i64::from(self.opts.concurrency.max(1))
+            };
+            let heads = self
+                .store
+                .punches()
+                .due_heads(now.timestamp_millis(), limit)
+                .await?;
+            if heads.is_empty() {
+                return Ok(all);
+            }
+            let results =
+                futures::future::join_all(heads.iter().map(|p| self.deliver_one(p))).await;
+            let mut stop = false;
+            for (p, r) in heads.iter().zip(results) {
+                let outcome = r?;
+                stop |= outcome == Outcome::CredentialsRefused;
+                all.push((p.id, outcome));
+            }
+            if stop {
+                return Ok(all);
+            }
+        }
+    }
+
+    /// Run until aborted.
+    pub async fn run(self) -> anyhow::Result<()> {
+        if let Ok(mut s) = self.status.lock() {
+            s.running = true;
+        }
+        loop {
+            if let Err(e) = self.deliver_due(Utc::now()).await {
+                tracing::warn!(error = %format!("{e:#}"), "delivery round failed; retrying in 5 s");
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                continue;
+            }
+            let wait = match self.store.punches().next_due_at().await {
+                Ok(Some(at)) => Duration::from_millis(
+                    u64::try_from(at - Utc::now().timestamp_millis())
+                        .unwrap_or(0)
+                        .max(20),
+                ),
+                _ => Duration::from_secs(5),
+            };
+            let _ =
+                tokio::time::timeout(wait.min(Duration::from_secs(5)), self.wake.notified()).await;
+        }
+    }
+
+    /// The exact request for a punch: (path, body).
+    pub fn request_for(&self, p: &Punch) -> Result<(String, Value), &'static str> {
+        let employee: Value = if self.opts.employee_id_integer {
+            match p.employee_id.parse::<u64>() {
+                Ok(n) if n > 0 => json!(n),
+                _ => return Err("employee_id_not_numeric"),
+            }
+        } else {
+            json!(p.employee_id)
+        };
+        let at = DateTime::from_timestamp_millis(p.at_ms).ok_or("bad_time")?;
+        let path = if p.direction == "exit" {
+            "/time-tracking/entries/clockOut"
+        } else {
+            "/time-tracking/entries/clockIn"
+        };
+        let body = json!({
+            "employeeId": employee,
+            "now": at.to_rfc3339_opts(SecondsFormat::Millis, true),
+            "comment": self.opts.comment.replace("{door}", &p.door),
+        });
+        Ok((path.to_string(), body))
+    }
+
+    async fn deliver_one(&self, p: &Punch) -> anyhow::Result<Outcome> {
+        let now_ms = Utc::now().timestamp_millis();
+        let punches = self.store.punches();
+        let (path, body) = match self.request_for(p) {
+            Ok(r) => r,
+            Err(reason) => {
+                punches
+                    .park(
+                        p.id,
+                        reason,
+                        None,
+                        None,
+                        "cannot build the Humand request",
+                        now_ms,
+                    )
+                    .await?;
+                return Ok(Outcome::Parked(reason));
+            }
+        };
+        let request = json!({"method": "POST", "path": path, "body": body}).to_string();
+        if self.opts.dry_run {
+            punches.mark_dry_run(p.id, &request, now_ms).await?;
+            return Ok(Outcome::DryRun);
+        }
+        let Some(humand) = &self.humand else {
+            punches
+                .retry_later(
+                    p.id,
+                    now_ms + 60_000,
+                    "no Humand API key configured",
+                    false,
+                    now_ms,
+                )
+                .await?;
+            return Ok(Outcome::RetryLater { unknown: false });
+        };
+        // A previous attempt may have reached Humand: look before sending again.
+        if p.state == punch_state::SENDING {
+            match self.find_entry(humand, p).await {
+                Ok(Some(id)) => {
+                    punches
+                        .mark_delivered(
+                            p.id,
+                            &id,
+                            0,
+                            "found in Humand after an unknown outcome",
+                            now_ms,
+                        )
+                        .await?;
+                    tracing::info!(punch = p.id, entry = %id, "unknown outcome resolved: already delivered");
+                    return Ok(Outcome::Delivered(id));
+                }
+                Ok(None) => {}
+                Err(e) => return self.failed(p, &e, true).await,
+            }
+        }
+        punches.mark_sending(p.id, &request, now_ms).await?;
+        let resp = match humand
+            .send_once(Method::POST, &path, &[], Some(&body))
+            .await
+        {
+            Ok(r) => r,
+            Err(e @ HumandError::NotSent(_)) => return self.failed(p, &e, false).await,
+            Err(e) => return self.failed(p, &e, true).await,
+        };
+        let status = resp.status.as_u16();
+        let text = resp.body_snippet();
+        let now_ms = Utc::now().timestamp_millis();
+        match status {
+            200..=299 => {
+                let id = serde_json::from_slice::<Value>(&resp.body)
+                    .ok()
+                    .and_then(|v| v.get("id").cloned())
+                    .and_then(|id| match id {
+                        Value::String(s) if !s.is_empty() => Some(s),
+                        Value::Number(n) => Some(n.to_string()),
+                        _ => None,
+                    });
+                self.set_paused(None);
+                match id {
+                    Some(id) => {
+                        punches
+                            .mark_delivered(p.id, &id, i64::from(status), &text, now_ms)
+                            .await?;
+                        Ok(Outcome::Delivered(id))
+                    }
+                    None => {
+                        punches
+                            .park(
+                                p.id,
+                                "humand_no_id",
+                                Some(i64::from(status)),
+                                Some(&text),
+                                "Humand answered 2xx without an entry id",
+                                now_ms,
+                            )
+                            .await?;
+                        Ok(Outcome::Parked("humand_no_id"))
+                    }
+                }
+            }
+            401 | 403 => {
+                self.set_paused(Some(format!("Humand answered HTTP {status}: {text}")));
+                let next = now_ms + self.opts.credentials_probe.as_millis() as i64;
+                punches
+                    .retry_later(
+                        p.id,
+                        next,
+                        &format!("HTTP {status}: credentials refused; delivery paused"),
+                        false,
+                        now_ms,
+                    )
+                    .await?;
+                Ok(Outcome::CredentialsRefused)
+            }
+            429 => {
+                self.set_paused(None);
+                let wait = resp
+                    .header("retry-after")
+                    .and_then(crate::upstream::retry::parse_retry_after)
+                    .unwrap_or(Duration::from_secs(60));
+                punches
+                    .retry_later(
+                        p.id,
+                        now_ms + wait.as_millis() as i64,
+                        "HTTP 429: rate limited",
+                        false,
+                        now_ms,
+                    )
+                    .await?;
+                Ok(Outcome::RetryLater { unknown: false })
+            }
+            500..=599 => {
+                let err = HumandError::Http {
+                    status,
+                    code: String::new(),
+                    message: text.clone(),
+                    body: text,
+                };
+                self.failed(p, &err, true).await
+            }
+            _ => {
+                self.set_paused(None);
+                let reason = if status == 400 || status == 422 {
+                    "humand_rejected"
+                } else {
+                    "humand_http_error"
+                };
+                punches
+                    .park(
+                        p.id,
+                        reason,
+                        Some(i64::from(status)),
+                        Some(&text),
+                        &format!("Humand answered HTTP {status}"),
+                        now_ms,
+                    )
+                    .await?;
+                tracing::warn!(punch = p.id, employee = %p.employee_id, status, "punch parked: Humand refused it");
+                Ok(Outcome::Parked(reason))
+            }
+        }
+    }
+
+    /// Retry later with backoff; `unknown` keeps the punch `sending` so the next attempt looks
+    /// for it in Humand first.
+    async fn failed(&self, p: &Punch, err: &HumandError, unknown: bool) -> anyhow::Result<Outcome> {
+        let now_ms = Utc::now().timestamp_millis();
+        let delay = backoff(p.attempts.max(1) as u32);
+        self.store
+            .punches()
+            .retry_later(
+                p.id,
+                now_ms + delay.as_millis() as i64,
+                &err.to_string(),
+                unknown,
+                now_ms,
+            )
+            .await?;
+        tracing::warn!(punch = p.id, employee = %p.employee_id, attempts = p.attempts, retry_in_ms = delay.as_millis() as u64, error = %err, "delivery failed; will retry");
+        Ok(Outcome::RetryLater { unknown })
+    }
+
+    /// Look for the punch among the employee's Humand entries around its day.
+    async fn find_entry(
+        &self,
+        humand: &HumandClient,
+        p: &Punch,
+    ) -> Result<Option<String>, HumandError> {
+        let at = DateTime::from_timestamp_millis(p.at_ms).unwrap_or_default();
+        let day = at.date_naive();
+        let fmt = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+        let (start, end) = (fmt(day - TimeDelta::days(1)), fmt(day + TimeDelta::days(1)));
+        let want_type = if p.direction == "exit" {
+            "END"
+        } else {
+            "START"
+        };
+        let mut page = 1u32;
+        loop {
+            let page_s = page.to_string();
+            let (_, v) = humand
+                .send(
+                    Method::GET,
+                    "/time-tracking/entries",
+                    &[
+                        ("employeeId", &p.employee_id),
+                        ("startDate", &start),
+                        ("endDate", &end),
+                        ("page", &page_s),
+                        ("limit", "50"),
+                    ],
+                    None,
+                )
+                .await?;
+            let items = v
+                .get("items")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            for item in &items {
+                let same_type = item.get("type").and_then(Value::as_str) == Some(want_type);
+                let time = item
+                    .get("time")
+                    .and_then(Value::as_str)
+                    .and_then(|t| DateTime::parse_from_rfc3339(t).ok());
+                let close = time
+                    .is_some_and(|t| (t.with_timezone(&Utc) - at).num_milliseconds().abs() < 1000);
+                if same_type && close {
+                    let id = item.get("id").map(|i| match i {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    });
+                    return Ok(id);
+                }
+            }
+            if items.len() < 50 || page >= 100 {
+                return Ok(None);
+            }
+            page += 1;
+        }
+    }
+}
+
+/// Exponential with equal jitter, capped.
+fn backoff(attempts: u32) -> Duration {
+    let exp = attempts.saturating_sub(1).min(16);
+    let full = BASE_BACKOFF.saturating_mul(1 << exp).min(MAX_BACKOFF);
+    let half = full / 2;
+    half + Duration::from_millis(rand::thread_rng().gen_range(0..=half.as_millis() as u64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        for _ in 0..20 {
+            let b1 = backoff(1);
+            assert!(b1 >= Duration::from_secs(1) && b1 <= Duration::from_secs(2));
+            let b20 = backoff(20);
+            assert!(b20 >= MAX_BACKOFF / 2 && b20 <= MAX_BACKOFF);
+        }
+    }
+}

@@ -1,0 +1,455 @@
+//! The back-fill poller: reads `acs/v1/door/events` (reference §5) from a persisted checkpoint
+//! and feeds every record to the same inbox as the push receiver, so a missed or never-sent push
+//! is still stored once (the inbox dedupes by `eventId`).
+//!
+//! Choices:
+//! - **Where a pass starts**: the checkpoint minus `events.poll_overlap_secs` (or, with no
+//!   checkpoint yet, now minus `events.poll_lookback_hours` minus the overlap). The overlap
+//!   re-reads records HikCentral learned about late (devices upload offline records after a
+//!   reconnect); the inbox counts them as duplicates.
+//! - **Windows**: at most [`MAX_WINDOW`] (30 days; HikCentral refuses more than 31, so a day of
+//!   margin absorbs offsets and rounding). After downtime, one pass catches up window by window.
+//! - **Calls**: one per configured event type (the API needs `eventType` or `personName`) and per
+//!   group of at most [`MAX_DOORS_PER_CALL`] door codes, or one with `doorIndexCodes: []` (all
+//!   doors) when `events.poll_doors` is empty; every page, sorted ascending by swipe time so
+//!   records arriving during paging land on later pages instead of shifting earlier ones.
+//! - **Checkpoint**: moved to a window's end only after every page of that window is committed.
+//!   A failure ends the pass with the checkpoint where the committed work left it; the next pass
+//!   re-reads from there (duplicates, never gaps).
+//! - **Times**: requests carry UTC with milliseconds and an explicit `+00:00` offset (accepted by
+//!   every ISO-8601 offset parser, unlike a bare `Z` in some); the checkpoint is RFC 3339 UTC
+//!   with milliseconds (`2026-01-27T11:00:00.000Z`).
+
+use super::inbox_writer::InboxWriter;
+use crate::artemis::model::Page;
+use crate::artemis::ArtemisClient;
+use crate::attendance::event::{parse_door_record, Parsed};
+use crate::config::EventsSettings;
+use crate::store::{IngestReport, Store};
+use anyhow::{bail, Context};
+use chrono::{DateTime, SecondsFormat, SubsecRound, TimeDelta, Utc};
+use serde_json::{json, Value};
+use std::future::Future;
+use std::time::Duration;
+
+/// Name of the checkpoint in the store: the end of the last fully committed window.
+pub const CHECKPOINT: &str = "poller.door_events";
+/// The API polled.
+pub const DOOR_EVENTS_PATH: &str = "/artemis/api/acs/v1/door/events";
+/// Most `doorIndexCodes` HikCentral accepts in one call.
+pub const MAX_DOORS_PER_CALL: usize = 10;
+/// Largest `pageSize` HikCentral accepts.
+pub const MAX_PAGE_SIZE: u32 = 500;
+/// Longest window polled in one query (HikCentral's limit is 31 days).
+pub const MAX_WINDOW: TimeDelta = TimeDelta::days(30);
+/// Pages read for one query before giving up on an answer that never ends.
+const MAX_PAGES: u64 = 20_000;
+
+/// What one pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PollReport {
+    /// Windows fully committed (and the checkpoint moved past).
+    pub windows: u32,
+    /// `door/events` calls answered.
+    pub calls: u32,
+    /// Records received (new, repeated and unusable alike).
+    pub records: u32,
+    /// New events stored.
+    pub accepted: u32,
+    /// Records already in the inbox (pushed, or read by an earlier pass).
+    pub duplicates: u32,
+    /// Records kept in `rejected_events` with a reason.
+    pub rejected: u32,
+}
+
+impl PollReport {
+    fn add(&mut self, r: IngestReport) {
+        self.accepted += r.accepted;
+        self.duplicates += r.duplicates;
+        self.rejected += r.rejected;
+    }
+}
+
+/// A time span `[start, end]` queried as one `startTime`/`endTime` pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+/// Cut `[from, to]` into consecutive windows of at most [`MAX_WINDOW`]; none when `from >= to`.
+pub fn windows(from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Window> {
+    let mut out = Vec::new();
+    let mut start = from;
+    while start < to {
+        let end = start
+            .checked_add_signed(MAX_WINDOW)
+            .map_or(to, |e| e.min(to));
+        out.push(Window { start, end });
+        start = end;
+    }
+    out
+}
+
+/// The configured door codes (trimmed, blanks and repeats dropped) in groups of at most
+/// [`MAX_DOORS_PER_CALL`]; one empty group (meaning all doors) when none are configured.
+pub fn door_groups(doors: &[String]) -> Vec<Vec<String>> {
+    let mut codes: Vec<String> = Vec::new();
+    for d in doors.iter().map(|d| d.trim()).filter(|d| !d.is_empty()) {
+        if !codes.iter().any(|c| c == d) {
+            codes.push(d.to_owned());
+        }
+    }
+    if codes.is_empty() {
+        return vec![Vec::new()];
+    }
+    codes
+        .chunks(MAX_DOORS_PER_CALL)
+        .map(<[String]>::to_vec)
+        .collect()
+}
+
+/// A time as sent to HikCentral: `2026-01-27T11:00:00.000+00:00`.
+pub fn wire_time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3f+00:00").to_string()
+}
+
+/// The checkpoint value for `t`: RFC 3339, UTC, milliseconds.
+pub fn checkpoint_value(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// The request body of one `door/events` call (reference §5). `doorIndexCodes` is always
+/// present; `[]` means all doors.
+pub fn door_events_body(
+    window: &Window,
+    event_type: u32,
+    doors: &[String],
+    page_no: u64,
+    page_size: u32,
+) -> Value {
+    json!({
+        "startTime": wire_time(window.start),
+        "endTime": wire_time(window.end),
+        "eventType": event_type,
+        "doorIndexCodes": doors,
+        "pageNo": page_no,
+        "pageSize": page_size,
+        "sortField": "SwipeTime",
+        "orderType": 0,
+    })
+}
+
+/// `t - secs`, or an error naming `setting` when that leaves chrono's range.
+fn minus(t: DateTime<Utc>, secs: u64, setting: &str) -> anyhow::Result<DateTime<Utc>> {
+    i64::try_from(secs)
+        .ok()
+        .and_then(TimeDelta::try_seconds)
+        .and_then(|d| t.checked_sub_signed(d))
+        .with_context(|| format!("{setting} is too large"))
+}
+
+/// The back-fill poller; cheap to clone.
+#[derive(Clone)]
+pub struct Poller {
+    client: ArtemisClient,
+    store: Store,
+    writer: InboxWriter,
+    settings: EventsSettings,
+}
+
+impl Poller {
+    pub fn new(
+        client: ArtemisClient,
+        store: Store,
+        writer: InboxWriter,
+        settings: EventsSettings,
+    ) -> Self {
+        Self {
+            client,
+            store,
+            writer,
+            settings,
+        }
+    }
+
+    /// One catch-up pass up to `now` (see the module documentation for the rules). On error,
+    /// what was committed stays committed and the checkpoint stays at the last whole window.
+    pub async fn poll_once(&self, now: DateTime<Utc>) -> anyhow::Result<PollReport> {
+        let now = now.trunc_subsecs(3);
+        let from = self.resume_point(now).await?;
+        let mut report = PollReport::default();
+        for window in windows(from, now) {
+            if let Err(e) = self.poll_window(&window, &mut report).await {
+                tracing::warn!(
+                    windows = report.windows,
+                    calls = report.calls,
+                    records = report.records,
+                    accepted = report.accepted,
+                    duplicates = report.duplicates,
+                    "door-event back-fill stopped early; the next pass resumes from the checkpoint"
+                );
+                return Err(e.context(format!(
+                    "door-event back-fill of {} .. {}",
+                    checkpoint_value(window.start),
+                    checkpoint_value(window.end)
+                )));
+            }
+            self.store
+                .checkpoints()
+                .set(CHECKPOINT, &checkpoint_value(window.end))
+                .await
+                .with_context(|| format!("cannot save the checkpoint {CHECKPOINT}"))?;
+            report.windows += 1;
+        }
+        tracing::info!(
+            from = %checkpoint_value(from),
+            to = %checkpoint_value(now),
+            windows = report.windows,
+            calls = report.calls,
+            records = report.records,
+            accepted = report.accepted,
+            duplicates = report.duplicates,
+            rejected = report.rejected,
+            "door-event back-fill pass done"
+        );
+        Ok(report)
+    }
+
+    /// Poll now and then every `events.poll_interval_secs` until `shutdown` resolves; a failed
+    /// pass is logged and retried at the next interval, never ending the loop. A pass cut short
+    /// by shutdown is safe: the checkpoint only covers committed windows. With an interval of 0
+    /// (polling off) it just waits for `shutdown`, so the worker still shows as running.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+        let mut shutdown = std::pin::pin!(shutdown);
+        let secs = self.settings.poll_interval_secs;
+        if secs == 0 {
+            tracing::info!("events.poll_interval_secs is 0: door-event back-fill is off");
+            shutdown.await;
+            return Ok(());
+        }
+        let interval = Duration::from_secs(secs);
+        loop {
+            tokio::select! {
+                biased;
+                () = &mut shutdown => return Ok(()),
+                result = self.poll_once(Utc::now()) => {
+                    if let Err(e) = result {
+                        tracing::warn!(
+                            error = %format!("{e:#}"),
+                            retry_in_secs = secs,
+                            "door-event back-fill failed; retrying at the next interval"
+                        );
+                    }
+                }
+            }
+            tokio::select! {
+                biased;
+                () = &mut shutdown => return Ok(()),
+                () = tokio::time::sleep(interval) => {}
+            }
+        }
+    }
+
+    /// The checkpoint (or the look-back start) minus the overlap.
+    async fn resume_point(&self, now: DateTime<Utc>) -> anyhow::Result<DateTime<Utc>> {
+        let saved = self
+            .store
+            .checkpoints()
+            .get(CHECKPOINT)
+            .await
+            .with_context(|| format!("cannot read the checkpoint {CHECKPOINT}"))?;
+        let base = match saved {
+            Some(cp) => DateTime::parse_from_rfc3339(cp.value.trim())
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "the checkpoint {CHECKPOINT} holds {:?}, not an RFC 3339 time ({e}); \
+                         delete that row from the checkpoints table to restart from \
+                         events.poll_lookback_hours",
+                        cp.value
+                    )
+                })?,
+            None => minus(
+                now,
+                self.settings.poll_lookback_hours.saturating_mul(3600),
+                "events.poll_lookback_hours",
+            )?,
+        };
+        minus(
+            base,
+            self.settings.poll_overlap_secs,
+            "events.poll_overlap_secs",
+        )
+    }
+
+    /// Every event type × door group of one window, all pages.
+    async fn poll_window(&self, window: &Window, report: &mut PollReport) -> anyhow::Result<()> {
+        let mut types = self.settings.event_types.clone();
+        types.sort_unstable();
+        types.dedup();
+        if types.is_empty() {
+            bail!("events.event_types is empty: HikCentral needs an event type per query");
+        }
+        for event_type in types {
+            for doors in door_groups(&self.settings.poll_doors) {
+                self.poll_query(window, event_type, &doors, report).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// All pages of one query; each page is committed before the next is asked for.
+    async fn poll_query(
+        &self,
+        window: &Window,
+        event_type: u32,
+        doors: &[String],
+        report: &mut PollReport,
+    ) -> anyhow::Result<()> {
+        let page_size = self.settings.poll_page_size.clamp(1, MAX_PAGE_SIZE);
+        for page_no in 1..=MAX_PAGES {
+            let body = door_events_body(window, event_type, doors, page_no, page_size);
+            let page: Page<Value> = self
+                .client
+                .call_data(DOOR_EVENTS_PATH, &body)
+                .await
+                .with_context(|| {
+                    format!(
+                        "acs/v1/door/events eventType {event_type}, {}, page {page_no}",
+                        describe_doors(doors)
+                    )
+                })?;
+            report.calls += 1;
+            let received = page.list.len();
+            report.records += u32::try_from(received).unwrap_or(u32::MAX);
+            tracing::debug!(
+                event_type,
+                doors = doors.len(),
+                page_no,
+                received,
+                total = page.total,
+                "door events page"
+            );
+            if received > 0 {
+                let items: Vec<Parsed> = page.list.iter().map(parse_door_record).collect();
+                let ingest = self
+                    .writer
+                    .commit(items, "poll")
+                    .await
+                    .context("cannot store the polled events")?;
+                report.add(ingest);
+            }
+            // HikCentral may answer with a smaller page size than asked; page by what it used.
+            let size = match page.page_size {
+                s @ 1.. if s < u64::from(page_size) => s,
+                _ => u64::from(page_size),
+            };
+            let short = (received as u64) < size;
+            let past_total = page.total > 0 && page_no.saturating_mul(size) >= page.total;
+            if short || past_total {
+                return Ok(());
+            }
+        }
+        bail!(
+            "acs/v1/door/events eventType {event_type}, {}: still full pages after {MAX_PAGES} \
+             pages; HikCentral's paging looks broken",
+            describe_doors(doors)
+        )
+    }
+}
+
+fn describe_doors(doors: &[String]) -> String {
+    if doors.is_empty() {
+        "all doors".to_owned()
+    } else {
+        format!("doors {}", doors.join(","))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn windows_are_contiguous_and_never_longer_than_thirty_days() {
+        let from = t("2026-01-01T00:00:00Z");
+        let to = t("2026-03-15T12:00:00Z");
+        let ws = windows(from, to);
+        assert_eq!(ws.len(), 3);
+        assert_eq!(ws[0].start, from);
+        assert_eq!(ws.last().unwrap().end, to);
+        for pair in ws.windows(2) {
+            assert_eq!(pair[0].end, pair[1].start);
+        }
+        assert!(ws.iter().all(|w| w.end - w.start <= MAX_WINDOW));
+        assert!(windows(to, to).is_empty());
+        assert!(windows(to, from).is_empty());
+        let short = windows(from, t("2026-01-01T00:15:00Z"));
+        assert_eq!(short.len(), 1);
+    }
+
+    #[test]
+    fn doors_are_grouped_by_ten_and_empty_means_all() {
+        assert_eq!(door_groups(&[]), vec![Vec::<String>::new()]);
+        assert_eq!(
+            door_groups(&[" ".into(), String::new()]),
+            vec![Vec::<String>::new()]
+        );
+        let doors: Vec<String> = (1..=23).map(|i| format!("d{i}")).collect();
+        let groups = door_groups(&doors);
+        assert_eq!(groups.iter().map(Vec::len).collect::<Vec<_>>(), [10, 10, 3]);
+        assert_eq!(groups[2], ["d21", "d22", "d23"]);
+        assert_eq!(
+            door_groups(&[" 1".into(), "2".into(), "1 ".into()]),
+            [["1", "2"]]
+        );
+    }
+
+    #[test]
+    fn the_body_follows_reference_section_five() {
+        let w = Window {
+            start: t("2026-01-27T11:00:00.123456Z"),
+            end: t("2026-01-27T12:00:00-03:00"),
+        };
+        assert_eq!(
+            door_events_body(&w, 196893, &[], 2, 500),
+            json!({
+                "startTime": "2026-01-27T11:00:00.123+00:00",
+                "endTime": "2026-01-27T15:00:00.000+00:00",
+                "eventType": 196893,
+                "doorIndexCodes": [],
+                "pageNo": 2,
+                "pageSize": 500,
+                "sortField": "SwipeTime",
+                "orderType": 0,
+            })
+        );
+        let body = door_events_body(&w, 1, &["11".into()], 1, 10);
+        assert_eq!(body["doorIndexCodes"], json!(["11"]));
+        let parsed = DateTime::parse_from_rfc3339(body["startTime"].as_str().unwrap()).unwrap();
+        assert_eq!(parsed, t("2026-01-27T11:00:00.123Z"));
+    }
+
+    #[test]
+    fn checkpoint_values_are_utc_with_millis_and_read_back() {
+        let v = checkpoint_value(t("2026-01-27T08:00:00.5-03:00"));
+        assert_eq!(v, "2026-01-27T11:00:00.500Z");
+        assert_eq!(
+            DateTime::parse_from_rfc3339(&v).unwrap(),
+            t("2026-01-27T11:00:00.5Z")
+        );
+    }
+
+    #[test]
+    fn too_large_settings_are_errors_not_panics() {
+        let now = t("2026-01-27T11:00:00Z");
+        assert_eq!(minus(now, 60, "x").unwrap(), t("2026-01-27T10:59:00Z"));
+        let err = minus(now, u64::MAX, "events.poll_overlap_secs").unwrap_err();
+        assert!(err.to_string().contains("events.poll_overlap_secs"));
+    }
+}

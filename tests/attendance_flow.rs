@@ -1,0 +1,639 @@
+//! HikCentral events → decisions → Humand clock records, end to end against both simulators,
+//! on SQLite and PostgreSQL.
+
+mod common;
+
+use common::app::{spawn_app_on_store, TestApp};
+use common::db::{all_dbs, TestDb};
+use common::upstreams::{hikcentral, APP_KEY, APP_SECRET};
+use hikbridge::sim::humand::{HumandSim, HumandSimConfig};
+use hikbridge::sim::RunningSim;
+use hikbridge::store::{Punch, PunchFilter};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+const SECRET: &str = "callback-secret-0123456789";
+const URL: &str = "/hikcentral/events/callback-secret-0123456789";
+const HUMAND_KEY: &str = "ZGVtby1pZDpkZW1vLXNlY3JldA==";
+
+fn fixture(name: &str) -> String {
+    let path = format!(
+        "{}/tests/fixtures/hikcentral-events/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+struct Flow {
+    app: TestApp,
+    humand: HumandSim,
+    _humand_running: RunningSim,
+    hik: hikbridge::sim::hikcentral::HikSim,
+    _hik_running: RunningSim,
+}
+
+async fn flow(db: &TestDb, humand_cfg: HumandSimConfig, extra: &[(&str, &str)]) -> Flow {
+    let humand = HumandSim::new(humand_cfg);
+    for id in [
+        "1712345678",
+        "0923456789",
+        "1100000001",
+        "1100000002",
+        "1100000003",
+    ] {
+        humand.add_user(id, "Test", id);
+    }
+    let humand_running = humand.start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let humand_base = HumandSim::api_base(&humand_running);
+    let (hik, hik_running) = hikcentral(None).await;
+    hik.add_person(json!({"personId": "187", "personCode": "1712345678", "personGivenName": "Ana", "personFamilyName": "Mora", "orgIndexCode": "1"}));
+    let mut env = vec![
+        ("HIKBRIDGE__EVENTS__CALLBACK_SECRET", SECRET),
+        (
+            "HIKBRIDGE__HIKCENTRAL__BASE_URL",
+            hik_running.base_url.as_str(),
+        ),
+        ("HIKBRIDGE__HIKCENTRAL__APP_KEY", APP_KEY),
+        ("HIKBRIDGE__HIKCENTRAL__APP_SECRET", APP_SECRET),
+        ("HIKBRIDGE__HUMAND__BASE_URL", humand_base.as_str()),
+        ("HIKBRIDGE__HUMAND__API_KEY", HUMAND_KEY),
+        ("HIKBRIDGE__HUMAND__RATE_LIMIT", "50"),
+        ("HIKBRIDGE__HUMAND__RATE_WINDOW_SECS", "1"),
+        (
+            "HIKBRIDGE__ATTENDANCE__DOORS",
+            "code:11=entry, code:12=exit, name:Torniquete=toggle",
+        ),
+        ("HIKBRIDGE__DELIVERY__CREDENTIALS_PROBE_SECS", "1"),
+    ];
+    env.extend_from_slice(extra);
+    let app = spawn_app_on_store(&db.url, &env, false).await;
+    Flow {
+        app,
+        humand,
+        _humand_running: humand_running,
+        hik,
+        _hik_running: hik_running,
+    }
+}
+
+async fn push(f: &Flow, body: &str) {
+    let res = f
+        .app
+        .server
+        .post(URL)
+        .content_type("application/json")
+        .bytes(body.to_string().into())
+        .await;
+    assert_eq!(res.status_code(), 200, "{}", res.text());
+}
+
+fn event(id: &str, ty: u32, time: &str, door: &str, door_name: &str, code: &str) -> Value {
+    json!({"eventId": id, "eventType": ty, "happenTime": time, "srcIndex": door, "srcName": door_name, "srcType": "door",
+           "data": {"personCode": code}})
+}
+
+fn notify(events: Vec<Value>) -> String {
+    json!({"method": "OnEventNotify", "params": {"ability": "event_acs", "events": events}})
+        .to_string()
+}
+
+/// Wait until `check` holds (the workers run in the background), failing after 20 s.
+async fn until<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+async fn punches(db: &TestDb) -> Vec<Punch> {
+    db.store
+        .punches()
+        .list(&PunchFilter {
+            limit: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+}
+
+async fn settled(db: &TestDb) -> bool {
+    let p = punches(db).await;
+    db.store
+        .pending_events(i64::MAX, 1)
+        .await
+        .unwrap()
+        .is_empty()
+        && p.iter().all(|p| {
+            matches!(
+                p.state.as_str(),
+                "delivered" | "parked" | "dry_run" | "discarded"
+            )
+        })
+}
+
+#[tokio::test]
+async fn fixtures_become_clock_records_and_denied_events_never_do() {
+    for db in all_dbs().await {
+        let f = flow(&db, HumandSimConfig::default(), &[]).await;
+        push(&f, &fixture("hcp-granted-face-entry.json")).await;
+        push(&f, &fixture("hcp-batch-exit-card-and-denied.json")).await;
+        push(&f, &fixture("hcp-batch-exit-card-and-denied.json")).await; // repeated push
+        until("all decided and delivered", || settled(&db)).await;
+
+        let ana = f.humand.entries("1712345678");
+        assert_eq!(ana.len(), 2, "{}: {ana:?}", db.name);
+        assert_eq!(ana[0]["type"], "START");
+        assert_eq!(ana[0]["time"], "2026-01-27T11:04:00.000Z");
+        assert_eq!(ana[1]["type"], "END");
+        assert_eq!(ana[1]["time"], "2026-01-27T20:30:12.000Z");
+        assert_eq!(ana[0]["comment"], "HikCentral: Facial Entrada");
+
+        // 0923456789 exits without having entered: Humand refuses; the punch is parked with its body.
+        let p = db
+            .store
+            .punches()
+            .by_event("5f0c1a2e-1111-4a3b-9c7d-000000000003")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(p.state, "parked", "{}", db.name);
+        assert_eq!(p.park_reason.as_deref(), Some("humand_rejected"));
+        assert!(p.response_body.unwrap().contains("INVALID_DATA"));
+
+        let denied = db
+            .store
+            .inbox()
+            .get("5f0c1a2e-1111-4a3b-9c7d-000000000004")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (denied.state.as_str(), denied.reason.as_deref()),
+            ("decided", Some("not_granted"))
+        );
+        assert!(db
+            .store
+            .punches()
+            .by_event("5f0c1a2e-1111-4a3b-9c7d-000000000004")
+            .await
+            .unwrap()
+            .is_none());
+        assert_eq!(
+            punches(&db).await.len(),
+            3,
+            "repeated pushes make no extra punch"
+        );
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn person_id_only_events_are_resolved_through_hikcentral() {
+    for db in all_dbs().await {
+        let f = flow(&db, HumandSimConfig::default(), &[]).await;
+        push(&f, &fixture("hcp-person-id-only.json")).await;
+        until("delivered", || settled(&db)).await;
+        let entries = f.humand.entries("1712345678");
+        assert_eq!(entries.len(), 1, "{}", db.name);
+        assert_eq!(entries[0]["type"], "START");
+        assert_eq!(
+            db.store.cached_person_code("187").await.unwrap(),
+            Some(Some("1712345678".into()))
+        );
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn unknown_doors_and_unknown_people_are_explained_not_sent() {
+    let db = common::db::sqlite_db().await;
+    let f = flow(&db, HumandSimConfig::default(), &[]).await;
+    push(&f, &notify(vec![
+        event("u-1", 196893, "2026-01-27T08:00:00-03:00", "99", "Bodega", "1100000001"),
+        event("u-2", 196893, "2026-01-27T08:00:00-03:00", "99", "Bodega", "1100000002"),
+        json!({"eventId": "u-3", "eventType": 196893, "happenTime": "2026-01-27T08:01:00-03:00", "srcIndex": "11", "srcName": "Facial Entrada", "data": {}}),
+        json!({"eventId": "u-4", "eventType": 196893, "happenTime": "2026-01-27T08:01:00-03:00", "srcIndex": "11", "srcName": "Facial Entrada", "data": {"personId": "4040"}}),
+        event("u-5", 196893, "2026-01-27T08:02:00-03:00", "11", "Facial Entrada", "9999999999"),
+    ])).await;
+    until("settled", || settled(&db)).await;
+    let reason = |id: &'static str| {
+        let store = db.store.clone();
+        async move { store.inbox().get(id).await.unwrap().unwrap().reason }
+    };
+    assert_eq!(reason("u-1").await.as_deref(), Some("unmapped_door"));
+    assert_eq!(
+        db.store.unmapped_doors().await.unwrap(),
+        vec![("99".to_string(), "Bodega".to_string(), 2)]
+    );
+    assert_eq!(reason("u-3").await.as_deref(), Some("unknown_employee"));
+    assert_eq!(
+        reason("u-4").await.as_deref(),
+        Some("unknown_employee"),
+        "personId unknown to HikCentral"
+    );
+    // Humand does not know 9999999999: parked with Humand's answer.
+    let p = db.store.punches().by_event("u-5").await.unwrap().unwrap();
+    assert_eq!(p.state, "parked");
+    assert!(p.response_body.unwrap().contains("User not found"));
+    assert!(f.humand.all_entries().is_empty());
+}
+
+#[tokio::test]
+async fn double_scans_and_toggle_doors() {
+    let db = common::db::sqlite_db().await;
+    let f = flow(&db, HumandSimConfig::default(), &[]).await;
+    push(
+        &f,
+        &notify(vec![
+            event(
+                "t-1",
+                196893,
+                "2026-01-27T08:00:00-03:00",
+                "30",
+                "Torniquete",
+                "1100000001",
+            ),
+            event(
+                "t-2",
+                196893,
+                "2026-01-27T08:00:40-03:00",
+                "30",
+                "Torniquete",
+                "1100000001",
+            ),
+            event(
+                "t-3",
+                196893,
+                "2026-01-27T12:00:00-03:00",
+                "30",
+                "Torniquete",
+                "1100000001",
+            ),
+            event(
+                "t-4",
+                196893,
+                "2026-01-27T13:00:00-03:00",
+                "30",
+                "Torniquete",
+                "1100000001",
+            ),
+        ]),
+    )
+    .await;
+    until("settled", || settled(&db)).await;
+    let types: Vec<String> = f
+        .humand
+        .entries("1100000001")
+        .iter()
+        .map(|e| e["type"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(types, ["START", "END", "START"]);
+    let t2 = db.store.inbox().get("t-2").await.unwrap().unwrap();
+    assert_eq!(t2.reason.as_deref(), Some("double_scan"));
+}
+
+#[tokio::test]
+async fn future_events_wait_until_they_are_not() {
+    let db = common::db::sqlite_db().await;
+    let f = flow(
+        &db,
+        HumandSimConfig::default(),
+        &[("HIKBRIDGE__ATTENDANCE__FUTURE_TOLERANCE_SECS", "0")],
+    )
+    .await;
+    let soon = (chrono::Utc::now() + chrono::TimeDelta::seconds(2))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    push(
+        &f,
+        &notify(vec![event(
+            "f-1",
+            196893,
+            &soon,
+            "11",
+            "Facial Entrada",
+            "1100000001",
+        )]),
+    )
+    .await;
+    until("held", || async {
+        db.store.inbox().get("f-1").await.unwrap().unwrap().state == "held"
+    })
+    .await;
+    assert!(
+        f.humand.entries("1100000001").is_empty(),
+        "never sent before its time"
+    );
+    until("delivered once due", || async {
+        f.humand.entries("1100000001").len() == 1
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn steady_load_follows_humand_headers_without_a_429() {
+    let db = common::db::sqlite_db().await;
+    let cfg = HumandSimConfig {
+        limit: 4,
+        window: Duration::from_secs(1),
+        ..HumandSimConfig::default()
+    };
+    let f = flow(
+        &db,
+        cfg,
+        &[
+            ("HIKBRIDGE__HUMAND__RATE_LIMIT", "4"),
+            ("HIKBRIDGE__HUMAND__RATE_WINDOW_SECS", "1"),
+        ],
+    )
+    .await;
+    let events = (1..=3)
+        .flat_map(|i| {
+            let code = format!("110000000{i}");
+            vec![
+                event(
+                    &format!("r-{i}-in"),
+                    196893,
+                    "2026-01-27T08:00:00-03:00",
+                    "11",
+                    "Facial Entrada",
+                    &code,
+                ),
+                event(
+                    &format!("r-{i}-out"),
+                    196893,
+                    "2026-01-27T17:00:00-03:00",
+                    "12",
+                    "Facial Salida",
+                    &code,
+                ),
+            ]
+        })
+        .collect();
+    push(&f, &notify(events)).await;
+    until("all delivered", || async {
+        f.humand.all_entries().len() == 6
+    })
+    .await;
+    assert_eq!(
+        f.humand.rate_limited(),
+        0,
+        "pacing follows RateLimit headers"
+    );
+}
+
+#[tokio::test]
+async fn a_429_is_waited_out_and_nothing_is_lost() {
+    let db = common::db::sqlite_db().await;
+    // Humand allows fewer calls than we believe: the first 429 teaches us.
+    let cfg = HumandSimConfig {
+        limit: 2,
+        window: Duration::from_secs(1),
+        ..HumandSimConfig::default()
+    };
+    let f = flow(&db, cfg, &[("HIKBRIDGE__HUMAND__RATE_LIMIT", "1000")]).await;
+    // Spend the window so the next call draws a 429.
+    let client = reqwest::Client::new();
+    for _ in 0..2 {
+        let _ = client
+            .get(format!(
+                "{}/users?limit=10",
+                HumandSim::api_base(&f._humand_running)
+            ))
+            .header("authorization", format!("Basic {HUMAND_KEY}"))
+            .send()
+            .await;
+    }
+    push(
+        &f,
+        &notify(vec![
+            event(
+                "q-1",
+                196893,
+                "2026-01-27T08:00:00-03:00",
+                "11",
+                "Facial Entrada",
+                "1100000001",
+            ),
+            event(
+                "q-2",
+                196893,
+                "2026-01-27T08:00:00-03:00",
+                "11",
+                "Facial Entrada",
+                "1100000002",
+            ),
+        ]),
+    )
+    .await;
+    until("both delivered", || async {
+        f.humand.all_entries().len() == 2
+    })
+    .await;
+    assert!(
+        f.humand.rate_limited() >= 1,
+        "the scenario must have drawn a 429"
+    );
+}
+
+#[tokio::test]
+async fn humand_down_then_back_delivers_everything_in_order() {
+    for db in all_dbs().await {
+        let f = flow(&db, HumandSimConfig::default(), &[]).await;
+        f.humand.faults.fail_next(3, 503);
+        push(
+            &f,
+            &notify(vec![
+                event(
+                    "d-1",
+                    196893,
+                    "2026-01-27T08:00:00-03:00",
+                    "11",
+                    "Facial Entrada",
+                    "1100000001",
+                ),
+                event(
+                    "d-2",
+                    196893,
+                    "2026-01-27T12:00:00-03:00",
+                    "12",
+                    "Facial Salida",
+                    "1100000001",
+                ),
+                event(
+                    "d-3",
+                    196893,
+                    "2026-01-27T13:00:00-03:00",
+                    "11",
+                    "Facial Entrada",
+                    "1100000001",
+                ),
+            ]),
+        )
+        .await;
+        until("a failure is visible", || async {
+            punches(&db)
+                .await
+                .iter()
+                .any(|p| p.last_error.as_deref().is_some_and(|e| e.contains("503")))
+        })
+        .await;
+        until("all delivered", || async {
+            f.humand.entries("1100000001").len() == 3
+        })
+        .await;
+        let types: Vec<String> = f
+            .humand
+            .entries("1100000001")
+            .iter()
+            .map(|e| e["type"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(types, ["START", "END", "START"], "{}", db.name);
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn refused_credentials_pause_delivery_until_they_work_again() {
+    let db = common::db::sqlite_db().await;
+    let f = flow(&db, HumandSimConfig::default(), &[]).await;
+    f.humand.set_api_key("rotated-key");
+    push(
+        &f,
+        &notify(vec![event(
+            "a-1",
+            196893,
+            "2026-01-27T08:00:00-03:00",
+            "11",
+            "Facial Entrada",
+            "1100000001",
+        )]),
+    )
+    .await;
+    until("paused", || async {
+        f.app.state.delivery().status().paused_reason.is_some()
+    })
+    .await;
+    let ready: Value = f.app.server.get("/ready").await.json();
+    assert_eq!(ready["status"], "degraded");
+    assert_eq!(ready["checks"]["upstreams"]["humand"]["status"], "warning");
+    let p = db.store.punches().by_event("a-1").await.unwrap().unwrap();
+    assert_eq!(p.state, "queued", "kept, not dropped");
+
+    f.humand.set_api_key(HUMAND_KEY);
+    until("delivered after the key works", || async {
+        f.humand.entries("1100000001").len() == 1
+    })
+    .await;
+    assert!(f.app.state.delivery().status().paused_reason.is_none());
+}
+
+#[tokio::test]
+async fn an_unknown_outcome_is_checked_in_humand_before_resending() {
+    let db = common::db::sqlite_db().await;
+    let f = flow(
+        &db,
+        HumandSimConfig::default(),
+        &[("HIKBRIDGE__DELIVERY__ENABLED", "false")],
+    )
+    .await;
+    push(
+        &f,
+        &notify(vec![event(
+            "k-1",
+            196893,
+            "2026-01-27T08:00:00-03:00",
+            "11",
+            "Facial Entrada",
+            "1100000001",
+        )]),
+    )
+    .await;
+    until("queued", || async {
+        db.store.punches().by_event("k-1").await.unwrap().is_some()
+    })
+    .await;
+    let p = db.store.punches().by_event("k-1").await.unwrap().unwrap();
+
+    // As if the service died after Humand recorded the entry but before we recorded the answer.
+    let direct = reqwest::Client::new()
+        .post(format!(
+            "{}/time-tracking/entries/clockIn",
+            HumandSim::api_base(&f._humand_running)
+        ))
+        .header("authorization", format!("Basic {HUMAND_KEY}"))
+        .json(&json!({"employeeId": "1100000001", "now": "2026-01-27T11:00:00.000Z"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(direct.status(), 201);
+    db.store
+        .punches()
+        .mark_sending(p.id, "{}", 0)
+        .await
+        .unwrap();
+    let requests_before = f.humand.clock_requests();
+
+    let delivery = hikbridge::workers::delivery::Delivery::new(
+        db.store.clone(),
+        f.app.state.humand().cloned(),
+        hikbridge::workers::delivery::DeliveryOptions {
+            dry_run: false,
+            employee_id_integer: false,
+            comment: "HikCentral: {door}".into(),
+            concurrency: 4,
+            credentials_probe: Duration::from_secs(1),
+        },
+        std::sync::Arc::new(tokio::sync::Notify::new()),
+    );
+    let outcomes = delivery.deliver_due(chrono::Utc::now()).await.unwrap();
+    assert!(
+        matches!(
+            outcomes[0].1,
+            hikbridge::workers::delivery::Outcome::Delivered(_)
+        ),
+        "{outcomes:?}"
+    );
+    assert_eq!(f.humand.clock_requests(), requests_before, "not sent again");
+    assert_eq!(
+        f.humand.entries("1100000001").len(),
+        1,
+        "no duplicate clock record"
+    );
+}
+
+#[tokio::test]
+async fn dry_run_records_the_exact_request_and_calls_nothing() {
+    let db = common::db::sqlite_db().await;
+    let f = flow(
+        &db,
+        HumandSimConfig::default(),
+        &[("HIKBRIDGE__DELIVERY__DRY_RUN", "true")],
+    )
+    .await;
+    push(&f, &fixture("hcp-granted-face-entry.json")).await;
+    until("settled", || settled(&db)).await;
+    let p = db
+        .store
+        .punches()
+        .by_event("5f0c1a2e-1111-4a3b-9c7d-000000000001")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(p.state, "dry_run");
+    let req: Value = serde_json::from_str(p.request.as_deref().unwrap()).unwrap();
+    assert_eq!(req["path"], "/time-tracking/entries/clockIn");
+    assert_eq!(
+        req["body"],
+        json!({"employeeId": "1712345678", "now": "2026-01-27T11:04:00.000Z", "comment": "HikCentral: Facial Entrada"})
+    );
+    assert_eq!(f.humand.clock_requests(), 0);
+    let _ = &f.hik;
+}
