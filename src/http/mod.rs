@@ -1,6 +1,8 @@
 //! Inbound HTTP: the router and the middleware every route shares — request ids, tracing,
 //! body-size limit, request timeout, CORS allowlist and one JSON error shape.
 
+pub mod admin;
+pub mod auth;
 pub mod events;
 pub mod health;
 
@@ -28,6 +30,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health::live))
         .route("/ready", get(health::ready))
         .route("/hikcentral/events/{secret}", post(events::receive))
+        .merge(admin::routes(state.clone()))
         .fallback(|| async { ApiError::for_status(StatusCode::NOT_FOUND) })
         .with_state(state);
     with_shared_layers(routes, &server)

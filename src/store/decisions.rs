@@ -113,3 +113,50 @@ impl Store {
             .collect()
     }
 }
+
+impl Store {
+    /// Operator action: a parked event is decided again (e.g. after adding an override).
+    pub async fn retry_parked_event(&self, event_id: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE events SET state = 'new', decision = NULL, reason = NULL, detail = NULL \
+             WHERE event_id = $1 AND state = 'parked'",
+        )
+        .bind(event_id)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Parked events (needing a human), oldest first.
+    pub async fn parked_events(&self, limit: i64) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{SELECT_EVENT} WHERE state = 'parked' ORDER BY happen_at_ms, id LIMIT $1"
+        ))
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(stored_event).collect()
+    }
+
+    /// Events of one employee between two instants: those that became their punches, and those
+    /// carrying their person code (so skipped and parked ones show too).
+    pub async fn employee_events(
+        &self,
+        employee_id: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{SELECT_EVENT} WHERE happen_at_ms >= $2 AND happen_at_ms < $3 AND (person_code = $1 \
+             OR event_id IN (SELECT event_id FROM punches WHERE employee_id = $1) \
+             OR person_code IN (SELECT person_code FROM employee_overrides WHERE employee_id = $1)) \
+             ORDER BY happen_at_ms, id"
+        ))
+        .bind(employee_id)
+        .bind(from_ms)
+        .bind(to_ms)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(stored_event).collect()
+    }
+}

@@ -39,7 +39,9 @@ pub struct StoredEvent {
     pub person_id: Option<String>,
     pub repeats: i64,
     pub state: String,
+    pub decision: Option<String>,
     pub reason: Option<String>,
+    pub detail: Option<String>,
     pub raw: String,
 }
 
@@ -65,7 +67,8 @@ const INSERT_REJECTED: &str = "INSERT INTO rejected_events (event_id, source, re
 
 pub(super) const SELECT_EVENT: &str =
     "SELECT id, event_id, source, event_type, happen_at_ms, happen_time, \
-     door_index, door_name, person_code, person_id, repeats, state, reason, raw FROM events";
+     door_index, door_name, person_code, person_id, repeats, state, decision, reason, detail, raw \
+     FROM events";
 
 /// Repository over `events` and `rejected_events`; get one from [`super::Store::inbox`].
 pub struct Inbox<'a> {
@@ -210,7 +213,9 @@ pub(super) fn stored_event(r: &sqlx::any::AnyRow) -> Result<StoredEvent, StoreEr
         person_id: r.try_get("person_id")?,
         repeats: r.try_get("repeats")?,
         state: r.try_get("state")?,
+        decision: r.try_get("decision")?,
         reason: r.try_get("reason")?,
+        detail: r.try_get("detail")?,
         raw: r.try_get("raw")?,
     })
 }

@@ -88,6 +88,11 @@ impl Delivery {
         }
     }
 
+    /// Look for due punches now (e.g. after an operator retried one).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
     pub fn status(&self) -> DeliveryStatus {
         self.status.lock().map(|s| s.clone()).unwrap_or_default()
     }

@@ -1,0 +1,357 @@
+//! The admin API (bearer tokens from `api.tokens`): punches and parked items with their
+//! reasons, retry or discard, an employee's day (events → decisions → deliveries), employee-id
+//! overrides (also as CSV) and doors waiting to be mapped.
+
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::store::PunchFilter;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use chrono::{NaiveDate, TimeZone};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+pub fn routes(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/admin/summary", get(summary))
+        .route("/admin/punches", get(list_punches))
+        .route("/admin/punches/{id}/retry", post(retry_punch))
+        .route("/admin/punches/{id}/discard", post(discard_punch))
+        .route("/admin/parked", get(parked))
+        .route("/admin/events/{event_id}", get(event))
+        .route("/admin/events/{event_id}/retry", post(retry_event))
+        .route("/admin/timeline/{employee}/{day}", get(timeline))
+        .route(
+            "/admin/overrides",
+            get(list_overrides).post(import_overrides),
+        )
+        .route(
+            "/admin/overrides/{person_code}",
+            put(set_override).delete(delete_override),
+        )
+        .route("/admin/doors/unmapped", get(unmapped_doors))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            super::auth::require_bearer,
+        ))
+}
+
+fn store_err(e: crate::store::StoreError) -> ApiError {
+    ApiError::internal(e)
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+async fn summary(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let counts = s.store().punches().counts().await.map_err(store_err)?;
+    let punches: serde_json::Map<String, Value> =
+        counts.into_iter().map(|(k, n)| (k, json!(n))).collect();
+    let parked_events = s
+        .store()
+        .parked_events(10_000)
+        .await
+        .map_err(store_err)?
+        .len();
+    let unmapped = s.store().unmapped_doors().await.map_err(store_err)?.len();
+    Ok(Json(json!({
+        "events": s.store().inbox().count().await.map_err(store_err)?,
+        "punches": punches,
+        "parked_events": parked_events,
+        "unmapped_doors": unmapped,
+        "delivery": s.delivery().status(),
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+struct PunchQuery {
+    state: Option<String>,
+    employee: Option<String>,
+    day: Option<String>,
+    limit: Option<i64>,
+}
+
+async fn list_punches(
+    State(s): State<AppState>,
+    Query(q): Query<PunchQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let filter = PunchFilter {
+        state: q.state,
+        employee_id: q.employee,
+        local_day: q.day,
+        limit: q.limit.unwrap_or(200).clamp(1, 5000),
+    };
+    let items = s.store().punches().list(&filter).await.map_err(store_err)?;
+    Ok(Json(json!({"count": items.len(), "items": items})))
+}
+
+async fn parked(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let filter = PunchFilter {
+        state: Some("parked".into()),
+        limit: 5000,
+        ..PunchFilter::default()
+    };
+    let punches = s.store().punches().list(&filter).await.map_err(store_err)?;
+    let events = s.store().parked_events(5000).await.map_err(store_err)?;
+    Ok(Json(json!({"punches": punches, "events": events})))
+}
+
+async fn retry_punch(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<impl IntoResponse, ApiError> {
+    if s.store()
+        .punches()
+        .retry_parked(id, now_ms())
+        .await
+        .map_err(store_err)?
+    {
+        s.delivery().wake();
+        Ok((
+            StatusCode::ACCEPTED,
+            Json(json!({"id": id, "state": "queued"})),
+        ))
+    } else {
+        Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_parked",
+            format!("punch {id} does not exist or is not parked"),
+        ))
+    }
+}
+
+async fn discard_punch(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<impl IntoResponse, ApiError> {
+    if s.store()
+        .punches()
+        .discard_parked(id, now_ms())
+        .await
+        .map_err(store_err)?
+    {
+        Ok(Json(json!({"id": id, "state": "discarded"})))
+    } else {
+        Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_parked",
+            format!("punch {id} does not exist or is not parked"),
+        ))
+    }
+}
+
+async fn event(
+    State(s): State<AppState>,
+    Path(event_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let ev = s.store().inbox().get(&event_id).await.map_err(store_err)?;
+    let Some(ev) = ev else {
+        return Err(ApiError::not_found(format!("no event {event_id}")));
+    };
+    let punch = s
+        .store()
+        .punches()
+        .by_event(&event_id)
+        .await
+        .map_err(store_err)?;
+    Ok(Json(json!({"event": ev, "punch": punch})))
+}
+
+async fn retry_event(
+    State(s): State<AppState>,
+    Path(event_id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    if s.store()
+        .retry_parked_event(&event_id)
+        .await
+        .map_err(store_err)?
+    {
+        Ok((
+            StatusCode::ACCEPTED,
+            Json(json!({"event_id": event_id, "state": "new"})),
+        ))
+    } else {
+        Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_parked",
+            format!("event {event_id} does not exist or is not parked"),
+        ))
+    }
+}
+
+/// Everything about one employee's local day: events → decisions → deliveries.
+async fn timeline(
+    State(s): State<AppState>,
+    Path((employee, day)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let date = NaiveDate::parse_from_str(&day, "%Y-%m-%d")
+        .map_err(|_| ApiError::bad_request(format!("day {day:?} is not YYYY-MM-DD")))?;
+    let tz = s.settings().attendance.rules().time_zone;
+    let bound = |d: NaiveDate| {
+        d.and_hms_opt(0, 0, 0)
+            .and_then(|t| tz.from_local_datetime(&t).earliest())
+            .map(|t| t.timestamp_millis())
+            .ok_or_else(|| ApiError::bad_request(format!("day {d} has no local midnight")))
+    };
+    let from = bound(date)?;
+    let to = bound(date.succ_opt().unwrap_or(date))?;
+    let events = s
+        .store()
+        .employee_events(&employee, from, to)
+        .await
+        .map_err(store_err)?;
+    let mut rows = Vec::new();
+    for ev in events {
+        let punch = s
+            .store()
+            .punches()
+            .by_event(&ev.event_id)
+            .await
+            .map_err(store_err)?;
+        rows.push(json!({
+            "event_id": ev.event_id, "happen_time": ev.happen_time, "door": ev.door_name, "event_type": ev.event_type,
+            "source": ev.source, "state": ev.state, "decision": ev.decision, "reason": ev.reason, "detail": ev.detail,
+            "punch": punch,
+        }));
+    }
+    Ok(Json(
+        json!({"employee": employee, "day": day, "time_zone": tz.name(), "timeline": rows}),
+    ))
+}
+
+async fn list_overrides(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let items: Vec<Value> = s
+        .store()
+        .employee_overrides()
+        .await
+        .map_err(store_err)?
+        .into_iter()
+        .map(|(code, emp, note)| json!({"person_code": code, "employee_id": emp, "note": note}))
+        .collect();
+    Ok(Json(json!({"count": items.len(), "items": items})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OverrideBody {
+    employee_id: String,
+    note: Option<String>,
+}
+
+async fn set_override(
+    State(s): State<AppState>,
+    Path(person_code): Path<String>,
+    body: Result<Json<OverrideBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Json(body) = body?;
+    let emp = body.employee_id.trim();
+    if emp.is_empty() || person_code.trim().is_empty() {
+        return Err(ApiError::bad_request(
+            "personCode and employeeId must not be empty",
+        ));
+    }
+    s.store()
+        .set_employee_override(person_code.trim(), emp, body.note.as_deref(), now_ms())
+        .await
+        .map_err(store_err)?;
+    Ok(Json(
+        json!({"person_code": person_code.trim(), "employee_id": emp}),
+    ))
+}
+
+async fn delete_override(
+    State(s): State<AppState>,
+    Path(person_code): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    if s.store()
+        .delete_employee_override(&person_code)
+        .await
+        .map_err(store_err)?
+    {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found(format!(
+            "no override for {person_code}"
+        )))
+    }
+}
+
+/// CSV body: `person_code,employee_id[,note]` per line; a header line and blank lines are
+/// skipped. All lines are checked before any is stored.
+async fn import_overrides(
+    State(s): State<AppState>,
+    body: String,
+) -> Result<Json<Value>, ApiError> {
+    let rows = parse_overrides_csv(&body).map_err(|e| ApiError::bad_request(e))?;
+    for (code, emp, note) in &rows {
+        s.store()
+            .set_employee_override(code, emp, note.as_deref(), now_ms())
+            .await
+            .map_err(store_err)?;
+    }
+    Ok(Json(json!({"imported": rows.len()})))
+}
+
+/// Parse the override CSV; an error names the line.
+pub fn parse_overrides_csv(body: &str) -> Result<Vec<(String, String, Option<String>)>, String> {
+    let mut out = Vec::new();
+    for (n, line) in body.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || (n == 0 && line.to_ascii_lowercase().starts_with("person_code")) {
+            continue;
+        }
+        let mut cols = line
+            .splitn(3, [',', ';'])
+            .map(|c| c.trim().trim_matches('"'));
+        let code = cols.next().unwrap_or_default();
+        let emp = cols.next().unwrap_or_default();
+        if code.is_empty() || emp.is_empty() {
+            return Err(format!(
+                "line {}: expected person_code,employee_id[,note], got {line:?}",
+                n + 1
+            ));
+        }
+        let note = cols.next().filter(|s| !s.is_empty()).map(str::to_string);
+        out.push((code.to_string(), emp.to_string(), note));
+    }
+    Ok(out)
+}
+
+async fn unmapped_doors(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let items: Vec<Value> = s
+        .store()
+        .unmapped_doors()
+        .await
+        .map_err(store_err)?
+        .into_iter()
+        .map(|(index, name, events)| {
+            json!({"door_index": index, "door_name": name, "events": events,
+                   "map_with": format!("attendance.doors = [\"code:{index}=entry\"]  (or exit | toggle | ignore)")})
+        })
+        .collect();
+    Ok(Json(json!({"count": items.len(), "items": items})))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_overrides_csv;
+
+    #[test]
+    fn csv_overrides_parse_with_header_notes_and_errors() {
+        let rows = parse_overrides_csv(
+            "person_code,employee_id,note\n1712345678, 43013830 ,moved\n\n0923456789;77\n",
+        )
+        .unwrap();
+        assert_eq!(
+            rows[0],
+            ("1712345678".into(), "43013830".into(), Some("moved".into()))
+        );
+        assert_eq!(rows[1], ("0923456789".into(), "77".into(), None));
+        let err = parse_overrides_csv("1712345678\n").unwrap_err();
+        assert!(err.starts_with("line 1:"), "{err}");
+    }
+}
