@@ -286,7 +286,7 @@ async fn import_overrides(
     State(s): State<AppState>,
     body: String,
 ) -> Result<Json<Value>, ApiError> {
-    let rows = parse_overrides_csv(&body).map_err(|e| ApiError::bad_request(e))?;
+    let rows = parse_overrides_csv(&body).map_err(ApiError::bad_request)?;
     for (code, emp, note) in &rows {
         s.store()
             .set_employee_override(code, emp, note.as_deref(), now_ms())
