@@ -144,6 +144,29 @@ impl App {
             },
             punches_queued,
         );
+        if let Some(client) = &hikcentral {
+            if settings.events.subscribe_on_start {
+                let (client, events) = (client.clone(), settings.events.clone());
+                tokio::spawn(async move {
+                    let types = events.event_types.clone();
+                    match crate::cli::subscriptions::subscribe(&client, &events, &types).await {
+                        Ok(()) => {
+                            tracing::info!(types = types.len(), "subscribed to HikCentral events")
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %format!("{e:#}"), "subscribing to HikCentral events failed; the poller back-fills meanwhile")
+                        }
+                    }
+                });
+            }
+            let poller = crate::workers::poller::Poller::new(
+                client.clone(),
+                store.clone(),
+                inbox_writer.clone(),
+                settings.events.clone(),
+            );
+            workers.spawn("poller", poller.run(std::future::pending()));
+        }
         if settings.delivery.enabled {
             workers.spawn("delivery", delivery.clone().run());
         } else {

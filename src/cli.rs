@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod commands;
+pub mod subscriptions;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -33,6 +34,9 @@ pub enum Command {
     /// Talk to HikCentral's OpenAPI (Artemis) directly.
     #[command(subcommand)]
     Artemis(ArtemisCommand),
+    /// HikCentral event subscriptions (push to this service's callback).
+    #[command(subcommand)]
+    Subscriptions(subscriptions::SubscriptionsCommand),
     /// Run a simulated upstream on this machine (manual runs, benchmarks).
     #[command(subcommand)]
     Sim(SimCommand),

@@ -627,7 +627,7 @@ async fn dry_run_records_the_exact_request_and_calls_nothing() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(p.state, "dry_run");
+    assert_eq!(p.state, "dry_run", "{p:?}");
     let req: Value = serde_json::from_str(p.request.as_deref().unwrap()).unwrap();
     assert_eq!(req["path"], "/time-tracking/entries/clockIn");
     assert_eq!(

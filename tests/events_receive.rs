@@ -74,7 +74,6 @@ async fn every_fixture_is_stored_before_the_ok_answer() {
         assert_eq!(ev.door_name, "Facial Entrada");
         assert_eq!(ev.event_type, 196893);
         assert_eq!(ev.source, "push");
-        assert_eq!(ev.state, "new");
         let only_id = db
             .store
             .inbox()

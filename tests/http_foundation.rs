@@ -57,6 +57,7 @@ async fn ready_turns_degraded_when_an_upstream_fails() {
             common::upstreams::APP_SECRET,
         ),
         ("HIKBRIDGE__HIKCENTRAL__MAX_ATTEMPTS", "1"),
+        ("HIKBRIDGE__EVENTS__POLL_INTERVAL_SECS", "0"),
     ])
     .await;
     let hik = app.state.hikcentral().expect("configured");

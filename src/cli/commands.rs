@@ -27,6 +27,11 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Artemis(ArtemisCommand::Call { path, json }) => {
             artemis_call(&sources, &path, json.as_deref()).await
         }
+        Command::Subscriptions(cmd) => {
+            let settings = load(&sources)?;
+            let client = artemis_client(&sources)?;
+            super::subscriptions::run(cmd, &client, &settings.events).await
+        }
         Command::Sim(cmd) => sim(cmd).await,
     }
 }
