@@ -17,7 +17,7 @@ pub const DEFAULT_CONFIG_PATH: &str = "config/default.toml";
 pub const ENV_PREFIX: &str = "HIKBRIDGE";
 
 /// Secret keys: (key, environment variable, the `*_file` key that may hold it instead).
-const SECRETS: [(&str, &str, &str); 4] = [
+const SECRETS: [(&str, &str, &str); 5] = [
     (
         "hikcentral.app_secret",
         "HIKBRIDGE__HIKCENTRAL__APP_SECRET",
@@ -34,6 +34,11 @@ const SECRETS: [(&str, &str, &str); 4] = [
         "HIKBRIDGE__EVENTS__CALLBACK_SECRET",
         "events.callback_secret_file",
     ),
+    (
+        "siad.password",
+        "HIKBRIDGE__SIAD__PASSWORD",
+        "siad.password_file",
+    ),
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -46,7 +51,33 @@ pub struct Settings {
     pub events: EventsSettings,
     pub attendance: AttendanceSettings,
     pub delivery: DeliverySettings,
+    pub siad: SiadSettings,
+    pub photo: crate::photo::PhotoLimits,
     pub api: ApiSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SiadSettings {
+    pub url: String,
+    pub user: String,
+    #[serde(skip)]
+    pub password: Secret,
+    pub password_file: String,
+    pub trust_server_certificate: bool,
+    pub ca_file: String,
+    pub pool_size: u32,
+    pub connect_timeout_ms: u64,
+    pub query_timeout_ms: u64,
+    pub query_person_by_ci: String,
+    pub query_students_by_program_period: String,
+    pub query_staff_by_type: String,
+    pub query_photo_by_ci: String,
+}
+
+impl SiadSettings {
+    pub fn is_configured(&self) -> bool {
+        !self.url.trim().is_empty()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -433,7 +464,14 @@ impl Settings {
                     }
                 }
             };
-        let [hik, humand, api, events] = SECRETS;
+        let [hik, humand, api, events, siad] = SECRETS;
+        self.siad.password = Secret::new(read(
+            siad.0,
+            siad.1,
+            siad.2,
+            &self.siad.password_file.clone(),
+            problems,
+        ));
         self.events.callback_secret = Secret::new(read(
             events.0,
             events.1,
@@ -676,6 +714,19 @@ impl Settings {
                     "[\"code:11=entry\", \"name:Facial Salida=exit\"]",
                 );
             }
+        }
+        let siad = self.siad.url.trim();
+        if !(siad.is_empty()
+            || siad.starts_with("sqlite:")
+            || siad.starts_with("mssql://")
+            || siad.starts_with("sqlserver://"))
+        {
+            bad(
+                "siad.url",
+                &quoted(&redact_url(siad)),
+                "must start with sqlite:, mssql:// or sqlserver://",
+                "\"mssql://siad-db.example.edu:1433/SIAD\" or \"sqlite://data/siad-demo.db\"",
+            );
         }
         let d = &self.delivery;
         if !matches!(d.employee_id_type.as_str(), "string" | "integer") {
