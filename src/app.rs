@@ -130,6 +130,11 @@ impl App {
             settings.attendance.rules(),
             events_stored,
             punches_queued.clone(),
+        )
+        .validating_with(
+            humand
+                .clone()
+                .filter(|_| settings.attendance.validate_employees),
         );
         workers.spawn("decider", decider.run());
         let delivery = Delivery::new(

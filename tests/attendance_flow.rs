@@ -637,3 +637,64 @@ async fn dry_run_records_the_exact_request_and_calls_nothing() {
     assert_eq!(f.humand.clock_requests(), 0);
     let _ = &f.hik;
 }
+
+#[tokio::test]
+async fn employees_unknown_to_humand_are_parked_before_any_clock_call_when_validating() {
+    let db = common::db::sqlite_db().await;
+    let f = flow(
+        &db,
+        HumandSimConfig::default(),
+        &[("HIKBRIDGE__ATTENDANCE__VALIDATE_EMPLOYEES", "true")],
+    )
+    .await;
+    push(
+        &f,
+        &notify(vec![
+            event(
+                "v-1",
+                196893,
+                "2026-01-27T08:00:00-03:00",
+                "11",
+                "Facial Entrada",
+                "5550000001",
+            ),
+            event(
+                "v-2",
+                196893,
+                "2026-01-27T08:00:00-03:00",
+                "11",
+                "Facial Entrada",
+                "1100000001",
+            ),
+            event(
+                "v-3",
+                196893,
+                "2026-01-27T09:00:00-03:00",
+                "11",
+                "Facial Entrada",
+                "5550000001",
+            ),
+        ]),
+    )
+    .await;
+    until("settled", || settled(&db)).await;
+    let v1 = db.store.inbox().get("v-1").await.unwrap().unwrap();
+    assert_eq!(
+        (v1.state.as_str(), v1.reason.as_deref()),
+        ("parked", Some("unknown_employee"))
+    );
+    assert_eq!(f.humand.entries("1100000001").len(), 1);
+    assert_eq!(
+        f.humand.clock_requests(),
+        1,
+        "no clock call for the unknown employee"
+    );
+    assert_eq!(
+        db.store
+            .cached_employee("5550000001")
+            .await
+            .unwrap()
+            .map(|c| c.0),
+        Some(false)
+    );
+}

@@ -45,3 +45,10 @@ CREATE TABLE unmapped_doors (
     last_seen_ms  BIGINT NOT NULL,
     PRIMARY KEY (door_index, door_name)
 );
+
+-- Humand's answer to GET /users/{id}, when attendance.validate_employees is on.
+CREATE TABLE employee_cache (
+    employee_id   TEXT    PRIMARY KEY,
+    known         INTEGER NOT NULL,             -- 1: Humand knows the employee, 0: 404
+    fetched_at_ms BIGINT  NOT NULL
+);

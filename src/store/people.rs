@@ -99,3 +99,43 @@ impl Store {
             .collect()
     }
 }
+
+impl Store {
+    /// Humand's cached verdict on an employee id and when it was fetched.
+    pub async fn cached_employee(
+        &self,
+        employee_id: &str,
+    ) -> Result<Option<(bool, i64)>, StoreError> {
+        let row =
+            sqlx::query("SELECT known, fetched_at_ms FROM employee_cache WHERE employee_id = $1")
+                .bind(employee_id)
+                .fetch_optional(self.pool())
+                .await?;
+        row.map(|r| {
+            Ok((
+                r.try_get::<i64, _>("known")? == 1,
+                r.try_get("fetched_at_ms")?,
+            ))
+        })
+        .transpose()
+    }
+
+    pub async fn cache_employee(
+        &self,
+        employee_id: &str,
+        known: bool,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO employee_cache (employee_id, known, fetched_at_ms) VALUES ($1, $2, $3) \
+             ON CONFLICT (employee_id) DO UPDATE SET known = excluded.known, \
+             fetched_at_ms = excluded.fetched_at_ms",
+        )
+        .bind(employee_id)
+        .bind(i64::from(known))
+        .bind(now_ms)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+}

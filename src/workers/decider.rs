@@ -9,6 +9,7 @@ use crate::attendance::{
     decide, local_day, AccessEvent, Decision, Direction, EmployeeId, EventSource, Parsed,
     PriorPunch, RulesConfig, SkipReason,
 };
+use crate::humand::HumandClient;
 use crate::store::{DecisionRecord, NewPunch, Store, StoredEvent};
 use chrono::{DateTime, TimeDelta, Utc};
 use std::sync::Arc;
@@ -27,7 +28,13 @@ pub struct Decider {
     wake: Arc<Notify>,
     /// Told when punches were queued.
     punches_queued: Arc<Notify>,
+    /// Check employee ids with Humand `GET /users/{id}` (attendance.validate_employees).
+    validate_with: Option<HumandClient>,
 }
+
+/// A known employee is re-checked after a day, an unknown one after an hour.
+const KNOWN_TTL_MS: i64 = 24 * 3600 * 1000;
+const UNKNOWN_TTL_MS: i64 = 3600 * 1000;
 
 /// Why a round stopped early; the event stays undecided and is tried again.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +43,11 @@ pub enum DecideError {
     Resolve {
         person_id: String,
         source: ArtemisError,
+    },
+    #[error("cannot check employee {employee} with Humand: {source}")]
+    Validate {
+        employee: String,
+        source: crate::humand::HumandError,
     },
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
@@ -55,7 +67,14 @@ impl Decider {
             rules: Arc::new(rules),
             wake,
             punches_queued,
+            validate_with: None,
         }
+    }
+
+    /// Check every employee id with Humand before punching (cached).
+    pub fn validating_with(mut self, humand: Option<HumandClient>) -> Self {
+        self.validate_with = humand;
+        self
     }
 
     /// Decide every pending event; returns how many were decided.
@@ -227,7 +246,51 @@ impl Decider {
             Some(over) => over,
             None => code,
         };
-        Ok(EmployeeId::parse(&id))
+        let Some(emp) = EmployeeId::parse(&id) else {
+            return Ok(None);
+        };
+        if let Some(humand) = &self.validate_with {
+            if !self.known_to_humand(humand, emp.as_str(), now_ms).await? {
+                return Ok(None);
+            }
+        }
+        Ok(Some(emp))
+    }
+
+    async fn known_to_humand(
+        &self,
+        humand: &HumandClient,
+        emp: &str,
+        now_ms: i64,
+    ) -> Result<bool, DecideError> {
+        if let Some((known, at)) = self.store.cached_employee(emp).await? {
+            let ttl = if known { KNOWN_TTL_MS } else { UNKNOWN_TTL_MS };
+            if now_ms - at < ttl {
+                return Ok(known);
+            }
+        }
+        let segment: String = emp
+            .bytes()
+            .map(|b| match b {
+                b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z' | b'-' | b'_' | b'.' => {
+                    (b as char).to_string()
+                }
+                other => format!("%{other:02X}"),
+            })
+            .collect();
+        let path = format!("/users/{segment}");
+        let known = match humand.send(http::Method::GET, &path, &[], None).await {
+            Ok(_) => true,
+            Err(crate::humand::HumandError::Http { status: 404, .. }) => false,
+            Err(source) => {
+                return Err(DecideError::Validate {
+                    employee: emp.to_string(),
+                    source,
+                })
+            }
+        };
+        self.store.cache_employee(emp, known, now_ms).await?;
+        Ok(known)
     }
 
     async fn resolve_person_id(
