@@ -124,13 +124,17 @@ async fn punches(db: &TestDb) -> Vec<Punch> {
         .unwrap()
 }
 
+/// Every event decided and every punch final. Events are read first: once none is pending,
+/// every punch they produced is already committed (decision and punch share a transaction).
 async fn settled(db: &TestDb) -> bool {
-    let p = punches(db).await;
-    db.store
+    let none_pending = db
+        .store
         .pending_events(i64::MAX, 1)
         .await
         .unwrap()
-        .is_empty()
+        .is_empty();
+    let p = punches(db).await;
+    none_pending
         && p.iter().all(|p| {
             matches!(
                 p.state.as_str(),
@@ -214,233 +218,243 @@ async fn person_id_only_events_are_resolved_through_hikcentral() {
 
 #[tokio::test]
 async fn unknown_doors_and_unknown_people_are_explained_not_sent() {
-    let db = common::db::sqlite_db().await;
-    let f = flow(&db, HumandSimConfig::default(), &[]).await;
-    push(&f, &notify(vec![
+    for db in all_dbs().await {
+        let f = flow(&db, HumandSimConfig::default(), &[]).await;
+        push(&f, &notify(vec![
         event("u-1", 196893, "2026-01-27T08:00:00-03:00", "99", "Bodega", "1100000001"),
         event("u-2", 196893, "2026-01-27T08:00:00-03:00", "99", "Bodega", "1100000002"),
         json!({"eventId": "u-3", "eventType": 196893, "happenTime": "2026-01-27T08:01:00-03:00", "srcIndex": "11", "srcName": "Facial Entrada", "data": {}}),
         json!({"eventId": "u-4", "eventType": 196893, "happenTime": "2026-01-27T08:01:00-03:00", "srcIndex": "11", "srcName": "Facial Entrada", "data": {"personId": "4040"}}),
         event("u-5", 196893, "2026-01-27T08:02:00-03:00", "11", "Facial Entrada", "9999999999"),
     ])).await;
-    until("settled", || settled(&db)).await;
-    let reason = |id: &'static str| {
-        let store = db.store.clone();
-        async move { store.inbox().get(id).await.unwrap().unwrap().reason }
-    };
-    assert_eq!(reason("u-1").await.as_deref(), Some("unmapped_door"));
-    assert_eq!(
-        db.store.unmapped_doors().await.unwrap(),
-        vec![("99".to_string(), "Bodega".to_string(), 2)]
-    );
-    assert_eq!(reason("u-3").await.as_deref(), Some("unknown_employee"));
-    assert_eq!(
-        reason("u-4").await.as_deref(),
-        Some("unknown_employee"),
-        "personId unknown to HikCentral"
-    );
-    // Humand does not know 9999999999: parked with Humand's answer.
-    let p = db.store.punches().by_event("u-5").await.unwrap().unwrap();
-    assert_eq!(p.state, "parked");
-    assert!(p.response_body.unwrap().contains("User not found"));
-    assert!(f.humand.all_entries().is_empty());
+        until("settled", || settled(&db)).await;
+        let reason = |id: &'static str| {
+            let store = db.store.clone();
+            async move { store.inbox().get(id).await.unwrap().unwrap().reason }
+        };
+        assert_eq!(reason("u-1").await.as_deref(), Some("unmapped_door"));
+        assert_eq!(
+            db.store.unmapped_doors().await.unwrap(),
+            vec![("99".to_string(), "Bodega".to_string(), 2)]
+        );
+        assert_eq!(reason("u-3").await.as_deref(), Some("unknown_employee"));
+        assert_eq!(
+            reason("u-4").await.as_deref(),
+            Some("unknown_employee"),
+            "personId unknown to HikCentral"
+        );
+        // Humand does not know 9999999999: parked with Humand's answer.
+        let p = db.store.punches().by_event("u-5").await.unwrap().unwrap();
+        assert_eq!(p.state, "parked");
+        assert!(p.response_body.unwrap().contains("User not found"));
+        assert!(f.humand.all_entries().is_empty());
+        db.cleanup().await;
+    }
 }
 
 #[tokio::test]
 async fn double_scans_and_toggle_doors() {
-    let db = common::db::sqlite_db().await;
-    let f = flow(&db, HumandSimConfig::default(), &[]).await;
-    push(
-        &f,
-        &notify(vec![
-            event(
-                "t-1",
-                196893,
-                "2026-01-27T08:00:00-03:00",
-                "30",
-                "Torniquete",
-                "1100000001",
-            ),
-            event(
-                "t-2",
-                196893,
-                "2026-01-27T08:00:40-03:00",
-                "30",
-                "Torniquete",
-                "1100000001",
-            ),
-            event(
-                "t-3",
-                196893,
-                "2026-01-27T12:00:00-03:00",
-                "30",
-                "Torniquete",
-                "1100000001",
-            ),
-            event(
-                "t-4",
-                196893,
-                "2026-01-27T13:00:00-03:00",
-                "30",
-                "Torniquete",
-                "1100000001",
-            ),
-        ]),
-    )
-    .await;
-    until("settled", || settled(&db)).await;
-    let types: Vec<String> = f
-        .humand
-        .entries("1100000001")
-        .iter()
-        .map(|e| e["type"].as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(types, ["START", "END", "START"]);
-    let t2 = db.store.inbox().get("t-2").await.unwrap().unwrap();
-    assert_eq!(t2.reason.as_deref(), Some("double_scan"));
+    for db in all_dbs().await {
+        let f = flow(&db, HumandSimConfig::default(), &[]).await;
+        push(
+            &f,
+            &notify(vec![
+                event(
+                    "t-1",
+                    196893,
+                    "2026-01-27T08:00:00-03:00",
+                    "30",
+                    "Torniquete",
+                    "1100000001",
+                ),
+                event(
+                    "t-2",
+                    196893,
+                    "2026-01-27T08:00:40-03:00",
+                    "30",
+                    "Torniquete",
+                    "1100000001",
+                ),
+                event(
+                    "t-3",
+                    196893,
+                    "2026-01-27T12:00:00-03:00",
+                    "30",
+                    "Torniquete",
+                    "1100000001",
+                ),
+                event(
+                    "t-4",
+                    196893,
+                    "2026-01-27T13:00:00-03:00",
+                    "30",
+                    "Torniquete",
+                    "1100000001",
+                ),
+            ]),
+        )
+        .await;
+        until("settled", || settled(&db)).await;
+        let types: Vec<String> = f
+            .humand
+            .entries("1100000001")
+            .iter()
+            .map(|e| e["type"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(types, ["START", "END", "START"]);
+        let t2 = db.store.inbox().get("t-2").await.unwrap().unwrap();
+        assert_eq!(t2.reason.as_deref(), Some("double_scan"));
+        db.cleanup().await;
+    }
 }
 
 #[tokio::test]
 async fn future_events_wait_until_they_are_not() {
-    let db = common::db::sqlite_db().await;
-    let f = flow(
-        &db,
-        HumandSimConfig::default(),
-        &[("HIKBRIDGE__ATTENDANCE__FUTURE_TOLERANCE_SECS", "0")],
-    )
-    .await;
-    let soon = (chrono::Utc::now() + chrono::TimeDelta::seconds(2))
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    push(
-        &f,
-        &notify(vec![event(
-            "f-1",
-            196893,
-            &soon,
-            "11",
-            "Facial Entrada",
-            "1100000001",
-        )]),
-    )
-    .await;
-    until("held", || async {
-        db.store.inbox().get("f-1").await.unwrap().unwrap().state == "held"
-    })
-    .await;
-    assert!(
-        f.humand.entries("1100000001").is_empty(),
-        "never sent before its time"
-    );
-    until("delivered once due", || async {
-        f.humand.entries("1100000001").len() == 1
-    })
-    .await;
+    for db in all_dbs().await {
+        let f = flow(
+            &db,
+            HumandSimConfig::default(),
+            &[("HIKBRIDGE__ATTENDANCE__FUTURE_TOLERANCE_SECS", "0")],
+        )
+        .await;
+        let soon = (chrono::Utc::now() + chrono::TimeDelta::seconds(2))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        push(
+            &f,
+            &notify(vec![event(
+                "f-1",
+                196893,
+                &soon,
+                "11",
+                "Facial Entrada",
+                "1100000001",
+            )]),
+        )
+        .await;
+        until("held", || async {
+            db.store.inbox().get("f-1").await.unwrap().unwrap().state == "held"
+        })
+        .await;
+        assert!(
+            f.humand.entries("1100000001").is_empty(),
+            "never sent before its time"
+        );
+        until("delivered once due", || async {
+            f.humand.entries("1100000001").len() == 1
+        })
+        .await;
+        db.cleanup().await;
+    }
 }
 
 #[tokio::test]
 async fn steady_load_follows_humand_headers_without_a_429() {
-    let db = common::db::sqlite_db().await;
-    let cfg = HumandSimConfig {
-        limit: 4,
-        window: Duration::from_secs(1),
-        ..HumandSimConfig::default()
-    };
-    let f = flow(
-        &db,
-        cfg,
-        &[
-            ("HIKBRIDGE__HUMAND__RATE_LIMIT", "4"),
-            ("HIKBRIDGE__HUMAND__RATE_WINDOW_SECS", "1"),
-        ],
-    )
-    .await;
-    let events = (1..=3)
-        .flat_map(|i| {
-            let code = format!("110000000{i}");
-            vec![
-                event(
-                    &format!("r-{i}-in"),
-                    196893,
-                    "2026-01-27T08:00:00-03:00",
-                    "11",
-                    "Facial Entrada",
-                    &code,
-                ),
-                event(
-                    &format!("r-{i}-out"),
-                    196893,
-                    "2026-01-27T17:00:00-03:00",
-                    "12",
-                    "Facial Salida",
-                    &code,
-                ),
-            ]
+    for db in all_dbs().await {
+        let cfg = HumandSimConfig {
+            limit: 4,
+            window: Duration::from_secs(1),
+            ..HumandSimConfig::default()
+        };
+        let f = flow(
+            &db,
+            cfg,
+            &[
+                ("HIKBRIDGE__HUMAND__RATE_LIMIT", "4"),
+                ("HIKBRIDGE__HUMAND__RATE_WINDOW_SECS", "1"),
+            ],
+        )
+        .await;
+        let events = (1..=3)
+            .flat_map(|i| {
+                let code = format!("110000000{i}");
+                vec![
+                    event(
+                        &format!("r-{i}-in"),
+                        196893,
+                        "2026-01-27T08:00:00-03:00",
+                        "11",
+                        "Facial Entrada",
+                        &code,
+                    ),
+                    event(
+                        &format!("r-{i}-out"),
+                        196893,
+                        "2026-01-27T17:00:00-03:00",
+                        "12",
+                        "Facial Salida",
+                        &code,
+                    ),
+                ]
+            })
+            .collect();
+        push(&f, &notify(events)).await;
+        until("all delivered", || async {
+            f.humand.all_entries().len() == 6
         })
-        .collect();
-    push(&f, &notify(events)).await;
-    until("all delivered", || async {
-        f.humand.all_entries().len() == 6
-    })
-    .await;
-    assert_eq!(
-        f.humand.rate_limited(),
-        0,
-        "pacing follows RateLimit headers"
-    );
+        .await;
+        assert_eq!(
+            f.humand.rate_limited(),
+            0,
+            "pacing follows RateLimit headers"
+        );
+        db.cleanup().await;
+    }
 }
 
 #[tokio::test]
 async fn a_429_is_waited_out_and_nothing_is_lost() {
-    let db = common::db::sqlite_db().await;
-    // Humand allows fewer calls than we believe: the first 429 teaches us.
-    let cfg = HumandSimConfig {
-        limit: 2,
-        window: Duration::from_secs(1),
-        ..HumandSimConfig::default()
-    };
-    let f = flow(&db, cfg, &[("HIKBRIDGE__HUMAND__RATE_LIMIT", "1000")]).await;
-    // Spend the window so the next call draws a 429.
-    let client = reqwest::Client::new();
-    for _ in 0..2 {
-        let _ = client
-            .get(format!(
-                "{}/users?limit=10",
-                HumandSim::api_base(&f._humand_running)
-            ))
-            .header("authorization", format!("Basic {HUMAND_KEY}"))
-            .send()
-            .await;
+    for db in all_dbs().await {
+        // Humand allows fewer calls than we believe: the first 429 teaches us.
+        let cfg = HumandSimConfig {
+            limit: 2,
+            window: Duration::from_secs(1),
+            ..HumandSimConfig::default()
+        };
+        let f = flow(&db, cfg, &[("HIKBRIDGE__HUMAND__RATE_LIMIT", "1000")]).await;
+        // Spend the window so the next call draws a 429.
+        let client = reqwest::Client::new();
+        for _ in 0..2 {
+            let _ = client
+                .get(format!(
+                    "{}/users?limit=10",
+                    HumandSim::api_base(&f._humand_running)
+                ))
+                .header("authorization", format!("Basic {HUMAND_KEY}"))
+                .send()
+                .await;
+        }
+        push(
+            &f,
+            &notify(vec![
+                event(
+                    "q-1",
+                    196893,
+                    "2026-01-27T08:00:00-03:00",
+                    "11",
+                    "Facial Entrada",
+                    "1100000001",
+                ),
+                event(
+                    "q-2",
+                    196893,
+                    "2026-01-27T08:00:00-03:00",
+                    "11",
+                    "Facial Entrada",
+                    "1100000002",
+                ),
+            ]),
+        )
+        .await;
+        until("both delivered", || async {
+            f.humand.all_entries().len() == 2
+        })
+        .await;
+        assert!(
+            f.humand.rate_limited() >= 1,
+            "the scenario must have drawn a 429"
+        );
+        db.cleanup().await;
     }
-    push(
-        &f,
-        &notify(vec![
-            event(
-                "q-1",
-                196893,
-                "2026-01-27T08:00:00-03:00",
-                "11",
-                "Facial Entrada",
-                "1100000001",
-            ),
-            event(
-                "q-2",
-                196893,
-                "2026-01-27T08:00:00-03:00",
-                "11",
-                "Facial Entrada",
-                "1100000002",
-            ),
-        ]),
-    )
-    .await;
-    until("both delivered", || async {
-        f.humand.all_entries().len() == 2
-    })
-    .await;
-    assert!(
-        f.humand.rate_limited() >= 1,
-        "the scenario must have drawn a 429"
-    );
 }
 
 #[tokio::test]
@@ -502,199 +516,207 @@ async fn humand_down_then_back_delivers_everything_in_order() {
 
 #[tokio::test]
 async fn refused_credentials_pause_delivery_until_they_work_again() {
-    let db = common::db::sqlite_db().await;
-    let f = flow(&db, HumandSimConfig::default(), &[]).await;
-    f.humand.set_api_key("rotated-key");
-    push(
-        &f,
-        &notify(vec![event(
-            "a-1",
-            196893,
-            "2026-01-27T08:00:00-03:00",
-            "11",
-            "Facial Entrada",
-            "1100000001",
-        )]),
-    )
-    .await;
-    until("paused", || async {
-        f.app.state.delivery().status().paused_reason.is_some()
-    })
-    .await;
-    let ready: Value = f.app.server.get("/ready").await.json();
-    assert_eq!(ready["status"], "degraded");
-    assert_eq!(ready["checks"]["upstreams"]["humand"]["status"], "warning");
-    let p = db.store.punches().by_event("a-1").await.unwrap().unwrap();
-    assert_eq!(p.state, "queued", "kept, not dropped");
-
-    f.humand.set_api_key(HUMAND_KEY);
-    until("delivered after the key works", || async {
-        f.humand.entries("1100000001").len() == 1
-    })
-    .await;
-    assert!(f.app.state.delivery().status().paused_reason.is_none());
-}
-
-#[tokio::test]
-async fn an_unknown_outcome_is_checked_in_humand_before_resending() {
-    let db = common::db::sqlite_db().await;
-    let f = flow(
-        &db,
-        HumandSimConfig::default(),
-        &[("HIKBRIDGE__DELIVERY__ENABLED", "false")],
-    )
-    .await;
-    push(
-        &f,
-        &notify(vec![event(
-            "k-1",
-            196893,
-            "2026-01-27T08:00:00-03:00",
-            "11",
-            "Facial Entrada",
-            "1100000001",
-        )]),
-    )
-    .await;
-    until("queued", || async {
-        db.store.punches().by_event("k-1").await.unwrap().is_some()
-    })
-    .await;
-    let p = db.store.punches().by_event("k-1").await.unwrap().unwrap();
-
-    // As if the service died after Humand recorded the entry but before we recorded the answer.
-    let direct = reqwest::Client::new()
-        .post(format!(
-            "{}/time-tracking/entries/clockIn",
-            HumandSim::api_base(&f._humand_running)
-        ))
-        .header("authorization", format!("Basic {HUMAND_KEY}"))
-        .json(&json!({"employeeId": "1100000001", "now": "2026-01-27T11:00:00.000Z"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(direct.status(), 201);
-    db.store
-        .punches()
-        .mark_sending(p.id, "{}", 0)
-        .await
-        .unwrap();
-    let requests_before = f.humand.clock_requests();
-
-    let delivery = hikbridge::workers::delivery::Delivery::new(
-        db.store.clone(),
-        f.app.state.humand().cloned(),
-        hikbridge::workers::delivery::DeliveryOptions {
-            dry_run: false,
-            employee_id_integer: false,
-            comment: "HikCentral: {door}".into(),
-            concurrency: 4,
-            credentials_probe: Duration::from_secs(1),
-        },
-        std::sync::Arc::new(tokio::sync::Notify::new()),
-    );
-    let outcomes = delivery.deliver_due(chrono::Utc::now()).await.unwrap();
-    assert!(
-        matches!(
-            outcomes[0].1,
-            hikbridge::workers::delivery::Outcome::Delivered(_)
-        ),
-        "{outcomes:?}"
-    );
-    assert_eq!(f.humand.clock_requests(), requests_before, "not sent again");
-    assert_eq!(
-        f.humand.entries("1100000001").len(),
-        1,
-        "no duplicate clock record"
-    );
-}
-
-#[tokio::test]
-async fn dry_run_records_the_exact_request_and_calls_nothing() {
-    let db = common::db::sqlite_db().await;
-    let f = flow(
-        &db,
-        HumandSimConfig::default(),
-        &[("HIKBRIDGE__DELIVERY__DRY_RUN", "true")],
-    )
-    .await;
-    push(&f, &fixture("hcp-granted-face-entry.json")).await;
-    until("settled", || settled(&db)).await;
-    let p = db
-        .store
-        .punches()
-        .by_event("5f0c1a2e-1111-4a3b-9c7d-000000000001")
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(p.state, "dry_run", "{p:?}");
-    let req: Value = serde_json::from_str(p.request.as_deref().unwrap()).unwrap();
-    assert_eq!(req["path"], "/time-tracking/entries/clockIn");
-    assert_eq!(
-        req["body"],
-        json!({"employeeId": "1712345678", "now": "2026-01-27T11:04:00.000Z", "comment": "HikCentral: Facial Entrada"})
-    );
-    assert_eq!(f.humand.clock_requests(), 0);
-    let _ = &f.hik;
-}
-
-#[tokio::test]
-async fn employees_unknown_to_humand_are_parked_before_any_clock_call_when_validating() {
-    let db = common::db::sqlite_db().await;
-    let f = flow(
-        &db,
-        HumandSimConfig::default(),
-        &[("HIKBRIDGE__ATTENDANCE__VALIDATE_EMPLOYEES", "true")],
-    )
-    .await;
-    push(
-        &f,
-        &notify(vec![
-            event(
-                "v-1",
-                196893,
-                "2026-01-27T08:00:00-03:00",
-                "11",
-                "Facial Entrada",
-                "5550000001",
-            ),
-            event(
-                "v-2",
+    for db in all_dbs().await {
+        let f = flow(&db, HumandSimConfig::default(), &[]).await;
+        f.humand.set_api_key("rotated-key");
+        push(
+            &f,
+            &notify(vec![event(
+                "a-1",
                 196893,
                 "2026-01-27T08:00:00-03:00",
                 "11",
                 "Facial Entrada",
                 "1100000001",
-            ),
-            event(
-                "v-3",
+            )]),
+        )
+        .await;
+        until("paused", || async {
+            f.app.state.delivery().status().paused_reason.is_some()
+        })
+        .await;
+        let ready: Value = f.app.server.get("/ready").await.json();
+        assert_eq!(ready["status"], "degraded");
+        assert_eq!(ready["checks"]["upstreams"]["humand"]["status"], "warning");
+        let p = db.store.punches().by_event("a-1").await.unwrap().unwrap();
+        assert_eq!(p.state, "queued", "kept, not dropped");
+
+        f.humand.set_api_key(HUMAND_KEY);
+        until("delivered after the key works", || async {
+            f.humand.entries("1100000001").len() == 1
+        })
+        .await;
+        assert!(f.app.state.delivery().status().paused_reason.is_none());
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_outcome_is_checked_in_humand_before_resending() {
+    for db in all_dbs().await {
+        let f = flow(
+            &db,
+            HumandSimConfig::default(),
+            &[("HIKBRIDGE__DELIVERY__ENABLED", "false")],
+        )
+        .await;
+        push(
+            &f,
+            &notify(vec![event(
+                "k-1",
                 196893,
-                "2026-01-27T09:00:00-03:00",
+                "2026-01-27T08:00:00-03:00",
                 "11",
                 "Facial Entrada",
-                "5550000001",
-            ),
-        ]),
-    )
-    .await;
-    until("settled", || settled(&db)).await;
-    let v1 = db.store.inbox().get("v-1").await.unwrap().unwrap();
-    assert_eq!(
-        (v1.state.as_str(), v1.reason.as_deref()),
-        ("parked", Some("unknown_employee"))
-    );
-    assert_eq!(f.humand.entries("1100000001").len(), 1);
-    assert_eq!(
-        f.humand.clock_requests(),
-        1,
-        "no clock call for the unknown employee"
-    );
-    assert_eq!(
+                "1100000001",
+            )]),
+        )
+        .await;
+        until("queued", || async {
+            db.store.punches().by_event("k-1").await.unwrap().is_some()
+        })
+        .await;
+        let p = db.store.punches().by_event("k-1").await.unwrap().unwrap();
+
+        // As if the service died after Humand recorded the entry but before we recorded the answer.
+        let direct = reqwest::Client::new()
+            .post(format!(
+                "{}/time-tracking/entries/clockIn",
+                HumandSim::api_base(&f._humand_running)
+            ))
+            .header("authorization", format!("Basic {HUMAND_KEY}"))
+            .json(&json!({"employeeId": "1100000001", "now": "2026-01-27T11:00:00.000Z"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(direct.status(), 201);
         db.store
-            .cached_employee("5550000001")
+            .punches()
+            .mark_sending(p.id, "{}", 0)
+            .await
+            .unwrap();
+        let requests_before = f.humand.clock_requests();
+
+        let delivery = hikbridge::workers::delivery::Delivery::new(
+            db.store.clone(),
+            f.app.state.humand().cloned(),
+            hikbridge::workers::delivery::DeliveryOptions {
+                dry_run: false,
+                employee_id_integer: false,
+                comment: "HikCentral: {door}".into(),
+                concurrency: 4,
+                credentials_probe: Duration::from_secs(1),
+            },
+            std::sync::Arc::new(tokio::sync::Notify::new()),
+        );
+        let outcomes = delivery.deliver_due(chrono::Utc::now()).await.unwrap();
+        assert!(
+            matches!(
+                outcomes[0].1,
+                hikbridge::workers::delivery::Outcome::Delivered(_)
+            ),
+            "{outcomes:?}"
+        );
+        assert_eq!(f.humand.clock_requests(), requests_before, "not sent again");
+        assert_eq!(
+            f.humand.entries("1100000001").len(),
+            1,
+            "no duplicate clock record"
+        );
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn dry_run_records_the_exact_request_and_calls_nothing() {
+    for db in all_dbs().await {
+        let f = flow(
+            &db,
+            HumandSimConfig::default(),
+            &[("HIKBRIDGE__DELIVERY__DRY_RUN", "true")],
+        )
+        .await;
+        push(&f, &fixture("hcp-granted-face-entry.json")).await;
+        until("settled", || settled(&db)).await;
+        let p = db
+            .store
+            .punches()
+            .by_event("5f0c1a2e-1111-4a3b-9c7d-000000000001")
             .await
             .unwrap()
-            .map(|c| c.0),
-        Some(false)
-    );
+            .unwrap();
+        assert_eq!(p.state, "dry_run", "{p:?}");
+        let req: Value = serde_json::from_str(p.request.as_deref().unwrap()).unwrap();
+        assert_eq!(req["path"], "/time-tracking/entries/clockIn");
+        assert_eq!(
+            req["body"],
+            json!({"employeeId": "1712345678", "now": "2026-01-27T11:04:00.000Z", "comment": "HikCentral: Facial Entrada"})
+        );
+        assert_eq!(f.humand.clock_requests(), 0);
+        let _ = &f.hik;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn employees_unknown_to_humand_are_parked_before_any_clock_call_when_validating() {
+    for db in all_dbs().await {
+        let f = flow(
+            &db,
+            HumandSimConfig::default(),
+            &[("HIKBRIDGE__ATTENDANCE__VALIDATE_EMPLOYEES", "true")],
+        )
+        .await;
+        push(
+            &f,
+            &notify(vec![
+                event(
+                    "v-1",
+                    196893,
+                    "2026-01-27T08:00:00-03:00",
+                    "11",
+                    "Facial Entrada",
+                    "5550000001",
+                ),
+                event(
+                    "v-2",
+                    196893,
+                    "2026-01-27T08:00:00-03:00",
+                    "11",
+                    "Facial Entrada",
+                    "1100000001",
+                ),
+                event(
+                    "v-3",
+                    196893,
+                    "2026-01-27T09:00:00-03:00",
+                    "11",
+                    "Facial Entrada",
+                    "5550000001",
+                ),
+            ]),
+        )
+        .await;
+        until("settled", || settled(&db)).await;
+        let v1 = db.store.inbox().get("v-1").await.unwrap().unwrap();
+        assert_eq!(
+            (v1.state.as_str(), v1.reason.as_deref()),
+            ("parked", Some("unknown_employee"))
+        );
+        assert_eq!(f.humand.entries("1100000001").len(), 1);
+        assert_eq!(
+            f.humand.clock_requests(),
+            1,
+            "no clock call for the unknown employee"
+        );
+        assert_eq!(
+            db.store
+                .cached_employee("5550000001")
+                .await
+                .unwrap()
+                .map(|c| c.0),
+            Some(false)
+        );
+        db.cleanup().await;
+    }
 }
