@@ -204,12 +204,24 @@ pub enum LogFormat {
     Json,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 pub struct StoreSettings {
     pub url: String,
     pub max_connections: u32,
     pub busy_timeout_ms: u64,
     pub connect_timeout_ms: u64,
+}
+
+/// `Debug` shows the URL with its password replaced.
+impl fmt::Debug for StoreSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoreSettings")
+            .field("url", &redact_url(&self.url))
+            .field("max_connections", &self.max_connections)
+            .field("busy_timeout_ms", &self.busy_timeout_ms)
+            .field("connect_timeout_ms", &self.connect_timeout_ms)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -962,6 +974,19 @@ fn check_file_keys(
             });
         } else if !known.contains_key(key) {
             problems.push(unknown_key(key, key, known));
+        } else if key == "store.url" {
+            let url = file_cfg.get_string(key).unwrap_or_default();
+            if url::Url::parse(&url).is_ok_and(|u| u.password().is_some()) {
+                problems.push(Problem {
+                    key: key.clone(),
+                    value: quoted(&redact_url(&url)),
+                    problem: format!(
+                        "a database password is a secret and is not read from configuration files ({}); set the whole URL in HIKBRIDGE__STORE__URL instead",
+                        path.display()
+                    ),
+                    example: "HIKBRIDGE__STORE__URL=postgres://hikbridge:…@db:5432/hikbridge".into(),
+                });
+            }
         }
     }
 }
@@ -1235,6 +1260,27 @@ mod tests {
             "the secret itself must not be echoed"
         );
         std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn a_database_password_in_a_file_is_refused_and_debug_redacts_it() {
+        let dir = std::env::temp_dir().join(format!("hb-cfg-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("c.toml");
+        std::fs::write(&path, "[store]\nurl = \"postgres://u:hunter2@db/x\"\n").unwrap();
+        let err = Settings::load(&Sources {
+            file: Some(path),
+            env: Some(HashMap::new()),
+        })
+        .expect_err("password in file");
+        assert!(err.to_string().contains("store.url"), "{err}");
+        assert!(!err.to_string().contains("hunter2"));
+        std::fs::remove_dir_all(dir).ok();
+
+        let s =
+            Settings::defaults_with_env(&[("HIKBRIDGE__STORE__URL", "postgres://u:hunter2@db/x")])
+                .unwrap();
+        assert!(!format!("{s:?}").contains("hunter2"));
     }
 
     #[test]

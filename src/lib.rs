@@ -12,6 +12,7 @@ pub mod http;
 pub mod humand;
 pub mod photo;
 pub mod secret;
+pub mod siad;
 pub mod sim;
 pub mod store;
 pub mod telemetry;

@@ -258,9 +258,13 @@ mod tls {
         let (running, _pki) = tls_sim().await;
         let c = client(&hik_settings(
             &running.base_url,
-            &[("HIKBRIDGE__HIKCENTRAL__MAX_ATTEMPTS", "1")],
+            &[("HIKBRIDGE__HIKCENTRAL__MAX_ATTEMPTS", "4")],
         ));
         let err = c.version().await.expect_err("untrusted certificate");
+        assert!(
+            matches!(err, ArtemisError::Transport(_)),
+            "a refused certificate is not retried: {err:?}"
+        );
         let text = err.to_string().to_lowercase();
         assert!(
             text.contains("certificate") || text.contains("unknownissuer"),

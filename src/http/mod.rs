@@ -58,7 +58,8 @@ pub fn with_shared_layers(router: Router, server: &ServerSettings) -> Router {
                         .get(REQUEST_ID)
                         .and_then(|v| v.to_str().ok())
                         .unwrap_or("-");
-                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                    let path = loggable_path(req.uri().path());
+                    tracing::info_span!("request", method = %req.method(), %path, request_id = %id)
                 })
                 .on_response(|res: &Response, latency: Duration, _span: &tracing::Span| {
                     tracing::info!(
@@ -69,6 +70,14 @@ pub fn with_shared_layers(router: Router, server: &ServerSettings) -> Router {
                 }),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// The path as logged: the callback secret in `/hikcentral/events/{secret}` never reaches a log.
+pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match path.strip_prefix("/hikcentral/events/") {
+        Some(_) => "/hikcentral/events/<secret>".into(),
+        None => path.into(),
+    }
 }
 
 /// Error answers made outside handlers (413 from the body limit, 408 from the timeout, 405 …)
@@ -95,6 +104,18 @@ async fn json_errors(res: Response) -> Response {
         }
     }
     fresh
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_callback_secret_is_not_logged() {
+        assert_eq!(
+            super::loggable_path("/hikcentral/events/s3cr3t-value"),
+            "/hikcentral/events/<secret>"
+        );
+        assert_eq!(super::loggable_path("/ready"), "/ready");
+    }
 }
 
 fn cors(origins: &[String]) -> CorsLayer {

@@ -71,6 +71,9 @@ pub enum TransportError {
     Timeout(std::time::Duration),
     #[error("cannot connect: {0}")]
     Connect(String),
+    /// The server's certificate was refused: retrying cannot help.
+    #[error("TLS certificate refused: {0}")]
+    Certificate(String),
     #[error("the connection broke: {0}")]
     Io(String),
     #[error("{0}")]

@@ -77,7 +77,13 @@ impl tower::Service<UpstreamRequest> for HttpTransport {
 /// Map a reqwest error to a typed transport error, keeping the cause chain readable.
 fn classify_reqwest(e: reqwest::Error) -> BoxError {
     let detail = error_chain(&e);
-    let err = if e.is_timeout() {
+    let lower = detail.to_ascii_lowercase();
+    let err = if lower.contains("certificate")
+        || lower.contains("unknownissuer")
+        || lower.contains("pin mismatch")
+    {
+        TransportError::Certificate(detail)
+    } else if e.is_timeout() {
         TransportError::Timeout(std::time::Duration::ZERO)
     } else if e.is_connect() {
         TransportError::Connect(detail)

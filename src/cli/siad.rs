@@ -1,0 +1,37 @@
+//! `hikbridge siad …`: SIAD directory tools.
+
+use crate::siad::seed;
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum SiadCommand {
+    /// Create (or replace) a synthetic SIAD database in SQLite: Ecuadorian-style CIs, Spanish
+    /// names, students/teachers/staff, placeholder portraits (no real faces) and four people with
+    /// deliberately bad photos. Point the service at it with siad.url = "sqlite://<path>".
+    SeedDemo {
+        /// The SQLite file to write (replaced if it exists).
+        #[arg(long, default_value = "data/siad-demo.db")]
+        path: PathBuf,
+        /// How many people.
+        #[arg(long, default_value_t = 300)]
+        people: u32,
+        /// Same seed, same people and photos.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+}
+
+/// Runs one `siad` command; returns the process exit code.
+pub async fn run(cmd: SiadCommand) -> anyhow::Result<i32> {
+    match cmd {
+        SiadCommand::SeedDemo { path, people, seed } => {
+            let summary = seed::seed_demo(&path, people, seed).await?;
+            print!("{summary}");
+            println!(
+                "use it with: HIKBRIDGE__SIAD__URL=sqlite://{}",
+                path.display()
+            );
+            Ok(0)
+        }
+    }
+}

@@ -1,0 +1,417 @@
+//! SQL Server cannot run here: these tests cover everything up to the wire — URL parsing, the
+//! connection plan and tiberius configuration, the binding plan of each query, cell and row
+//! mapping, error wording — and the failure paths against local sockets.
+
+use super::*;
+use crate::siad::Directory;
+use std::borrow::Cow;
+
+const PASSWORD: &str = "Zq8n2kQpX3vL9mTz";
+
+fn settings(url: &str) -> SiadSettings {
+    SiadSettings {
+        url: url.to_owned(),
+        user: "hik_reader".to_owned(),
+        password: Secret::new(PASSWORD),
+        password_file: String::new(),
+        trust_server_certificate: false,
+        ca_file: String::new(),
+        pool_size: 2,
+        connect_timeout_ms: 5000,
+        query_timeout_ms: 15000,
+        query_person_by_ci: "SELECT * FROM p WHERE CIInfPer = @P1".to_owned(),
+        query_students_by_program_period:
+            "SELECT * FROM p WHERE carrera = @P1 AND (@P2 = '' OR idper = @P2)".to_owned(),
+        query_staff_by_type: "SELECT * FROM p WHERE TipoInfPer = @P1".to_owned(),
+        query_photo_by_ci: "SELECT Fotografia FROM f WHERE CIInfPer = @P1".to_owned(),
+    }
+}
+
+fn target(host: &str, port: u16, database: &str) -> MssqlTarget {
+    MssqlTarget {
+        host: host.to_owned(),
+        port,
+        database: database.to_owned(),
+    }
+}
+
+// ---- URL ------------------------------------------------------------------------------------
+
+#[test]
+fn url_with_port_and_database() {
+    assert_eq!(
+        parse_url("mssql://sql.example.edu:1444/SIAD").unwrap(),
+        target("sql.example.edu", 1444, "SIAD")
+    );
+}
+
+#[test]
+fn url_port_defaults_to_1433_and_sqlserver_scheme_works() {
+    assert_eq!(
+        parse_url("sqlserver://10.0.0.5/SIAD_PROD").unwrap(),
+        target("10.0.0.5", 1433, "SIAD_PROD")
+    );
+    assert_eq!(
+        parse_url(" mssql://[::1]:1433/SIAD/ ").unwrap(),
+        target("::1", 1433, "SIAD")
+    );
+    assert_eq!(
+        parse_url("mssql://db/SIAD%20Prod").unwrap().database,
+        "SIAD Prod"
+    );
+}
+
+#[test]
+fn url_without_database_or_host_is_refused() {
+    for url in [
+        "mssql://sql.example.edu:1433",
+        "mssql://sql.example.edu/",
+        "mssql:///SIAD",
+        "mssql://h/a/b",
+    ] {
+        let err = parse_url(url).unwrap_err();
+        assert!(matches!(err, SiadError::Settings(_)), "{url}: {err:?}");
+        assert!(err.to_string().contains("mssql://"), "{url}: {err}");
+    }
+}
+
+#[test]
+fn url_with_credentials_or_options_is_refused_without_echoing_them() {
+    let err = parse_url(&format!("mssql://sa:{PASSWORD}@db/SIAD")).unwrap_err();
+    assert!(
+        err.to_string().contains("HIKBRIDGE__SIAD__PASSWORD"),
+        "{err}"
+    );
+    assert!(!err.to_string().contains(PASSWORD));
+    assert!(parse_url("mssql://db/SIAD?encrypt=false").is_err());
+    assert!(parse_url("postgres://db/SIAD").is_err());
+}
+
+// ---- connection plan and tiberius configuration ---------------------------------------------
+
+#[test]
+fn certificate_is_validated_against_system_roots_by_default() {
+    let plan = ConnectPlan::from_settings(&settings("mssql://db/SIAD")).unwrap();
+    assert_eq!(plan.trust, Trust::SystemRoots);
+    assert_eq!(plan.target, target("db", 1433, "SIAD"));
+    assert_eq!(plan.pool_size, 2);
+    let config = format!("{:?}", plan.tiberius_config(&Secret::new(PASSWORD)));
+    assert!(config.contains("encryption: Required"), "{config}");
+    assert!(config.contains("trust: Default"), "{config}");
+    assert!(config.contains("hik_reader"), "{config}");
+    assert!(!config.contains(PASSWORD), "{config}");
+}
+
+#[test]
+fn trust_server_certificate_skips_validation_but_keeps_encryption() {
+    let mut s = settings("mssql://db/SIAD");
+    s.trust_server_certificate = true;
+    let plan = ConnectPlan::from_settings(&s).unwrap();
+    assert_eq!(plan.trust, Trust::AnyCertificate);
+    let config = format!("{:?}", plan.tiberius_config(&Secret::new(PASSWORD)));
+    assert!(config.contains("encryption: Required"), "{config}");
+    assert!(config.contains("TrustAll"), "{config}");
+}
+
+#[test]
+fn ca_file_validates_against_that_ca() {
+    let mut s = settings("mssql://db/SIAD");
+    s.ca_file = "/etc/siad/ca.pem".to_owned();
+    let plan = ConnectPlan::from_settings(&s).unwrap();
+    assert_eq!(plan.trust, Trust::CaFile(PathBuf::from("/etc/siad/ca.pem")));
+    let config = format!("{:?}", plan.tiberius_config(&Secret::new(PASSWORD)));
+    assert!(config.contains("CaCertificateLocation"), "{config}");
+    assert!(config.contains("encryption: Required"), "{config}");
+}
+
+#[test]
+fn conflicting_or_missing_settings_are_refused() {
+    let mut s = settings("mssql://db/SIAD");
+    s.trust_server_certificate = true;
+    s.ca_file = "ca.pem".to_owned();
+    assert!(matches!(
+        ConnectPlan::from_settings(&s),
+        Err(SiadError::Settings(_))
+    ));
+
+    let mut s = settings("mssql://db/SIAD");
+    s.user = " ".to_owned();
+    let err = ConnectPlan::from_settings(&s).unwrap_err();
+    assert!(err.to_string().contains("siad.user"), "{err}");
+
+    let mut s = settings("mssql://db/SIAD");
+    s.password = Secret::default();
+    let err = ConnectPlan::from_settings(&s).unwrap_err();
+    assert!(
+        err.to_string().contains("HIKBRIDGE__SIAD__PASSWORD"),
+        "{err}"
+    );
+
+    let mut s = settings("mssql://db/SIAD");
+    s.query_timeout_ms = 0;
+    let err = ConnectPlan::from_settings(&s).unwrap_err();
+    assert!(err.to_string().contains("siad.query_timeout_ms"), "{err}");
+}
+
+#[test]
+fn ca_file_is_checked_like_the_driver_reads_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    let one = dir.path().join("ca.pem");
+    std::fs::write(&one, pem).unwrap();
+    assert!(check_ca_file(&one).is_ok());
+
+    let two = dir.path().join("bundle.crt");
+    std::fs::write(&two, format!("{pem}{pem}")).unwrap();
+    let err = check_ca_file(&two).unwrap_err();
+    assert!(err.to_string().contains("exactly one"), "{err}");
+
+    let txt = dir.path().join("ca.txt");
+    std::fs::write(&txt, pem).unwrap();
+    assert!(check_ca_file(&txt)
+        .unwrap_err()
+        .to_string()
+        .contains(".pem"));
+
+    let missing = dir.path().join("missing.pem");
+    let err = check_ca_file(&missing).unwrap_err();
+    assert!(err.to_string().contains("cannot be read"), "{err}");
+}
+
+#[test]
+fn debug_and_describe_never_show_the_password() {
+    let directory = MssqlDirectory::new(&settings("mssql://db.example.edu/SIAD")).unwrap();
+    assert_eq!(
+        directory.describe(),
+        "mssql db.example.edu:1433/SIAD (user hik_reader)"
+    );
+    let debug = format!("{directory:?}");
+    assert!(debug.contains("db.example.edu"), "{debug}");
+    assert!(!debug.contains(PASSWORD), "{debug}");
+}
+
+// ---- binding plans ---------------------------------------------------------------------------
+
+#[test]
+fn each_query_binds_its_arguments_in_order() {
+    let s = settings("mssql://db/SIAD");
+    let cases = [
+        (
+            SiadQuery::PersonByCi {
+                ci: "0912345675".into(),
+            },
+            "siad.query_person_by_ci",
+            vec!["0912345675"],
+        ),
+        (
+            SiadQuery::Students {
+                program: "SOFTWARE".into(),
+                period: Some("2026-1".into()),
+            },
+            "siad.query_students_by_program_period",
+            vec!["SOFTWARE", "2026-1"],
+        ),
+        (
+            SiadQuery::Students {
+                program: "SOFTWARE".into(),
+                period: None,
+            },
+            "siad.query_students_by_program_period",
+            vec!["SOFTWARE", ""],
+        ),
+        (
+            SiadQuery::Staff {
+                person_type: "D".into(),
+            },
+            "siad.query_staff_by_type",
+            vec!["D"],
+        ),
+        (
+            SiadQuery::PhotoByCi {
+                ci: "0912345675".into(),
+            },
+            "siad.query_photo_by_ci",
+            vec!["0912345675"],
+        ),
+    ];
+    for (query, key, expected) in cases {
+        assert_eq!(query.setting_key(), key);
+        assert_eq!(query.params(), expected, "{query:?}");
+        let statement = query.statement(query.sql(&s));
+        assert_eq!(
+            statement.sql,
+            query.sql(&s),
+            "the SQL is used as configured"
+        );
+        // What tiberius will send: the configured SQL untouched, the values as parameters.
+        let built = format!("{:?}", statement.to_query());
+        let rendered: Vec<String> = expected
+            .iter()
+            .map(|v| format!("String(Some({v:?}))"))
+            .collect();
+        assert!(
+            built.contains(&format!("params: [{}]", rendered.join(", "))),
+            "{built}"
+        );
+    }
+}
+
+#[test]
+fn hostile_arguments_stay_parameters() {
+    let ci = "0912345675' OR '1'='1";
+    let query = SiadQuery::PersonByCi { ci: ci.into() };
+    let s = settings("mssql://db/SIAD");
+    let statement = query.statement(query.sql(&s));
+    assert_eq!(statement.sql, s.query_person_by_ci);
+    assert_eq!(statement.params, vec![ci.to_owned()]);
+}
+
+// ---- cells and rows --------------------------------------------------------------------------
+
+fn text(s: &str) -> ColumnData<'static> {
+    ColumnData::String(Some(Cow::Owned(s.to_owned())))
+}
+
+#[test]
+fn cells_read_as_text() {
+    assert_eq!(
+        text_from_cell(&text("0912345675  ")).unwrap().as_deref(),
+        Some("0912345675  ")
+    );
+    assert_eq!(text_from_cell(&ColumnData::String(None)).unwrap(), None);
+    assert_eq!(
+        text_from_cell(&ColumnData::I64(Some(1712345675))).unwrap(),
+        Some("1712345675".to_owned())
+    );
+    let err = text_from_cell(&ColumnData::Binary(Some(Cow::Owned(vec![1])))).unwrap_err();
+    assert!(err.contains("binary"), "{err}");
+}
+
+#[test]
+fn cells_read_as_photo_bytes() {
+    let jpeg = vec![0xFF, 0xD8, 0xFF];
+    assert_eq!(
+        bytes_from_cell(&ColumnData::Binary(Some(Cow::Owned(jpeg.clone())))).unwrap(),
+        Some(jpeg)
+    );
+    assert_eq!(bytes_from_cell(&ColumnData::Binary(None)).unwrap(), None);
+    assert_eq!(
+        bytes_from_cell(&ColumnData::Binary(Some(Cow::Owned(Vec::new())))).unwrap(),
+        None
+    );
+    assert!(bytes_from_cell(&text("/9j/4AAQ")).is_err());
+}
+
+#[test]
+fn padded_char_row_maps_with_case_insensitive_names() {
+    let values = [
+        text("0912345675 "),
+        text("Juan Alberto  "),
+        text("Perez   "),
+        text("Garcia  "),
+        ColumnData::String(None),
+        text("D "),
+    ];
+    let names = [
+        "ciinfper",
+        "NOMBINFPER",
+        "ApellInfPer",
+        "ApellMatInfPer",
+        "mailInst",
+        "TipoInfPer",
+    ];
+    let cells: Vec<(&str, &ColumnData<'static>)> = names.iter().copied().zip(&values).collect();
+    let p = person_from_cells(&cells).unwrap();
+    assert_eq!(p.ci, "0912345675");
+    assert_eq!(p.full_name(), "Juan Alberto Perez Garcia");
+    assert_eq!(p.email, None);
+    assert_eq!(p.person_type, "D");
+
+    let err = person_from_cells(&cells[..5]).unwrap_err();
+    assert!(matches!(err, SiadError::Mapping(_)));
+    assert!(err.to_string().contains("TipoInfPer"), "{err}");
+}
+
+#[test]
+fn photo_column_by_name_or_the_only_column() {
+    let jpeg = ColumnData::Binary(Some(Cow::Owned(vec![0xFF, 0xD8])));
+    let ci = text("1");
+    assert!(
+        photo_from_cells(&[("CIInfPer", &ci), ("fotografia", &jpeg)])
+            .unwrap()
+            .is_some()
+    );
+    assert!(photo_from_cells(&[("foto", &jpeg)]).unwrap().is_some());
+    let err = photo_from_cells(&[("CIInfPer", &ci), ("foto", &jpeg)]).unwrap_err();
+    assert!(err.to_string().contains("Fotografia"), "{err}");
+}
+
+// ---- errors and failure paths ----------------------------------------------------------------
+
+#[test]
+fn tls_failures_say_how_to_fix_them() {
+    let plan = ConnectPlan::from_settings(&settings("mssql://db.example.edu/SIAD")).unwrap();
+    let err = pool::connect_error(
+        tiberius::error::Error::Tls("invalid peer certificate: UnknownIssuer".into()),
+        &plan,
+    );
+    assert!(matches!(err, SiadError::Unreachable(_)));
+    let text = err.to_string();
+    assert!(
+        text.contains("siad.ca_file") && text.contains("db.example.edu"),
+        "{text}"
+    );
+}
+
+#[test]
+fn broken_connections_and_decoding_are_told_apart() {
+    let io = tiberius::error::Error::Io {
+        kind: std::io::ErrorKind::ConnectionReset,
+        message: "reset".into(),
+    };
+    assert!(matches!(
+        pool::classify_query_error(io, "siad.query_staff_by_type"),
+        pool::Failure::Connection(_)
+    ));
+    let conversion = tiberius::error::Error::Conversion("bad".into());
+    assert!(matches!(
+        pool::classify_query_error(conversion, "k").into_error(),
+        SiadError::Mapping(_)
+    ));
+}
+
+#[tokio::test]
+async fn a_closed_port_is_unreachable_with_the_address() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let directory =
+        MssqlDirectory::new(&settings(&format!("mssql://127.0.0.1:{port}/SIAD"))).unwrap();
+    let err = directory.ping().await.unwrap_err();
+    assert!(matches!(err, SiadError::Unreachable(_)), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains(&format!("127.0.0.1:{port}")), "{text}");
+    assert!(!text.contains(PASSWORD));
+}
+
+#[tokio::test]
+async fn a_silent_server_hits_the_connect_timeout() {
+    // Accepts TCP but never answers the TDS pre-login.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            open.push(socket);
+        }
+    });
+    let mut s = settings(&format!("mssql://127.0.0.1:{port}/SIAD"));
+    s.connect_timeout_ms = 200;
+    let directory = MssqlDirectory::new(&s).unwrap();
+    let started = std::time::Instant::now();
+    let err = directory.person_by_ci("0912345675").await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(matches!(err, SiadError::Unreachable(_)), "{err:?}");
+    assert!(err.to_string().contains("siad.connect_timeout_ms"), "{err}");
+    held.abort();
+}
