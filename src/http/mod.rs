@@ -106,18 +106,6 @@ async fn json_errors(res: Response) -> Response {
     fresh
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_callback_secret_is_not_logged() {
-        assert_eq!(
-            super::loggable_path("/hikcentral/events/s3cr3t-value"),
-            "/hikcentral/events/<secret>"
-        );
-        assert_eq!(super::loggable_path("/ready"), "/ready");
-    }
-}
-
 fn cors(origins: &[String]) -> CorsLayer {
     let list: Vec<HeaderValue> = origins
         .iter()
@@ -129,4 +117,16 @@ fn cors(origins: &[String]) -> CorsLayer {
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
         .expose_headers([REQUEST_ID, header::RETRY_AFTER])
         .max_age(Duration::from_secs(3600))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_callback_secret_is_not_logged() {
+        assert_eq!(
+            super::loggable_path("/hikcentral/events/s3cr3t-value"),
+            "/hikcentral/events/<secret>"
+        );
+        assert_eq!(super::loggable_path("/ready"), "/ready");
+    }
 }
