@@ -4,6 +4,7 @@
 use crate::artemis::ArtemisClient;
 use crate::config::Settings;
 use crate::humand::HumandClient;
+use crate::person_sync::PersonSync;
 use crate::store::{Store, StoreOptions};
 use crate::upstream::health::UpstreamHealth;
 use crate::workers::decider::Decider;
@@ -28,6 +29,7 @@ struct Inner {
     workers: Workers,
     inbox_writer: InboxWriter,
     delivery: Delivery,
+    person_sync: PersonSync,
 }
 
 impl AppState {
@@ -57,6 +59,10 @@ impl AppState {
 
     pub fn delivery(&self) -> &Delivery {
         &self.0.delivery
+    }
+
+    pub fn person_sync(&self) -> &PersonSync {
+        &self.0.person_sync
     }
 
     /// Per upstream: `not_configured`, or the health of the latest calls.
@@ -177,6 +183,27 @@ impl App {
         } else {
             tracing::warn!("delivery.enabled is false: punches are decided and queued, not sent");
         }
+        let siad = if settings.siad.is_configured() {
+            match crate::siad::open(&settings.siad).await {
+                Ok(d) => {
+                    tracing::info!(siad = %d.describe(), "SIAD directory");
+                    Some(d)
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "SIAD is not usable: the /biometrico routes answer 503 until it is fixed");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let person_sync = PersonSync::new(
+            store.clone(),
+            siad,
+            hikcentral.clone(),
+            settings.biometrico.clone(),
+            settings.photo.clone(),
+        );
         let state = AppState(Arc::new(Inner {
             settings,
             store,
@@ -185,6 +212,7 @@ impl App {
             workers,
             inbox_writer,
             delivery,
+            person_sync,
         }));
         let router = crate::http::router(state.clone());
         Ok(App { state, router })

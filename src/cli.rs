@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod commands;
+pub mod siad;
 pub mod subscriptions;
 
 use clap::{Args, Parser, Subcommand};
@@ -37,6 +38,9 @@ pub enum Command {
     /// HikCentral event subscriptions (push to this service's callback).
     #[command(subcommand)]
     Subscriptions(subscriptions::SubscriptionsCommand),
+    /// The SIAD directory (demo database).
+    #[command(subcommand)]
+    Siad(siad::SiadCommand),
     /// Run a simulated upstream on this machine (manual runs, benchmarks).
     #[command(subcommand)]
     Sim(SimCommand),

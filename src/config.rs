@@ -52,8 +52,42 @@ pub struct Settings {
     pub attendance: AttendanceSettings,
     pub delivery: DeliverySettings,
     pub siad: SiadSettings,
+    pub biometrico: BiometricoSettings,
     pub photo: crate::photo::PhotoLimits,
     pub api: ApiSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct BiometricoSettings {
+    #[serde(deserialize_with = "string_or_list")]
+    pub org_by_person_type: Vec<String>,
+    #[serde(deserialize_with = "string_or_list")]
+    pub validity: Vec<String>,
+}
+
+impl BiometricoSettings {
+    /// The orgIndexCode for a SIAD person type (`*` is the fallback).
+    pub fn org_for(&self, person_type: &str) -> Option<String> {
+        per_type(&self.org_by_person_type, person_type).map(str::to_string)
+    }
+
+    /// (beginTime, endTime) for a SIAD person type.
+    pub fn validity_for(&self, person_type: &str) -> Option<(String, String)> {
+        let v = per_type(&self.validity, person_type)?;
+        let (b, e) = v.split_once('/')?;
+        Some((b.trim().to_string(), e.trim().to_string()))
+    }
+}
+
+/// `TYPE=value` entries: the exact type first, then `*`.
+fn per_type<'a>(entries: &'a [String], person_type: &str) -> Option<&'a str> {
+    let pairs = entries.iter().filter_map(|e| e.split_once('='));
+    let pt = person_type.trim();
+    pairs
+        .clone()
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case(pt))
+        .or_else(|| pairs.clone().find(|(k, _)| k.trim() == "*"))
+        .map(|(_, v)| v.trim())
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -739,6 +773,36 @@ impl Settings {
                 "must start with sqlite:, mssql:// or sqlserver://",
                 "\"mssql://siad-db.example.edu:1433/SIAD\" or \"sqlite://data/siad-demo.db\"",
             );
+        }
+        for entry in &self.biometrico.org_by_person_type {
+            if entry
+                .split_once('=')
+                .is_none_or(|(k, v)| k.trim().is_empty() || v.trim().is_empty())
+            {
+                bad(
+                    "biometrico.org_by_person_type",
+                    &quoted(entry),
+                    "expected TYPE=orgIndexCode",
+                    "[\"E=2\", \"D=3\", \"*=4\"]",
+                );
+            }
+        }
+        for entry in &self.biometrico.validity {
+            let ok = entry
+                .split_once('=')
+                .and_then(|(_, v)| v.split_once('/'))
+                .is_some_and(|(b, e)| {
+                    chrono::DateTime::parse_from_rfc3339(b.trim()).is_ok()
+                        && chrono::DateTime::parse_from_rfc3339(e.trim()).is_ok()
+                });
+            if !ok {
+                bad(
+                    "biometrico.validity",
+                    &quoted(entry),
+                    "expected TYPE=begin/end with ISO-8601 times and offsets",
+                    "[\"*=2020-01-01T00:00:00-05:00/2037-12-31T23:59:59-05:00\"]",
+                );
+            }
         }
         let d = &self.delivery;
         if !matches!(d.employee_id_type.as_str(), "string" | "integer") {

@@ -32,6 +32,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             let client = artemis_client(&sources)?;
             super::subscriptions::run(cmd, &client, &settings.events).await
         }
+        Command::Siad(cmd) => super::siad::run(cmd).await,
         Command::Sim(cmd) => sim(cmd).await,
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod biometrico;
 pub mod events;
 pub mod health;
 
@@ -31,6 +32,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ready", get(health::ready))
         .route("/hikcentral/events/{secret}", post(events::receive))
         .merge(admin::routes(state.clone()))
+        .merge(biometrico::routes(state.clone()))
         .fallback(|| async { ApiError::for_status(StatusCode::NOT_FOUND) })
         .with_state(state);
     with_shared_layers(routes, &server)

@@ -10,10 +10,11 @@
 //!   against the system's roots by default; `siad.ca_file` validates it against that one CA
 //!   instead (tiberius 0.12 then trusts only that CA); `siad.trust_server_certificate = true`
 //!   skips validation and is logged as a warning when the directory is created.
-//! - **A small hand-written pool** ([`pool`]): a semaphore of `siad.pool_size` permits and a
-//!   list of idle clients. A client is returned to the list only after a query that completed;
-//!   a reused client that fails with a connection error is replaced once. Simpler than a pool
-//!   crate for four read-only queries, and no extra dependency pinned to a tiberius version.
+//! - **A small hand-written pool** (`mssql/pool.rs`): a semaphore of `siad.pool_size` permits
+//!   and a list of idle clients. A client is returned to the list only after a query that
+//!   completed; a reused client that fails with a connection error is replaced once. Simpler
+//!   than a pool crate for four read-only queries, and no extra dependency pinned to a tiberius
+//!   version.
 //! - **Timeouts.** Connecting (TCP, TLS, login) is bounded by `siad.connect_timeout_ms`; waiting
 //!   for a free connection and running one query each by `siad.query_timeout_ms`. Both end in
 //!   [`SiadError::Unreachable`] naming the setting.

@@ -14,6 +14,7 @@ mod connect;
 mod decisions;
 mod error;
 mod inbox;
+mod ledger;
 mod migrate;
 mod people;
 mod punches;
@@ -23,6 +24,7 @@ pub use checkpoints::{Checkpoint, Checkpoints};
 pub use decisions::DecisionRecord;
 pub use error::StoreError;
 pub use inbox::{Inbox, IngestReport, RejectedEvent, StoredEvent};
+pub use ledger::{LedgerEntry, LedgerUpdate};
 pub use punches::{state as punch_state, NewPunch, Punch, PunchFilter, Punches};
 pub use url::redact_url;
 

@@ -1,0 +1,248 @@
+//! The frontend's contract: `{"code","msg","data"}` with `code` a string — `"0"` registered,
+//! `"131"` already registered, `"128"` photo not compatible, anything else shows `msg` — plus
+//! `upstreamCode`, `upstreamMsg` and a human `reason` on every answer. HTTP errors carry
+//! `details.msg`, which the frontend shows.
+
+use crate::artemis::model::ArtemisCode;
+use crate::artemis::ArtemisError;
+use crate::siad::SiadError;
+use crate::upstream::UpstreamResponse;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use serde_json::{json, Value};
+
+/// A contract answer (always HTTP 200).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contract(pub Value);
+
+impl Contract {
+    pub fn success(person_id: &str, reason: &str) -> Self {
+        Self(json!({"code": "0", "msg": "Success", "data": person_id,
+                    "upstreamCode": "0", "upstreamMsg": "Success", "reason": reason}))
+    }
+
+    /// `upstream`: HikCentral's own (code, msg) when it said so; `None` when the ledger or a
+    /// look-up found the person.
+    pub fn already_registered(
+        person_id: &str,
+        upstream: Option<(&str, &str)>,
+        reason: &str,
+    ) -> Self {
+        Self(
+            json!({"code": "131", "msg": "Person already registered", "data": person_id,
+                    "upstreamCode": upstream.map(|u| u.0), "upstreamMsg": upstream.map(|u| u.1),
+                    "reason": reason}),
+        )
+    }
+
+    pub fn photo_rejected(upstream: Option<(&str, &str)>, reason: &str) -> Self {
+        Self(
+            json!({"code": "128", "msg": "Photo incompatible", "data": null,
+                    "upstreamCode": upstream.map(|u| u.0), "upstreamMsg": upstream.map(|u| u.1),
+                    "reason": reason}),
+        )
+    }
+
+    /// HikCentral's code and message passed through (the frontend shows `msg`).
+    pub fn other(code: &str, msg: &str, reason: &str) -> Self {
+        Self(json!({"code": code, "msg": msg, "data": null,
+                    "upstreamCode": code, "upstreamMsg": msg, "reason": reason}))
+    }
+
+    pub fn code(&self) -> &str {
+        self.0["code"].as_str().unwrap_or_default()
+    }
+}
+
+impl IntoResponse for Contract {
+    fn into_response(self) -> Response {
+        Json(self.0).into_response()
+    }
+}
+
+/// Why a request could not be answered within the contract.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncFailure {
+    #[error("{0:?} is not a valid CI: 1–32 letters or digits, no hyphens")]
+    BadCi(String),
+    #[error("SIAD has no person with CI {0}")]
+    UnknownCi(String),
+    #[error("CI {0} is not registered in HikCentral; register it first")]
+    NotRegistered(String),
+    #[error("{0}")]
+    Siad(SiadError),
+    #[error("HikCentral is not configured on this service (hikcentral.base_url)")]
+    HikCentralNotConfigured,
+    #[error("no orgIndexCode for SIAD person type {0:?}: set biometrico.org_by_person_type")]
+    NoOrg(String),
+    #[error("{0}")]
+    Upstream(ArtemisError),
+    #[error("the ledger could not be read or written: {0}")]
+    Store(#[from] crate::store::StoreError),
+}
+
+impl SyncFailure {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadCi(_) => StatusCode::BAD_REQUEST,
+            Self::UnknownCi(_) | Self::NotRegistered(_) => StatusCode::NOT_FOUND,
+            Self::Siad(_) | Self::HikCentralNotConfigured | Self::NoOrg(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Self::Upstream(e) if e.is_throttled() => StatusCode::TOO_MANY_REQUESTS,
+            Self::Upstream(ArtemisError::Transport(_) | ArtemisError::GaveUp { .. }) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Self::Upstream(_) => StatusCode::BAD_GATEWAY,
+            Self::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::BadCi(_) => "bad_ci",
+            Self::UnknownCi(_) => "unknown_ci",
+            Self::NotRegistered(_) => "not_registered",
+            Self::Siad(_) => "siad_unavailable",
+            Self::HikCentralNotConfigured => "hikcentral_not_configured",
+            Self::NoOrg(_) => "no_org_for_person_type",
+            Self::Upstream(e) if e.is_throttled() => "hikcentral_throttled",
+            Self::Upstream(_) => "hikcentral_error",
+            Self::Store(_) => "internal",
+        }
+    }
+}
+
+impl IntoResponse for SyncFailure {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let message = if matches!(self, Self::Store(_)) {
+            tracing::error!(error = %self, "ledger failure");
+            "internal error; the request id in the x-request-id header finds it in the logs"
+                .to_string()
+        } else {
+            self.to_string()
+        };
+        let upstream = match &self {
+            Self::Upstream(e) => e.upstream_code(),
+            _ => None,
+        };
+        let body = json!({
+            "code": self.code(),
+            "msg": message,
+            "details": {"msg": message, "upstreamCode": upstream},
+            "error": {"code": self.code(), "message": message, "details": {"upstreamCode": upstream}},
+        });
+        let mut res = (status, Json(body)).into_response();
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            res.headers_mut()
+                .insert("retry-after", HeaderValue::from_static("5"));
+        }
+        res
+    }
+}
+
+/// Does this HikCentral refusal concern the face picture? (HikCentral uses several codes for
+/// face problems and the exact set is UNCONFIRMED, so the message decides.)
+pub fn is_photo_problem(code: &ArtemisCode) -> bool {
+    let m = code.message().to_ascii_lowercase();
+    ["face", "picture", "photo", "image"]
+        .iter()
+        .any(|w| m.contains(w))
+}
+
+/// `person/picture_data` answers raw image bytes or a `data:image/...;base64,` string; errors
+/// come back as the JSON envelope.
+pub fn picture_from_answer(resp: &UpstreamResponse) -> Option<(Vec<u8>, String)> {
+    if !resp.status.is_success() || resp.body.is_empty() {
+        return None;
+    }
+    let ct = resp
+        .header("content-type")
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if ct.starts_with("image/") {
+        return Some((resp.body.to_vec(), ct));
+    }
+    let text = String::from_utf8_lossy(&resp.body);
+    let text = text.trim().trim_matches('"');
+    if let Some(rest) = text.strip_prefix("data:") {
+        let (meta, data) = rest.split_once(',')?;
+        let mime = meta.split(';').next().unwrap_or("image/jpeg").to_string();
+        return B64.decode(data.trim()).ok().map(|b| (b, mime));
+    }
+    // Raw JPEG/PNG without an image content type.
+    match resp.body.get(..3) {
+        Some([0xFF, 0xD8, 0xFF]) => Some((resp.body.to_vec(), "image/jpeg".into())),
+        Some([0x89, b'P', b'N']) => Some((resp.body.to_vec(), "image/png".into())),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    fn resp(ct: &str, body: &[u8]) -> UpstreamResponse {
+        let mut headers = http::HeaderMap::new();
+        headers.insert("content-type", ct.parse().unwrap());
+        UpstreamResponse {
+            status: StatusCode::OK,
+            headers,
+            body: Bytes::copy_from_slice(body),
+        }
+    }
+
+    #[test]
+    fn pictures_arrive_raw_or_as_data_uris_and_envelopes_are_not_pictures() {
+        let jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 1, 2];
+        assert_eq!(
+            picture_from_answer(&resp("image/jpeg", &jpeg)).unwrap().0,
+            jpeg
+        );
+        let uri = format!("data:image/jpeg;base64,{}", B64.encode(jpeg));
+        let (bytes, mime) = picture_from_answer(&resp("text/plain", uri.as_bytes())).unwrap();
+        assert_eq!((bytes.as_slice(), mime.as_str()), (&jpeg[..], "image/jpeg"));
+        assert!(
+            picture_from_answer(&resp("application/json", br#"{"code":"128","msg":"no"}"#))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn contract_answers_always_carry_upstream_fields_and_a_reason() {
+        for c in [
+            Contract::success("187", "registered"),
+            Contract::already_registered("187", None, "ledger"),
+            Contract::photo_rejected(None, "photo is 80×60 px; at least 200×200 is needed"),
+            Contract::other("2", "bad", "refused"),
+        ] {
+            for key in [
+                "code",
+                "msg",
+                "data",
+                "upstreamCode",
+                "upstreamMsg",
+                "reason",
+            ] {
+                assert!(c.0.get(key).is_some(), "{key} missing in {}", c.0);
+            }
+            assert!(c.0["code"].is_string());
+        }
+    }
+
+    #[test]
+    fn throttling_is_http_429_with_retry_after_and_details_msg() {
+        let f = SyncFailure::Upstream(ArtemisError::Api(ArtemisCode::Throttled {
+            code: "0x02401009".into(),
+            msg: "too many".into(),
+        }));
+        let res = f.into_response();
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(res.headers()["retry-after"], "5");
+    }
+}
