@@ -1,0 +1,413 @@
+//! The `/biometrico` routes as the existing SIAD frontend calls them (same paths, params and
+//! bodies), against the HikCentral simulator and a SQLite SIAD, asserting the fields it reads.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::app::{spawn_app_on_store, TestApp};
+use common::upstreams::{hikcentral, APP_KEY, APP_SECRET};
+use hikbridge::siad::seed::{generate, seed_demo, ProblemCase, SeedSummary};
+use hikbridge::sim::hikcentral::HikSim;
+use serde_json::{json, Value};
+
+const TOKEN: &str = "frontend-token-0123456789";
+
+struct Env {
+    app: TestApp,
+    hik: HikSim,
+    _hik_running: hikbridge::sim::RunningSim,
+    summary: SeedSummary,
+    siad_path: std::path::PathBuf,
+    _db: common::db::TestDb,
+    _dir: tempfile::TempDir,
+}
+
+async fn env(extra: &[(&str, &str)]) -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let siad_path = dir.path().join("siad.db");
+    let summary = seed_demo(&siad_path, 16, 7).await.unwrap();
+    let (hik, hik_running) = hikcentral(None).await;
+    let db = common::db::sqlite_db().await;
+    let siad_url = format!("sqlite://{}", siad_path.display());
+    let mut vars = vec![
+        ("HIKBRIDGE__SIAD__URL", siad_url.as_str()),
+        (
+            "HIKBRIDGE__HIKCENTRAL__BASE_URL",
+            hik_running.base_url.as_str(),
+        ),
+        ("HIKBRIDGE__HIKCENTRAL__APP_KEY", APP_KEY),
+        ("HIKBRIDGE__HIKCENTRAL__APP_SECRET", APP_SECRET),
+        ("HIKBRIDGE__HIKCENTRAL__MAX_ATTEMPTS", "1"),
+        ("HIKBRIDGE__EVENTS__POLL_INTERVAL_SECS", "0"),
+        ("HIKBRIDGE__API__TOKENS", TOKEN),
+        ("HIKBRIDGE__BIOMETRICO__ORG_BY_PERSON_TYPE", "E=2, D=3, *=4"),
+    ];
+    vars.extend_from_slice(extra);
+    let app = spawn_app_on_store(&db.url, &vars, false).await;
+    Env {
+        app,
+        hik,
+        _hik_running: hik_running,
+        summary,
+        siad_path,
+        _db: db,
+        _dir: dir,
+    }
+}
+
+/// A person of `type` with a normal portrait.
+fn person_of(summary: &SeedSummary, person_type: &str) -> String {
+    let problems: Vec<&str> = ProblemCase::ALL
+        .iter()
+        .filter_map(|c| summary.ci_of(*c))
+        .collect();
+    generate(16, 7)
+        .into_iter()
+        .find(|p| p.person.person_type == person_type && !problems.contains(&p.person.ci.as_str()))
+        .map(|p| p.person.ci)
+        .unwrap_or_else(|| panic!("no {person_type} in the demo data"))
+}
+
+async fn get(e: &Env, path: &str) -> (StatusCode, Value) {
+    let res = e.app.server.get(path).authorization_bearer(TOKEN).await;
+    (
+        res.status_code(),
+        serde_json::from_slice(res.as_bytes()).unwrap_or(Value::Null),
+    )
+}
+
+async fn post(e: &Env, path: &str, body: Value) -> (StatusCode, Value, Option<String>) {
+    let res = e
+        .app
+        .server
+        .post(path)
+        .authorization_bearer(TOKEN)
+        .json(&body)
+        .await;
+    let retry = res
+        .maybe_header("retry-after")
+        .map(|v| v.to_str().unwrap().to_string());
+    (
+        res.status_code(),
+        serde_json::from_slice(res.as_bytes()).unwrap_or(Value::Null),
+        retry,
+    )
+}
+
+#[tokio::test]
+async fn the_student_flow_of_the_frontend_registers_once_and_reports_status() {
+    let e = env(&[]).await;
+    let ci = person_of(&e.summary, "E");
+    let (status, body) = get(&e, &format!("/biometrico/getperson-est/{ci}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!({"registrado": false, "personId": null}));
+
+    // verificarRegistroHC → sync-hikdoc-est-id with idper, empty body, as axios sends it.
+    let (status, body, _) = post(
+        &e,
+        &format!("/biometrico/sync-hikdoc-est-id/{ci}?idper=2026-1"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["code"], "0");
+    assert_eq!(body["msg"], "Success");
+    let pid = body["data"].as_str().expect("personId string").to_string();
+    assert!(
+        body["reason"].is_string()
+            && body.get("upstreamCode").is_some()
+            && body.get("upstreamMsg").is_some()
+    );
+
+    let registered = e.hik.person_by_code(&ci).expect("created in HikCentral");
+    assert_eq!(registered["personId"], pid.as_str());
+    assert_eq!(registered["orgIndexCode"], "2", "org from the person type");
+    assert!(
+        registered["personPhoto"]["picUri"].is_string(),
+        "a face was sent"
+    );
+
+    let (_, body) = get(&e, &format!("/biometrico/getperson-est/{ci}")).await;
+    assert_eq!(body, json!({"registrado": true, "personId": pid}));
+
+    // The mass-sync loop calls sync-hikdoc again: "already registered", never a duplicate.
+    let (_, body, _) = post(&e, &format!("/biometrico/sync-hikdoc/{ci}"), json!({})).await;
+    assert_eq!(body["code"], "131");
+    assert_eq!(body["data"], pid.as_str());
+    assert_eq!(
+        e.hik
+            .persons()
+            .iter()
+            .filter(|p| p["personCode"] == ci.as_str())
+            .count(),
+        1
+    );
+
+    // The photo proxy serves HikCentral's picture, never cached.
+    let res = e
+        .app
+        .server
+        .get(&format!("/biometrico/gethick/{ci}?t=1767225600000"))
+        .authorization_bearer(TOKEN)
+        .await;
+    assert_eq!(res.status_code(), StatusCode::OK);
+    assert_eq!(res.header("content-type"), "image/jpeg");
+    assert_eq!(res.header("cache-control"), "no-store");
+    assert_eq!(&res.as_bytes()[..2], &[0xFF, 0xD8]);
+
+    let (_, cmp) = get(&e, &format!("/biometrico/compare/{ci}")).await;
+    assert!(cmp["similarity"].as_u64().unwrap() >= 90, "{cmp}");
+}
+
+#[tokio::test]
+async fn pending_lists_leave_out_the_registered() {
+    let e = env(&[]).await;
+    let teacher = person_of(&e.summary, "D");
+    let (_, before) = get(&e, "/biometrico/get-pending-sync?tipoFilter=D").await;
+    let cis = |v: &Value| -> Vec<String> {
+        v["pendientes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["CIInfPer"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(cis(&before).contains(&teacher));
+    let first = &before["pendientes"][0];
+    for key in [
+        "CIInfPer",
+        "NombInfPer",
+        "ApellInfPer",
+        "ApellMatInfPer",
+        "mailInst",
+        "TipoInfPer",
+    ] {
+        assert!(first.get(key).is_some(), "{key} missing: {first}");
+    }
+    let (_, body, _) = post(
+        &e,
+        &format!("/biometrico/sync-hikcentral/{teacher}"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(body["code"], "0", "{body}");
+    let (_, after) = get(&e, "/biometrico/get-pending-sync?tipoFilter=D").await;
+    assert!(!cis(&after).contains(&teacher));
+    assert_eq!(cis(&after).len(), cis(&before).len() - 1);
+
+    let (status, students) =
+        get(&e, "/biometrico/get-pending-sync-est?carrera_name=SOFTWARE").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!students["pendientes"].as_array().unwrap().is_empty());
+    let (status, _) = get(&e, "/biometrico/get-pending-sync-est").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "carrera_name is required");
+}
+
+#[tokio::test]
+async fn bad_photos_answer_the_photo_code_with_a_precise_reason() {
+    let e = env(&[]).await;
+    let case = |c| e.summary.ci_of(c).unwrap().to_string();
+    let (_, body, _) = post(
+        &e,
+        &format!("/biometrico/sync-hikdoc/{}", case(ProblemCase::TinyPhoto)),
+        json!({}),
+    )
+    .await;
+    assert_eq!(body["code"], "128");
+    assert_eq!(
+        body["reason"],
+        "photo is 80×60 px; at least 200×200 is needed"
+    );
+    let (_, body, _) = post(
+        &e,
+        &format!("/biometrico/sync-hikdoc/{}", case(ProblemCase::NoPhoto)),
+        json!({}),
+    )
+    .await;
+    assert_eq!(body["code"], "128");
+    assert!(
+        body["reason"].as_str().unwrap().contains("no photo"),
+        "{body}"
+    );
+    let (_, body, _) = post(
+        &e,
+        &format!("/biometrico/sync-hikdoc/{}", case(ProblemCase::NotAnImage)),
+        json!({}),
+    )
+    .await;
+    assert_eq!(body["code"], "128", "{body}");
+    let (_, body, _) = post(
+        &e,
+        &format!("/biometrico/sync-hikdoc/{}", case(ProblemCase::PngPhoto)),
+        json!({}),
+    )
+    .await;
+    assert_eq!(body["code"], "0", "a PNG is converted to JPEG: {body}");
+    assert!(
+        e.hik
+            .person_by_code(&case(ProblemCase::TinyPhoto))
+            .is_none(),
+        "nothing sent for a bad photo"
+    );
+}
+
+#[tokio::test]
+async fn an_oversized_photo_is_normalised_under_the_budget() {
+    let e = env(&[]).await;
+    let ci = person_of(&e.summary, "E");
+    // Replace the portrait by a 3000×4000 noisy JPEG of several MB.
+    let mut img = image::RgbImage::new(3000, 4000);
+    for (x, y, p) in img.enumerate_pixels_mut() {
+        *p = image::Rgb([
+            (x * 7 % 251) as u8,
+            (y * 13 % 241) as u8,
+            ((x ^ y) % 239) as u8,
+        ]);
+    }
+    let mut big = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut big, 85)
+        .encode_image(&img)
+        .unwrap();
+    assert!(big.len() > 1_000_000);
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", e.siad_path.display()))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE fotografias SET Fotografia = ?1 WHERE CIInfPer = ?2")
+        .bind(&big)
+        .bind(&ci)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+
+    let (_, body, _) = post(&e, &format!("/biometrico/sync-hikdoc/{ci}"), json!({})).await;
+    assert_eq!(body["code"], "0", "{body}");
+    let res = e
+        .app
+        .server
+        .get(&format!("/biometrico/gethick/{ci}"))
+        .authorization_bearer(TOKEN)
+        .await;
+    let sent = res.as_bytes();
+    assert!(sent.len() <= 200 * 1024, "{} bytes", sent.len());
+    let decoded = image::load_from_memory(sent).unwrap();
+    assert_eq!(decoded.height().max(decoded.width()), 600);
+}
+
+#[tokio::test]
+async fn update_falls_back_to_a_full_update_that_clears_nothing() {
+    let e = env(&[]).await;
+    let ci = person_of(&e.summary, "D");
+    let (_, body, _) = post(&e, &format!("/biometrico/sync-hikcentral/{ci}"), json!({})).await;
+    let pid = body["data"].as_str().unwrap().to_string();
+    let before = e.hik.person_by_code(&ci).unwrap();
+    e.hik.set_face_update_supported(false);
+
+    let (status, body, _) = post(
+        &e,
+        &format!("/biometrico/sync-hikdupdatedoce/{ci}"),
+        json!({"personaId": pid}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["code"], "0", "{body}");
+    let after = e.hik.person_by_code(&ci).unwrap();
+    for key in [
+        "email",
+        "personGivenName",
+        "personFamilyName",
+        "orgIndexCode",
+        "beginTime",
+        "endTime",
+    ] {
+        assert_eq!(
+            after[key], before[key],
+            "{key} must survive the full update"
+        );
+    }
+    assert!(after["personPhoto"]["picUri"].is_string());
+    assert_ne!(
+        after["personPhoto"]["picUri"], before["personPhoto"]["picUri"],
+        "the face was replaced"
+    );
+
+    // The student variant, with idper and the same body.
+    let student = person_of(&e.summary, "E");
+    post(
+        &e,
+        &format!("/biometrico/sync-hikdoc-est-id/{student}?idper=2026-1"),
+        json!({}),
+    )
+    .await;
+    e.hik.set_face_update_supported(true);
+    let (_, body, _) = post(
+        &e,
+        &format!("/biometrico/sync-hikdoc-update/{student}?idper=2026-1"),
+        json!({"personaId": ""}),
+    )
+    .await;
+    assert_eq!(
+        body["code"], "0",
+        "an empty personaId falls back to the ledger: {body}"
+    );
+}
+
+#[tokio::test]
+async fn people_registered_by_other_means_are_found_not_duplicated() {
+    let e = env(&[]).await;
+    let ci = person_of(&e.summary, "E");
+    let pid = e.hik.add_person(json!({"personCode": ci, "personGivenName": "X", "personFamilyName": "Y", "orgIndexCode": "1"}));
+    let (_, body, _) = post(&e, &format!("/biometrico/sync-hikdoc/{ci}"), json!({})).await;
+    assert_eq!(body["code"], "131");
+    assert_eq!(body["data"], pid.as_str());
+    let (_, status) = get(&e, &format!("/biometrico/getperson/{ci}")).await;
+    assert_eq!(status, json!({"registrado": true, "personId": pid}));
+}
+
+#[tokio::test]
+async fn errors_use_http_statuses_the_frontend_understands() {
+    let e = env(&[]).await;
+    let (status, body, _) = post(&e, "/biometrico/sync-hikdoc/0000000000", json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        body["details"]["msg"]
+            .as_str()
+            .unwrap()
+            .contains("0000000000"),
+        "{body}"
+    );
+
+    let (status, body, _) = post(&e, "/biometrico/sync-hikdoc/12-34", json!({})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
+    let res = e.app.server.post("/biometrico/sync-hikdoc/1").await;
+    assert_eq!(res.status_code(), StatusCode::UNAUTHORIZED);
+
+    let ci = person_of(&e.summary, "E");
+    e.hik.set_throttle(Some(0), true);
+    let (status, body, retry) = post(&e, &format!("/biometrico/sync-hikdoc/{ci}"), json!({})).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert!(retry.is_some(), "Retry-After for the frontend's 429 branch");
+    assert!(body["details"]["msg"].is_string());
+    e.hik.set_throttle(None, false);
+
+    let res = e
+        .app
+        .server
+        .get("/biometrico/gethick/0000000001")
+        .authorization_bearer(TOKEN)
+        .await;
+    assert_eq!(res.status_code(), StatusCode::NOT_FOUND);
+    assert_eq!(res.json::<Value>()["error"]["code"], "not_found");
+}
+
+#[tokio::test]
+async fn siad_unreachable_is_503_with_the_reason() {
+    let e = env(&[("HIKBRIDGE__SIAD__URL", "sqlite:///nonexistent/dir/siad.db")]).await;
+    let (status, body, _) = post(&e, "/biometrico/sync-hikdoc/1712345678", json!({})).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(
+        body["details"]["msg"].as_str().unwrap().contains("SIAD"),
+        "{body}"
+    );
+}
