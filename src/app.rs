@@ -10,6 +10,7 @@ use crate::upstream::health::UpstreamHealth;
 use crate::workers::decider::Decider;
 use crate::workers::delivery::{Delivery, DeliveryOptions};
 use crate::workers::inbox_writer::InboxWriter;
+use crate::workers::sync_jobs::SyncJobs;
 use crate::workers::Workers;
 use anyhow::Context;
 use serde_json::{json, Value};
@@ -30,6 +31,7 @@ struct Inner {
     inbox_writer: InboxWriter,
     delivery: Delivery,
     person_sync: PersonSync,
+    sync_jobs: SyncJobs,
 }
 
 impl AppState {
@@ -63,6 +65,10 @@ impl AppState {
 
     pub fn person_sync(&self) -> &PersonSync {
         &self.0.person_sync
+    }
+
+    pub fn sync_jobs(&self) -> &SyncJobs {
+        &self.0.sync_jobs
     }
 
     /// Per upstream: `not_configured`, or the health of the latest calls.
@@ -204,6 +210,12 @@ impl App {
             settings.biometrico.clone(),
             settings.photo.clone(),
         );
+        let sync_jobs = SyncJobs::new(
+            store.clone(),
+            person_sync.clone(),
+            Arc::new(tokio::sync::Notify::new()),
+        );
+        workers.spawn("sync_jobs", sync_jobs.clone().run());
         let state = AppState(Arc::new(Inner {
             settings,
             store,
@@ -213,6 +225,7 @@ impl App {
             inbox_writer,
             delivery,
             person_sync,
+            sync_jobs,
         }));
         let router = crate::http::router(state.clone());
         Ok(App { state, router })

@@ -411,3 +411,192 @@ async fn siad_unreachable_is_503_with_the_reason() {
         "{body}"
     );
 }
+
+mod jobs {
+    use super::*;
+    use std::time::Duration;
+
+    async fn wait_state(e: &Env, id: &str, want: &str) -> Value {
+        for _ in 0..800 {
+            let (_, p) = get(e, &format!("/biometrico/jobs/{id}")).await;
+            if p["state"] == want {
+                return p;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("job {id} never reached {want}");
+    }
+
+    #[tokio::test]
+    async fn a_program_job_syncs_everyone_with_progress_and_a_csv_report() {
+        let e = env(&[]).await;
+        let (status, created, _) = post(
+            &e,
+            "/biometrico/jobs",
+            json!({"program": "SOFTWARE", "period": "2026-1"}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{created}");
+        let id = created["id"].as_str().unwrap().to_string();
+        let total = created["total"].as_u64().unwrap();
+        assert!(total >= 4, "the problem cases are SOFTWARE 2026-1 students");
+
+        let p = wait_state(&e, &id, "done").await;
+        assert_eq!(p["done"], total);
+        assert_eq!(p["percent"], 100);
+        let counts = &p["counts"];
+        assert_eq!(counts["photo_rejected"], 3, "{p}");
+        let registered = counts["registered"].as_u64().unwrap();
+        assert_eq!(registered + 3, total, "{p}");
+        assert_eq!(e.hik.persons().len() as u64, registered);
+
+        let res = e
+            .app
+            .server
+            .get(&format!("/biometrico/jobs/{id}/report.csv"))
+            .authorization_bearer(TOKEN)
+            .await;
+        assert!(res
+            .header("content-type")
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv"));
+        let csv = res.text();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines[0], "position,ci,name,outcome,code,reason,person_id");
+        assert_eq!(lines.len() as u64, total + 1);
+        let tiny = e.summary.ci_of(ProblemCase::TinyPhoto).unwrap();
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains(tiny) && l.contains("photo_rejected") && l.contains("80×60")),
+            "{csv}"
+        );
+
+        // Server-sent events of a finished job: the final progress, then the stream ends.
+        let res = e
+            .app
+            .server
+            .get(&format!("/biometrico/jobs/{id}/events"))
+            .authorization_bearer(TOKEN)
+            .await;
+        let text = res.text();
+        assert!(text.contains("event: progress"), "{text}");
+        assert!(text.contains("\"state\":\"done\""), "{text}");
+    }
+
+    #[tokio::test]
+    async fn a_dry_run_sends_nothing() {
+        let e = env(&[]).await;
+        let (_, created, _) = post(
+            &e,
+            "/biometrico/jobs",
+            json!({"personType": "D", "dryRun": true}),
+        )
+        .await;
+        let id = created["id"].as_str().unwrap();
+        let p = wait_state(&e, id, "done").await;
+        assert!(p["counts"]["would_register"].as_u64().unwrap() >= 1, "{p}");
+        assert!(e.hik.persons().is_empty(), "a dry run creates nobody");
+    }
+
+    #[tokio::test]
+    async fn a_job_can_be_cancelled_between_persons() {
+        let e = env(&[]).await;
+        e.hik.faults.set_latency_ms(150);
+        let (_, created, _) = post(&e, "/biometrico/jobs", json!({"program": "SOFTWARE"})).await;
+        let id = created["id"].as_str().unwrap().to_string();
+        for _ in 0..400 {
+            let (_, p) = get(&e, &format!("/biometrico/jobs/{id}")).await;
+            if p["done"].as_u64().unwrap_or(0) >= 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let (status, body, _) = post(&e, &format!("/biometrico/jobs/{id}/cancel"), json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        let (_, p) = get(&e, &format!("/biometrico/jobs/{id}")).await;
+        assert_eq!(p["state"], "cancelled");
+        let done = p["done"].as_u64().unwrap();
+        assert!(
+            done < created["total"].as_u64().unwrap(),
+            "cancelled before the end: {p}"
+        );
+        let (status, _, _) = post(&e, &format!("/biometrico/jobs/{id}/cancel"), json!({})).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+    }
+
+    #[tokio::test]
+    async fn a_job_interrupted_by_a_restart_resumes_where_it_stopped() {
+        let e = env(&[]).await;
+        let problems: Vec<String> = ProblemCase::ALL
+            .iter()
+            .filter_map(|c| e.summary.ci_of(*c).map(str::to_string))
+            .collect();
+        let teachers: Vec<(String, String)> = generate(16, 7)
+            .into_iter()
+            .filter(|p| p.person.person_type == "E" && !problems.contains(&p.person.ci))
+            .take(3)
+            .map(|p| (p.person.ci.clone(), p.person.full_name()))
+            .collect();
+        assert!(teachers.len() >= 2);
+        // What a crash leaves behind: a running job whose first person is done.
+        let store = &e._db.store;
+        store
+            .create_sync_job("resume-1", "person_type", "{}", false, &teachers, 1)
+            .await
+            .unwrap();
+        store
+            .set_sync_job_state("resume-1", "running", None, 2)
+            .await
+            .unwrap();
+        store
+            .record_sync_item(
+                "resume-1",
+                0,
+                "registered",
+                Some("0"),
+                "before the restart",
+                Some("999"),
+                3,
+            )
+            .await
+            .unwrap();
+        e.app.state.sync_jobs().wake();
+
+        let p = wait_state(&e, "resume-1", "done").await;
+        assert_eq!(p["done"], teachers.len());
+        assert!(
+            e.hik.person_by_code(&teachers[0].0).is_none(),
+            "the finished person is not redone"
+        );
+        for (ci, _) in &teachers[1..] {
+            assert!(
+                e.hik.person_by_code(ci).is_some(),
+                "{ci} synced after the restart"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn job_requests_need_exactly_one_selector() {
+        let e = env(&[]).await;
+        let (status, _, _) = post(
+            &e,
+            "/biometrico/jobs",
+            json!({"program": "X", "personType": "D"}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let (status, _, _) = post(&e, "/biometrico/jobs", json!({})).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let (status, created, _) =
+            post(&e, "/biometrico/jobs", json!({"cis": ["0000000000"]})).await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+        let p = wait_state(&e, created["id"].as_str().unwrap(), "done").await;
+        assert_eq!(p["counts"]["unknown_ci"], 1);
+        let (status, _) = get(&e, "/biometrico/jobs/nope").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+}

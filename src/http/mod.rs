@@ -6,6 +6,7 @@ pub mod auth;
 pub mod biometrico;
 pub mod events;
 pub mod health;
+pub mod jobs;
 
 use crate::app::AppState;
 use crate::config::ServerSettings;
@@ -33,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .route("/hikcentral/events/{secret}", post(events::receive))
         .merge(admin::routes(state.clone()))
         .merge(biometrico::routes(state.clone()))
+        .merge(jobs::routes(state.clone()))
         .fallback(|| async { ApiError::for_status(StatusCode::NOT_FOUND) })
         .with_state(state);
     with_shared_layers(routes, &server)

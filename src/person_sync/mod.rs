@@ -167,6 +167,30 @@ impl PersonSync {
         }
     }
 
+    /// What [`register`](Self::register) would do, without sending anything to HikCentral
+    /// (bulk jobs with `dryRun`): `already_registered`, `would_register` or `photo_rejected`.
+    pub async fn plan(&self, ci: &str) -> Result<Contract, SyncFailure> {
+        if let Registration::Registered { person_id } = self.registration(ci).await? {
+            return Ok(Contract::already_registered(
+                &person_id,
+                None,
+                "already registered in HikCentral",
+            ));
+        }
+        let person = self.siad_person(ci).await?;
+        match self.normalised_photo(ci).await? {
+            Err(reason) => Ok(Contract::photo_rejected(None, &reason)),
+            Ok(_) => {
+                self.person_body(&person, None, "")?;
+                Ok(Contract(
+                    json!({"code": "dry_run", "msg": "Would register", "data": null,
+                    "upstreamCode": null, "upstreamMsg": null,
+                    "reason": format!("would register {} (dry run: nothing sent)", person.full_name())}),
+                ))
+            }
+        }
+    }
+
     /// Replace the face of a registered person (`person/face/update`; when the edition does not
     /// offer it, a full `single/update` carrying every current field so nothing is cleared).
     pub async fn update_photo(

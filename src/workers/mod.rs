@@ -5,6 +5,8 @@ pub mod decider;
 pub mod delivery;
 pub mod inbox_writer;
 pub mod poller;
+pub mod reconciler;
+pub mod sync_jobs;
 
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};

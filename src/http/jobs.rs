@@ -1,0 +1,268 @@
+//! Bulk sync jobs: `POST /biometrico/jobs`, progress (`GET …/{id}`), live progress as
+//! server-sent events (`…/{id}/events`), a CSV report (`…/{id}/report.csv`) and cancel.
+
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::store::SyncJob;
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures::Stream;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::convert::Infallible;
+use std::time::Duration;
+
+pub fn routes(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/biometrico/jobs", post(create))
+        .route("/biometrico/jobs/{id}", get(progress))
+        .route("/biometrico/jobs/{id}/events", get(events))
+        .route("/biometrico/jobs/{id}/report.csv", get(report))
+        .route("/biometrico/jobs/{id}/cancel", post(cancel))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            super::auth::require_bearer,
+        ))
+}
+
+/// Exactly one selector: a program (and optional period), a person type, or a CI list.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateJob {
+    #[serde(alias = "carrera_name")]
+    program: Option<String>,
+    #[serde(alias = "idper")]
+    period: Option<String>,
+    #[serde(alias = "tipoFilter")]
+    person_type: Option<String>,
+    cis: Option<Vec<String>>,
+    #[serde(default)]
+    dry_run: bool,
+}
+
+fn store_err(e: crate::store::StoreError) -> ApiError {
+    ApiError::internal(e)
+}
+
+async fn create(
+    State(s): State<AppState>,
+    body: Result<Json<CreateJob>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, Response> {
+    let Json(req) = body.map_err(|e| ApiError::from(e).into_response())?;
+    let selectors = [
+        req.program.is_some(),
+        req.person_type.is_some(),
+        req.cis.is_some(),
+    ];
+    if selectors.iter().filter(|s| **s).count() != 1 {
+        return Err(ApiError::bad_request(
+            "give exactly one of program (with optional period), personType, or cis",
+        )
+        .into_response());
+    }
+    let (kind, people) = if let Some(cis) = &req.cis {
+        let list: Vec<(String, String)> = cis
+            .iter()
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty())
+            .map(|c| (c.clone(), c))
+            .collect();
+        ("list", list)
+    } else {
+        let siad = s
+            .person_sync()
+            .siad()
+            .map_err(IntoResponse::into_response)?;
+        let found = match (&req.program, &req.person_type) {
+            (Some(p), _) => {
+                siad.students(p.trim(), req.period.as_deref().filter(|x| !x.is_empty()))
+                    .await
+            }
+            (_, Some(t)) => siad.staff(t.trim()).await,
+            _ => Ok(Vec::new()),
+        };
+        let found = found.map_err(|e| crate::person_sync::SyncFailure::Siad(e).into_response())?;
+        let kind = if req.program.is_some() {
+            "program"
+        } else {
+            "person_type"
+        };
+        (
+            kind,
+            found
+                .iter()
+                .map(|p| (p.ci.clone(), p.full_name()))
+                .collect(),
+        )
+    };
+    let id = uuid::Uuid::new_v4().to_string();
+    let filter = json!({"program": req.program, "period": req.period, "personType": req.person_type, "cis": req.cis}).to_string();
+    s.store()
+        .create_sync_job(
+            &id,
+            kind,
+            &filter,
+            req.dry_run,
+            &people,
+            chrono::Utc::now().timestamp_millis(),
+        )
+        .await
+        .map_err(|e| store_err(e).into_response())?;
+    s.sync_jobs().wake();
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"id": id, "state": "queued", "total": people.len(), "dryRun": req.dry_run,
+                    "progress": format!("/biometrico/jobs/{id}"), "events": format!("/biometrico/jobs/{id}/events"),
+                    "report": format!("/biometrico/jobs/{id}/report.csv")})),
+    )
+        .into_response())
+}
+
+/// The progress document: done/total, current person, counts per outcome.
+async fn progress_of(s: &AppState, job: &SyncJob) -> Result<Value, ApiError> {
+    let counts = s
+        .store()
+        .sync_job_counts(&job.id)
+        .await
+        .map_err(store_err)?;
+    let done: i64 = counts.iter().map(|(_, n)| n).sum();
+    let counts: serde_json::Map<String, Value> =
+        counts.into_iter().map(|(k, n)| (k, json!(n))).collect();
+    Ok(json!({
+        "id": job.id, "state": job.state, "dryRun": job.dry_run, "kind": job.kind,
+        "total": job.total, "done": done,
+        "percent": if job.total > 0 { (done * 100) / job.total } else { 100 },
+        "current": job.current_ci.as_ref().map(|ci| json!({"ci": ci, "name": job.current_name})),
+        "counts": counts, "error": job.error,
+        "createdAt": job.created_at_ms, "finishedAt": job.finished_at_ms,
+    }))
+}
+
+async fn find(s: &AppState, id: &str) -> Result<SyncJob, ApiError> {
+    s.store()
+        .sync_job(id)
+        .await
+        .map_err(store_err)?
+        .ok_or_else(|| ApiError::not_found(format!("no sync job {id}")))
+}
+
+async fn progress(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let job = find(&s, &id).await?;
+    Ok(Json(progress_of(&s, &job).await?))
+}
+
+/// Server-sent events: a `progress` event whenever something changed, ending after the job
+/// ends.
+async fn events(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    find(&s, &id).await?;
+    let stream = futures::stream::unfold(
+        (s, id, None::<Value>, false),
+        |(s, id, last, ended)| async move {
+            if ended {
+                return None;
+            }
+            loop {
+                let job = match s.store().sync_job(&id).await {
+                    Ok(Some(j)) => j,
+                    _ => return None,
+                };
+                let doc = progress_of(&s, &job).await.ok()?;
+                let finished = matches!(job.state.as_str(), "done" | "cancelled" | "failed");
+                if last.as_ref() != Some(&doc) {
+                    let event = Event::default().event("progress").data(doc.to_string());
+                    return Some((Ok(event), (s, id, Some(doc), finished)));
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        },
+    );
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+async fn report(State(s): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    find(&s, &id).await?;
+    let items = s.store().sync_items(&id, false).await.map_err(store_err)?;
+    let mut csv = String::from("position,ci,name,outcome,code,reason,person_id\n");
+    for i in items {
+        let row = [
+            (i.position + 1).to_string(),
+            i.ci,
+            i.name,
+            i.outcome.unwrap_or_else(|| "pending".into()),
+            i.code.unwrap_or_default(),
+            i.reason.unwrap_or_default(),
+            i.person_id.unwrap_or_default(),
+        ];
+        let cells: Vec<String> = row.iter().map(|c| csv_cell(c)).collect();
+        csv.push_str(&cells.join(","));
+        csv.push('\n');
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"sync-job-{id}.csv\""),
+            ),
+        ],
+        csv,
+    )
+        .into_response())
+}
+
+/// RFC 4180 quoting; cells starting with = + - @ are prefixed with ' (spreadsheet injection).
+pub fn csv_cell(v: &str) -> String {
+    let v = if v.starts_with(['=', '+', '-', '@']) {
+        format!("'{v}")
+    } else {
+        v.to_string()
+    };
+    if v.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", v.replace('"', "\"\""))
+    } else {
+        v
+    }
+}
+
+async fn cancel(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    find(&s, &id).await?;
+    if s.store()
+        .cancel_sync_job(&id, chrono::Utc::now().timestamp_millis())
+        .await
+        .map_err(store_err)?
+    {
+        Ok(Json(json!({"id": id, "state": "cancelled"})))
+    } else {
+        Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "job_ended",
+            format!("sync job {id} has already ended"),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_cell;
+
+    #[test]
+    fn csv_cells_are_quoted_and_defused() {
+        assert_eq!(csv_cell("plain"), "plain");
+        assert_eq!(csv_cell("a,b"), "\"a,b\"");
+        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_cell("=cmd()"), "'=cmd()");
+    }
+}

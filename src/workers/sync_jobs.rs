@@ -1,0 +1,174 @@
+//! The bulk sync runner: what the browser loop should have been. One job at a time, person by
+//! person, through the same paced HikCentral client as the frontend's own calls; every outcome
+//! recorded; resumes where it stopped after a restart; cancellable between persons.
+
+use crate::person_sync::{PersonSync, SyncFailure};
+use crate::store::Store;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// Attempts per person for passing trouble (HikCentral throttled or unreachable, SIAD down).
+const ATTEMPTS: u32 = 3;
+
+#[derive(Clone)]
+pub struct SyncJobs {
+    store: Store,
+    sync: PersonSync,
+    wake: Arc<Notify>,
+    retry_delay: Duration,
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// The outcome word for a contract code.
+fn outcome_of(code: &str) -> &'static str {
+    match code {
+        "0" => "registered",
+        "131" => "already_registered",
+        "128" => "photo_rejected",
+        "dry_run" => "would_register",
+        _ => "failed",
+    }
+}
+
+impl SyncJobs {
+    pub fn new(store: Store, sync: PersonSync, wake: Arc<Notify>) -> Self {
+        Self {
+            store,
+            sync,
+            wake,
+            retry_delay: Duration::from_secs(5),
+        }
+    }
+
+    /// Shorter waits between attempts (tests).
+    pub fn with_retry_delay(mut self, d: Duration) -> Self {
+        self.retry_delay = d;
+        self
+    }
+
+    /// Tell the runner a job was created.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Run until aborted.
+    pub async fn run(self) -> anyhow::Result<()> {
+        loop {
+            match self.run_next().await {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(error = %format!("{e:#}"), "sync job runner hiccup; retrying")
+                }
+            }
+            let _ = tokio::time::timeout(Duration::from_secs(2), self.wake.notified()).await;
+        }
+    }
+
+    /// Work on the next job until it ends or is cancelled; false when there was none.
+    pub async fn run_next(&self) -> anyhow::Result<bool> {
+        let Some(job) = self.store.next_sync_job().await? else {
+            return Ok(false);
+        };
+        if job.state == "queued" {
+            self.store
+                .set_sync_job_state(&job.id, "running", None, now_ms())
+                .await?;
+            tracing::info!(job = %job.id, total = job.total, dry_run = job.dry_run, "sync job started");
+        } else {
+            tracing::info!(job = %job.id, "sync job resumed");
+        }
+        for item in self.store.pending_sync_items(&job.id).await? {
+            // Cancel is checked between persons.
+            match self.store.sync_job(&job.id).await?.map(|j| j.state) {
+                Some(s) if s == "running" => {}
+                _ => {
+                    tracing::info!(job = %job.id, "sync job cancelled");
+                    return Ok(true);
+                }
+            }
+            self.store
+                .set_sync_job_current(&job.id, &item.ci, &item.name, now_ms())
+                .await?;
+            let (outcome, code, reason, pid) = self.one(&item.ci, job.dry_run).await;
+            self.store
+                .record_sync_item(
+                    &job.id,
+                    item.position,
+                    &outcome,
+                    code.as_deref(),
+                    &reason,
+                    pid.as_deref(),
+                    now_ms(),
+                )
+                .await?;
+        }
+        self.store
+            .set_sync_job_state(&job.id, "done", None, now_ms())
+            .await?;
+        tracing::info!(job = %job.id, "sync job done");
+        Ok(true)
+    }
+
+    /// (outcome, contract code, reason, personId) for one person.
+    async fn one(
+        &self,
+        ci: &str,
+        dry_run: bool,
+    ) -> (String, Option<String>, String, Option<String>) {
+        let mut attempt = 1;
+        loop {
+            let result = if dry_run {
+                self.sync.plan(ci).await
+            } else {
+                self.sync.register(ci).await
+            };
+            match result {
+                Ok(c) => {
+                    let code = c.code().to_string();
+                    let reason = c.0["reason"].as_str().unwrap_or_default().to_string();
+                    let pid = c.0["data"]
+                        .as_str()
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string);
+                    let reason = if outcome_of(&code) == "failed" {
+                        format!("{} ({})", reason, c.0["msg"].as_str().unwrap_or_default())
+                    } else {
+                        reason
+                    };
+                    return (outcome_of(&code).into(), Some(code), reason, pid);
+                }
+                Err(SyncFailure::UnknownCi(_)) => {
+                    return (
+                        "unknown_ci".into(),
+                        None,
+                        format!("SIAD has no person with CI {ci}"),
+                        None,
+                    )
+                }
+                Err(SyncFailure::BadCi(_)) => {
+                    return (
+                        "failed".into(),
+                        None,
+                        format!("{ci:?} is not a valid CI"),
+                        None,
+                    )
+                }
+                Err(e)
+                    if attempt < ATTEMPTS
+                        && e.status().as_u16() >= 429
+                        && e.status().as_u16() != 500 =>
+                {
+                    tracing::warn!(ci, attempt, error = %e, "sync of one person will be retried");
+                    tokio::time::sleep(self.retry_delay * attempt).await;
+                    attempt += 1;
+                }
+                Err(e) => return ("failed".into(), None, e.to_string(), None),
+            }
+        }
+    }
+}
