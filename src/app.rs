@@ -183,6 +183,15 @@ impl App {
                 settings.events.clone(),
             );
             workers.spawn("poller", poller.run(std::future::pending()));
+            let reconciler =
+                crate::workers::reconciler::Reconciler::new(client.clone(), store.clone());
+            workers.spawn(
+                "reconciler",
+                reconciler.run(
+                    Duration::from_secs(settings.siad.reconcile_interval_secs),
+                    std::future::pending(),
+                ),
+            );
         }
         if settings.delivery.enabled {
             workers.spawn("delivery", delivery.clone().run());

@@ -100,6 +100,7 @@ pub struct SiadSettings {
     pub trust_server_certificate: bool,
     pub ca_file: String,
     pub pool_size: u32,
+    pub reconcile_interval_secs: u64,
     pub connect_timeout_ms: u64,
     pub query_timeout_ms: u64,
     pub query_person_by_ci: String,

@@ -260,4 +260,22 @@ async fn unmapped_doors_are_listed_with_how_to_map_them() {
         .contains("code:77=entry"));
     let ev = get(&app, "/admin/events/m-1").await;
     assert_eq!(ev["event"]["reason"], "unmapped_door");
+
+    // After the operator maps doors (and restarts), skipped events are decided again.
+    let res = app
+        .server
+        .post("/admin/events/redecide?reason=unmapped_door")
+        .authorization_bearer("new-token-bbbbbbbb")
+        .await;
+    assert_eq!(res.json::<Value>()["events"], 1);
+    until("decided again", || async {
+        get(&app, "/admin/doors/unmapped").await["items"][0]["events"] == 1
+    })
+    .await;
+    let bad = app
+        .server
+        .post("/admin/events/redecide?reason=double_scan")
+        .authorization_bearer("new-token-bbbbbbbb")
+        .await;
+    assert_eq!(bad.status_code(), StatusCode::BAD_REQUEST);
 }

@@ -39,6 +39,7 @@ async fn env(extra: &[(&str, &str)]) -> Env {
         ("HIKBRIDGE__HIKCENTRAL__APP_SECRET", APP_SECRET),
         ("HIKBRIDGE__HIKCENTRAL__MAX_ATTEMPTS", "1"),
         ("HIKBRIDGE__EVENTS__POLL_INTERVAL_SECS", "0"),
+        ("HIKBRIDGE__SIAD__RECONCILE_INTERVAL_SECS", "0"),
         ("HIKBRIDGE__API__TOKENS", TOKEN),
         ("HIKBRIDGE__BIOMETRICO__ORG_BY_PERSON_TYPE", "E=2, D=3, *=4"),
     ];

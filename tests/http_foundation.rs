@@ -58,6 +58,7 @@ async fn ready_turns_degraded_when_an_upstream_fails() {
         ),
         ("HIKBRIDGE__HIKCENTRAL__MAX_ATTEMPTS", "1"),
         ("HIKBRIDGE__EVENTS__POLL_INTERVAL_SECS", "0"),
+        ("HIKBRIDGE__SIAD__RECONCILE_INTERVAL_SECS", "0"),
     ])
     .await;
     let hik = app.state.hikcentral().expect("configured");

@@ -23,6 +23,7 @@ fn settings(url: String) -> SiadSettings {
         trust_server_certificate: false,
         ca_file: String::new(),
         pool_size: 2,
+        reconcile_interval_secs: 0,
         connect_timeout_ms: 1000,
         query_timeout_ms: 1000,
         query_person_by_ci: String::new(),

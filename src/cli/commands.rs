@@ -32,6 +32,28 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             let client = artemis_client(&sources)?;
             super::subscriptions::run(cmd, &client, &settings.events).await
         }
+        Command::Siad(super::siad::SiadCommand::Reconcile) => {
+            let settings = load(&sources)?;
+            let client = artemis_client(&sources)?;
+            let store = crate::store::Store::open(
+                &settings.store.url,
+                &crate::store::StoreOptions {
+                    max_connections: settings.store.max_connections,
+                    busy_timeout_ms: settings.store.busy_timeout_ms,
+                    connect_timeout_ms: settings.store.connect_timeout_ms,
+                },
+            )
+            .await?;
+            let report = crate::workers::reconciler::Reconciler::new(client, store.clone())
+                .reconcile_once()
+                .await?;
+            store.close().await;
+            println!(
+                "reconciled: {} page(s), {} person(s), {} with a personCode; ledger: {} new, {} updated, {} unchanged",
+                report.pages, report.persons, report.with_code, report.new_in_ledger, report.updated, report.unchanged
+            );
+            Ok(0)
+        }
         Command::Siad(cmd) => super::siad::run(cmd).await,
         Command::Sim(cmd) => sim(cmd).await,
     }

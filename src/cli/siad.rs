@@ -19,6 +19,10 @@ pub enum SiadCommand {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+    /// Page HikCentral's person list (pageSize 500) and record everyone with a personCode in
+    /// the ledger, so people registered by other means count as registered. Also runs every
+    /// siad.reconcile_interval_secs in the service.
+    Reconcile,
 }
 
 /// Runs one `siad` command; returns the process exit code.
@@ -32,6 +36,11 @@ pub async fn run(cmd: SiadCommand) -> anyhow::Result<i32> {
                 path.display()
             );
             Ok(0)
+        }
+        SiadCommand::Reconcile => {
+            anyhow::bail!(
+                "reconcile needs the service configuration; it is run by the main dispatcher"
+            )
         }
     }
 }

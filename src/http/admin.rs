@@ -33,6 +33,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
             put(set_override).delete(delete_override),
         )
         .route("/admin/doors/unmapped", get(unmapped_doors))
+        .route("/admin/events/redecide", post(redecide))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             super::auth::require_bearer,
@@ -319,6 +320,34 @@ pub fn parse_overrides_csv(body: &str) -> Result<Vec<(String, String, Option<Str
         out.push((code.to_string(), emp.to_string(), note));
     }
     Ok(out)
+}
+
+#[derive(Debug, Deserialize)]
+struct RedecideQuery {
+    reason: String,
+}
+
+/// `POST /admin/events/redecide?reason=unmapped_door`: after mapping doors (or changing the
+/// rules), events skipped for that reason are decided again. Only skip reasons that a
+/// configuration change can alter are accepted.
+async fn redecide(
+    State(s): State<AppState>,
+    Query(q): Query<RedecideQuery>,
+) -> Result<Json<Value>, ApiError> {
+    if !matches!(
+        q.reason.as_str(),
+        "unmapped_door" | "ignored_door" | "not_granted"
+    ) {
+        return Err(ApiError::bad_request(
+            "reason must be unmapped_door, ignored_door or not_granted",
+        ));
+    }
+    let n = s
+        .store()
+        .redecide_skipped(&q.reason)
+        .await
+        .map_err(store_err)?;
+    Ok(Json(json!({"reason": q.reason, "events": n})))
 }
 
 async fn unmapped_doors(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {

@@ -127,6 +127,24 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Operator action after a configuration change (e.g. a door was mapped): decided events
+    /// skipped for `reason` are decided again. Returns how many.
+    pub async fn redecide_skipped(&self, reason: &str) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE events SET state = 'new', decision = NULL, reason = NULL, detail = NULL \
+             WHERE state = 'decided' AND decision = 'skip' AND reason = $1",
+        )
+        .bind(reason)
+        .execute(self.pool())
+        .await?;
+        if reason == "unmapped_door" {
+            sqlx::query("DELETE FROM unmapped_doors")
+                .execute(self.pool())
+                .await?;
+        }
+        Ok(done.rows_affected())
+    }
+
     /// Parked events (needing a human), oldest first.
     pub async fn parked_events(&self, limit: i64) -> Result<Vec<StoredEvent>, StoreError> {
         let rows = sqlx::query(&format!(

@@ -10,13 +10,26 @@ impl Store {
         &self,
         person_id: &str,
     ) -> Result<Option<Option<String>>, StoreError> {
-        let row = sqlx::query("SELECT person_code FROM person_cache WHERE person_id = $1")
-            .bind(person_id)
-            .fetch_optional(self.pool())
-            .await?;
-        row.map(|r| r.try_get::<Option<String>, _>("person_code"))
-            .transpose()
-            .map_err(StoreError::from)
+        Ok(self.cached_person(person_id).await?.map(|(code, _)| code))
+    }
+
+    /// The cached personCode and when it was fetched.
+    pub async fn cached_person(
+        &self,
+        person_id: &str,
+    ) -> Result<Option<(Option<String>, i64)>, StoreError> {
+        let row =
+            sqlx::query("SELECT person_code, fetched_at_ms FROM person_cache WHERE person_id = $1")
+                .bind(person_id)
+                .fetch_optional(self.pool())
+                .await?;
+        row.map(|r| {
+            Ok((
+                r.try_get::<Option<String>, _>("person_code")?,
+                r.try_get("fetched_at_ms")?,
+            ))
+        })
+        .transpose()
     }
 
     pub async fn cache_person_code(

@@ -298,8 +298,16 @@ impl Decider {
         person_id: &str,
         now_ms: i64,
     ) -> Result<Option<String>, DecideError> {
-        if let Some(cached) = self.store.cached_person_code(person_id).await? {
-            return Ok(cached);
+        // A person HikCentral did not know may be added later: that answer expires sooner.
+        if let Some((cached, at)) = self.store.cached_person(person_id).await? {
+            let ttl = if cached.is_some() {
+                KNOWN_TTL_MS
+            } else {
+                UNKNOWN_TTL_MS
+            };
+            if now_ms - at < ttl {
+                return Ok(cached);
+            }
         }
         let Some(client) = &self.hikcentral else {
             return Ok(None);

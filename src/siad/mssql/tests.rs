@@ -17,6 +17,7 @@ fn settings(url: &str) -> SiadSettings {
         trust_server_certificate: false,
         ca_file: String::new(),
         pool_size: 2,
+        reconcile_interval_secs: 0,
         connect_timeout_ms: 5000,
         query_timeout_ms: 15000,
         query_person_by_ci: "SELECT * FROM p WHERE CIInfPer = @P1".to_owned(),
