@@ -202,6 +202,20 @@ fn check_config_passes_on_the_embedded_defaults() {
         "{text}"
     );
     assert!(text.contains("· hikcentral: not configured"), "{text}");
+    assert!(text.contains("· siad: not configured"), "{text}");
+
+    // A configured SIAD is tried: a missing demo database is a ✗ with what to do.
+    let out = run(
+        dir.path(),
+        &[("HIKBRIDGE__SIAD__URL", "sqlite://missing/siad.db")],
+        &["check-config"],
+    );
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("✗ siad:") && text.contains("seed-demo"),
+        "{text}"
+    );
 }
 
 #[tokio::test]

@@ -15,7 +15,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_hikbridge");
 const SECRET: &str = "callback-secret-0123456789";
 const KEY: &str = "ZGVtby1pZDpkZW1vLXNlY3JldA==";
 
-fn start(dir: &std::path::Path, port: u16, humand_base: &str) -> Child {
+fn start(dir: &std::path::Path, port: u16, humand_base: &str, store_url: &str) -> Child {
     let mut cmd = Command::new(BIN);
     cmd.current_dir(dir)
         .arg("serve")
@@ -27,6 +27,7 @@ fn start(dir: &std::path::Path, port: u16, humand_base: &str) -> Child {
         }
     }
     cmd.env("HIKBRIDGE__SERVER__LISTEN", format!("127.0.0.1:{port}"))
+        .env("HIKBRIDGE__STORE__URL", store_url)
         .env("HIKBRIDGE__EVENTS__CALLBACK_SECRET", SECRET)
         .env("HIKBRIDGE__HUMAND__BASE_URL", humand_base)
         .env("HIKBRIDGE__HUMAND__API_KEY", KEY)
@@ -56,6 +57,14 @@ async fn wait_healthy(port: u16) {
 
 #[tokio::test]
 async fn sigkill_mid_delivery_loses_nothing_and_duplicates_nothing() {
+    for db in common::db::all_dbs().await {
+        eprintln!("crash test on {}", db.name);
+        crash_and_recover(&db.url).await;
+        db.cleanup().await;
+    }
+}
+
+async fn crash_and_recover(store_url: &str) {
     let humand = HumandSim::new(HumandSimConfig {
         limit: 10_000,
         ..HumandSimConfig::default()
@@ -75,7 +84,7 @@ async fn sigkill_mid_delivery_loses_nothing_and_duplicates_nothing() {
         .local_addr()
         .unwrap()
         .port();
-    let mut child = start(dir.path(), port, &base);
+    let mut child = start(dir.path(), port, &base, store_url);
     wait_healthy(port).await;
 
     // Entry and exit for each employee; every POST acknowledged with 200.
@@ -108,14 +117,11 @@ async fn sigkill_mid_delivery_loses_nothing_and_duplicates_nothing() {
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
 
-    let mut child = start(dir.path(), port, &base);
+    let mut child = start(dir.path(), port, &base, store_url);
     wait_healthy(port).await;
-    let store = Store::connect(
-        &format!("sqlite://{}/data/hikbridge.db", dir.path().display()),
-        &StoreOptions::default(),
-    )
-    .await
-    .unwrap();
+    let store = Store::connect(store_url, &StoreOptions::default())
+        .await
+        .unwrap();
     let mut settled = false;
     for _ in 0..1200 {
         let punches = store

@@ -74,6 +74,7 @@ pub async fn report(sources: &Sources) -> Vec<Line> {
     lines.push(check_store(&settings).await);
     lines.push(check_hikcentral(&settings).await);
     lines.push(check_humand(&settings).await);
+    lines.push(check_siad(&settings).await);
     lines.push(if settings.api.tokens.is_empty() {
         Line::Skipped(
             "api tokens".into(),
@@ -167,6 +168,34 @@ async fn check_hikcentral(settings: &Settings) -> Line {
                 fix.into(),
             )
         }
+    }
+}
+
+async fn check_siad(settings: &Settings) -> Line {
+    if !settings.siad.is_configured() {
+        return Line::Skipped(
+            "siad".into(),
+            "not configured (set siad.url: mssql://host:1433/SIAD, or sqlite://data/siad-demo.db after `hikbridge siad seed-demo`)".into(),
+        );
+    }
+    let url = redact_url(&settings.siad.url);
+    let dir = match crate::siad::open(&settings.siad).await {
+        Ok(d) => d,
+        Err(e) => {
+            return Line::Fail(
+                "siad".into(),
+                format!("{url}: {e}"),
+                "fix siad.url, siad.user, HIKBRIDGE__SIAD__PASSWORD or the TLS settings".into(),
+            )
+        }
+    };
+    match dir.ping().await {
+        Ok(()) => Line::Ok("siad".into(), dir.describe()),
+        Err(e) => Line::Fail(
+            "siad".into(),
+            format!("{}: {e}", dir.describe()),
+            "check that SIAD's SQL Server is reachable from here, the login and password, and the certificate (siad.ca_file)".into(),
+        ),
     }
 }
 
