@@ -2,11 +2,12 @@
 
 mod common;
 
+use common::until;
+
 use axum::http::StatusCode;
 use common::app::{spawn_app_on_store, TestApp};
 use hikbridge::sim::humand::{HumandSim, HumandSimConfig};
 use serde_json::{json, Value};
-use std::time::Duration;
 
 const SECRET: &str = "callback-secret-0123456789";
 const URL: &str = "/hikcentral/events/callback-secret-0123456789";
@@ -65,21 +66,6 @@ async fn get(app: &TestApp, path: &str) -> Value {
         .await;
     assert_eq!(res.status_code(), StatusCode::OK, "{path}: {}", res.text());
     res.json()
-}
-
-async fn until<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while !check().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
 }
 
 #[tokio::test]

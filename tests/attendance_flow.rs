@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::{fixture, until};
+
 use common::app::{spawn_app_on_store, TestApp};
 use common::db::{all_dbs, TestDb};
 use common::upstreams::{hikcentral, APP_KEY, APP_SECRET};
@@ -15,14 +17,6 @@ use std::time::Duration;
 const SECRET: &str = "callback-secret-0123456789";
 const URL: &str = "/hikcentral/events/callback-secret-0123456789";
 const HUMAND_KEY: &str = "ZGVtby1pZDpkZW1vLXNlY3JldA==";
-
-fn fixture(name: &str) -> String {
-    let path = format!(
-        "{}/tests/fixtures/hikcentral-events/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
 
 struct Flow {
     app: TestApp,
@@ -95,22 +89,6 @@ fn event(id: &str, ty: u32, time: &str, door: &str, door_name: &str, code: &str)
 fn notify(events: Vec<Value>) -> String {
     json!({"method": "OnEventNotify", "params": {"ability": "event_acs", "events": events}})
         .to_string()
-}
-
-/// Wait until `check` holds (the workers run in the background), failing after 20 s.
-async fn until<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while !check().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
 }
 
 async fn punches(db: &TestDb) -> Vec<Punch> {

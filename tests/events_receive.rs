@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::fixture;
+
 use axum::http::StatusCode;
 use common::app::{spawn_app_on_store, TestApp};
 use common::db::{all_dbs, TestDb};
@@ -10,14 +12,6 @@ use serde_json::{json, Value};
 
 const SECRET: &str = "callback-secret-0123456789";
 const URL: &str = "/hikcentral/events/callback-secret-0123456789";
-
-fn fixture(name: &str) -> String {
-    let path = format!(
-        "{}/tests/fixtures/hikcentral-events/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
 
 async fn app_on(db: &TestDb, extra: &[(&str, &str)], socket: bool) -> TestApp {
     let mut env = vec![("HIKBRIDGE__EVENTS__CALLBACK_SECRET", SECRET)];

@@ -196,17 +196,7 @@ impl HumandClient {
         query: &[(&str, &str)],
         body: Option<&Value>,
     ) -> Result<(u16, Value), HumandError> {
-        let bytes = match body {
-            Some(b) => {
-                Bytes::from(serde_json::to_vec(b).map_err(|e| HumandError::Decode(e.to_string()))?)
-            }
-            None => Bytes::new(),
-        };
-        let mut req = UpstreamRequest::new(method, path, bytes);
-        req.query = query
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let req = request(method, path, query, body)?;
         let result = match self.svc.clone().oneshot(req).await {
             Ok(resp) => {
                 self.follow_rate_limit(&resp);
@@ -235,17 +225,7 @@ impl HumandClient {
         query: &[(&str, &str)],
         body: Option<&Value>,
     ) -> Result<UpstreamResponse, HumandError> {
-        let bytes = match body {
-            Some(b) => {
-                Bytes::from(serde_json::to_vec(b).map_err(|e| HumandError::Decode(e.to_string()))?)
-            }
-            None => Bytes::new(),
-        };
-        let mut req = UpstreamRequest::new(method, path, bytes);
-        req.query = query
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let req = request(method, path, query, body)?;
         match self.once.clone().oneshot(req).await {
             Ok(resp) => {
                 self.follow_rate_limit(&resp);
@@ -299,6 +279,27 @@ impl HumandClient {
         let count = v.get("count").and_then(Value::as_u64).unwrap_or(0);
         Ok(format!("{count} user(s) visible to this key"))
     }
+}
+
+/// The body serialised once; the query raw (the transport encodes it).
+fn request(
+    method: Method,
+    path: &str,
+    query: &[(&str, &str)],
+    body: Option<&Value>,
+) -> Result<UpstreamRequest, HumandError> {
+    let bytes = match body {
+        Some(b) => {
+            Bytes::from(serde_json::to_vec(b).map_err(|e| HumandError::Decode(e.to_string()))?)
+        }
+        None => Bytes::new(),
+    };
+    let mut req = UpstreamRequest::new(method, path, bytes);
+    req.query = query
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Ok(req)
 }
 
 fn read_answer(resp: &UpstreamResponse) -> Result<(u16, Value), HumandError> {

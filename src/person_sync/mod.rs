@@ -125,13 +125,9 @@ impl PersonSync {
             ));
         }
         let person = self.siad_person(ci).await?;
-        let face = match self.normalised_photo(ci).await? {
+        let face = match self.face_or_rejection(ci, &person).await? {
             Ok(face) => face,
-            Err(reason) => {
-                self.note(ci, &person, None, "photo_rejected", &reason)
-                    .await?;
-                return Ok(Contract::photo_rejected(None, &reason));
-            }
+            Err(rejected) => return Ok(rejected),
         };
         let body = self.person_body(&person, None, &face.0)?;
         match self.hik()?.call(ADD, &body).await {
@@ -208,13 +204,9 @@ impl PersonSync {
             },
         };
         let person = self.siad_person(ci).await?;
-        let face = match self.normalised_photo(ci).await? {
+        let face = match self.face_or_rejection(ci, &person).await? {
             Ok(face) => face,
-            Err(reason) => {
-                self.note(ci, &person, None, "photo_rejected", &reason)
-                    .await?;
-                return Ok(Contract::photo_rejected(None, &reason));
-            }
+            Err(rejected) => return Ok(rejected),
         };
         let hik = self.hik()?;
         let result = match hik
@@ -323,6 +315,23 @@ impl PersonSync {
             .await
             .map_err(SyncFailure::Siad)?
             .ok_or_else(|| SyncFailure::UnknownCi(ci.to_string()))
+    }
+
+    /// The normalised face, or the contract's photo answer (recorded in the ledger) when SIAD's
+    /// photo is not usable.
+    async fn face_or_rejection(
+        &self,
+        ci: &str,
+        person: &SiadPerson,
+    ) -> Result<Result<(String, String), Contract>, SyncFailure> {
+        match self.normalised_photo(ci).await? {
+            Ok(face) => Ok(Ok(face)),
+            Err(reason) => {
+                self.note(ci, person, None, "photo_rejected", &reason)
+                    .await?;
+                Ok(Err(Contract::photo_rejected(None, &reason)))
+            }
+        }
     }
 
     /// `Ok(Ok((base64 JPEG, hash)))`, or `Ok(Err(reason))` when the photo is not usable.
