@@ -198,19 +198,19 @@ impl App {
         } else {
             tracing::warn!("delivery.enabled is false: punches are decided and queued, not sent");
         }
-        let siad = if settings.siad.is_configured() {
+        let (siad, siad_error) = if settings.siad.is_configured() {
             match crate::siad::open(&settings.siad).await {
                 Ok(d) => {
                     tracing::info!(siad = %d.describe(), "SIAD directory");
-                    Some(d)
+                    (Some(d), None)
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "SIAD is not usable: the /biometrico routes answer 503 until it is fixed");
-                    None
+                    (None, Some(e.to_string()))
                 }
             }
         } else {
-            None
+            (None, None)
         };
         let person_sync = PersonSync::new(
             store.clone(),
@@ -218,7 +218,8 @@ impl App {
             hikcentral.clone(),
             settings.biometrico.clone(),
             settings.photo.clone(),
-        );
+        )
+        .with_siad_error(siad_error);
         let sync_jobs = SyncJobs::new(
             store.clone(),
             person_sync.clone(),

@@ -407,9 +407,10 @@ async fn siad_unreachable_is_503_with_the_reason() {
     let e = env(&[("HIKBRIDGE__SIAD__URL", "sqlite:///nonexistent/dir/siad.db")]).await;
     let (status, body, _) = post(&e, "/biometrico/sync-hikdoc/1712345678", json!({})).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    let msg = body["details"]["msg"].as_str().unwrap();
     assert!(
-        body["details"]["msg"].as_str().unwrap().contains("SIAD"),
-        "{body}"
+        msg.contains("SIAD") && msg.contains("seed-demo"),
+        "the reason, not just 'not configured': {body}"
     );
 }
 

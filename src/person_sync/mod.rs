@@ -30,6 +30,8 @@ pub struct PersonSync {
     hikcentral: Option<ArtemisClient>,
     settings: Arc<BiometricoSettings>,
     limits: Arc<PhotoLimits>,
+    /// Why SIAD could not be opened at start, when it is configured but unusable.
+    siad_error: Option<Arc<str>>,
 }
 
 /// Where a person stands in HikCentral.
@@ -62,13 +64,21 @@ impl PersonSync {
             hikcentral,
             settings: Arc::new(settings),
             limits: Arc::new(limits),
+            siad_error: None,
         }
     }
 
+    /// SIAD is configured but could not be opened: say why in every 503.
+    pub fn with_siad_error(mut self, error: Option<String>) -> Self {
+        self.siad_error = error.map(Into::into);
+        self
+    }
+
     pub fn siad(&self) -> Result<&Arc<dyn Directory>, SyncFailure> {
-        self.siad
-            .as_ref()
-            .ok_or(SyncFailure::Siad(SiadError::NotConfigured))
+        self.siad.as_ref().ok_or_else(|| match &self.siad_error {
+            Some(e) => SyncFailure::Siad(SiadError::Unreachable(e.to_string())),
+            None => SyncFailure::Siad(SiadError::NotConfigured),
+        })
     }
 
     fn hik(&self) -> Result<&ArtemisClient, SyncFailure> {
