@@ -295,7 +295,7 @@ async fn future_events_wait_until_they_are_not() {
             &[("HIKBRIDGE__ATTENDANCE__FUTURE_TOLERANCE_SECS", "0")],
         )
         .await;
-        let soon = (chrono::Utc::now() + chrono::TimeDelta::seconds(2))
+        let soon = (chrono::Utc::now() + chrono::TimeDelta::seconds(5))
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         push(
             &f,
@@ -385,7 +385,7 @@ async fn a_429_is_waited_out_and_nothing_is_lost() {
         // Humand allows fewer calls than we believe: the first 429 teaches us.
         let cfg = HumandSimConfig {
             limit: 2,
-            window: Duration::from_secs(1),
+            window: Duration::from_secs(2),
             ..HumandSimConfig::default()
         };
         let f = flow(&db, cfg, &[("HIKBRIDGE__HUMAND__RATE_LIMIT", "1000")]).await;
