@@ -52,12 +52,7 @@ async fn summary(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
     let counts = s.store().punches().counts().await.map_err(store_err)?;
     let punches: serde_json::Map<String, Value> =
         counts.into_iter().map(|(k, n)| (k, json!(n))).collect();
-    let parked_events = s
-        .store()
-        .parked_events(10_000)
-        .await
-        .map_err(store_err)?
-        .len();
+    let parked_events = s.store().count_parked_events().await.map_err(store_err)?;
     let unmapped = s.store().unmapped_doors().await.map_err(store_err)?.len();
     Ok(Json(json!({
         "events": s.store().inbox().count().await.map_err(store_err)?,

@@ -230,14 +230,9 @@ impl HumandClient {
             Ok(resp) => {
                 self.follow_rate_limit(&resp);
                 match resp.status.as_u16() {
+                    s @ (401 | 403) => self.health.record_error(&format!("HTTP {s} (credentials)")),
                     200..=299 | 400..=428 | 430..=499 => self.health.record_ok(),
-                    _ => self
-                        .health
-                        .record_error(&format!("HTTP {}", resp.status.as_u16())),
-                }
-                if matches!(resp.status.as_u16(), 401 | 403) {
-                    self.health
-                        .record_error(&format!("HTTP {} (credentials)", resp.status.as_u16()));
+                    s => self.health.record_error(&format!("HTTP {s}")),
                 }
                 Ok(resp)
             }

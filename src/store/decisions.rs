@@ -145,6 +145,17 @@ impl Store {
         Ok(done.rows_affected())
     }
 
+    /// How many events are parked.
+    pub async fn count_parked_events(&self) -> Result<i64, StoreError> {
+        use sqlx::Row;
+        Ok(
+            sqlx::query("SELECT COUNT(*) FROM events WHERE state = 'parked'")
+                .fetch_one(self.pool())
+                .await?
+                .try_get(0)?,
+        )
+    }
+
     /// Parked events (needing a human), oldest first.
     pub async fn parked_events(&self, limit: i64) -> Result<Vec<StoredEvent>, StoreError> {
         let rows = sqlx::query(&format!(

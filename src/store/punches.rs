@@ -173,10 +173,10 @@ impl<'a> Punches<'a> {
         request: &str,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        self.update(
-            "state = 'sending', attempts = attempts + 1, request = $2, updated_at_ms = $3",
+        self.set_with_request(
+            "state = 'sending', attempts = attempts + 1",
             id,
-            &[Some(request.to_string())],
+            request,
             now_ms,
         )
         .await
@@ -263,13 +263,8 @@ impl<'a> Punches<'a> {
         request: &str,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        self.update(
-            "state = 'dry_run', request = $2, updated_at_ms = $3",
-            id,
-            &[Some(request.to_string())],
-            now_ms,
-        )
-        .await
+        self.set_with_request("state = 'dry_run'", id, request, now_ms)
+            .await
     }
 
     /// Operator action: a parked punch goes back to the queue now. False if it was not parked.
@@ -297,19 +292,22 @@ impl<'a> Punches<'a> {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn update(
+    /// `UPDATE … SET {set}, request = …, updated_at_ms = …` for one punch.
+    async fn set_with_request(
         &self,
-        set: &str,
+        set: &'static str,
         id: i64,
-        text: &[Option<String>],
+        request: &str,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        let sql = format!("UPDATE punches SET {set} WHERE id = $1");
-        let mut q = sqlx::query(&sql).bind(id);
-        for t in text {
-            q = q.bind(t.clone());
-        }
-        q.bind(now_ms).execute(self.pool).await?;
+        let sql =
+            format!("UPDATE punches SET {set}, request = $2, updated_at_ms = $3 WHERE id = $1");
+        sqlx::query(&sql)
+            .bind(id)
+            .bind(request)
+            .bind(now_ms)
+            .execute(self.pool)
+            .await?;
         Ok(())
     }
 }
