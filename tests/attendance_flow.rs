@@ -524,6 +524,19 @@ async fn refused_credentials_pause_delivery_until_they_work_again() {
             f.humand.entries("1100000001").len() == 1
         })
         .await;
+        // Humand records the entry before answering: wait for our side to record the answer
+        // (the pause is lifted before the punch is marked delivered).
+        until("punch recorded as delivered", || async {
+            db.store
+                .punches()
+                .by_event("a-1")
+                .await
+                .unwrap()
+                .unwrap()
+                .state
+                == "delivered"
+        })
+        .await;
         assert!(f.app.state.delivery().status().paused_reason.is_none());
         db.cleanup().await;
     }
