@@ -32,9 +32,29 @@ struct Inner {
     delivery: Delivery,
     person_sync: PersonSync,
     sync_jobs: SyncJobs,
+    /// `events.allowed_ips`, parsed once.
+    push_networks: Vec<ipnet::IpNet>,
+    /// One permit per push being read and parsed (`events.max_concurrent_pushes`).
+    push_permits: tokio::sync::Semaphore,
+    /// This process's name in leases and heartbeats.
+    replica: String,
+    leader: tokio::sync::watch::Receiver<bool>,
 }
 
 impl AppState {
+    pub fn allowed_push_networks(&self) -> &[ipnet::IpNet] {
+        &self.0.push_networks
+    }
+
+    pub fn push_permits(&self) -> &tokio::sync::Semaphore {
+        &self.0.push_permits
+    }
+
+    /// This replica's id, and whether it leads the cluster-wide workers now.
+    pub fn cluster_role(&self) -> (&str, bool) {
+        (&self.0.replica, *self.0.leader.borrow())
+    }
+
     pub fn settings(&self) -> &Settings {
         &self.0.settings
     }
@@ -131,11 +151,33 @@ impl App {
         if settings.events.callback_secret.is_empty() {
             tracing::info!("no events.callback_secret: the HikCentral event receiver is off");
         }
-        let workers = Workers::default();
+        let replica = crate::workers::leadership::replica_id();
+        let (leadership, leader) = crate::workers::leadership::Leadership::new(
+            store.clone(),
+            replica.clone(),
+            Duration::from_secs(settings.cluster.lease_secs),
+        );
+        let workers = Workers::new(leader.clone());
+        let leadership = Arc::new(tokio::sync::Mutex::new(Some(leadership)));
+        workers.spawn("leadership", move |token| {
+            let leadership = leadership.clone();
+            async move {
+                match leadership.lock().await.take() {
+                    Some(l) => l.run(token).await,
+                    None => {
+                        anyhow::bail!("the lease loop cannot be restarted; restart the service")
+                    }
+                }
+            }
+        });
         let events_stored = Arc::new(tokio::sync::Notify::new());
         let punches_queued = Arc::new(tokio::sync::Notify::new());
-        let inbox_writer =
-            InboxWriter::spawn_with_notify(store.clone(), &workers, events_stored.clone());
+        let inbox_writer = InboxWriter::spawn_with(
+            store.clone(),
+            &workers,
+            events_stored.clone(),
+            settings.events.writer_queue_depth,
+        );
         let decider = Decider::new(
             store.clone(),
             hikcentral.clone(),
@@ -147,8 +189,17 @@ impl App {
             humand
                 .clone()
                 .filter(|_| settings.attendance.validate_employees),
-        );
-        workers.spawn("decider", decider.run());
+        )
+        .settling(Duration::from_secs(settings.delivery.settle_secs));
+        workers.spawn_leader("decider", move |token| {
+            let decider = decider.clone();
+            async move {
+                token
+                    .run_until_cancelled(decider.run())
+                    .await
+                    .unwrap_or(Ok(()))
+            }
+        });
         let delivery = Delivery::new(
             store.clone(),
             humand.clone(),
@@ -158,6 +209,13 @@ impl App {
                 comment: settings.delivery.comment.clone(),
                 concurrency: settings.delivery.concurrency,
                 credentials_probe: Duration::from_secs(settings.delivery.credentials_probe_secs),
+                late_events: settings.delivery.late_events,
+                lease: Duration::from_secs(settings.delivery.lease_secs),
+                // A claim whose replica has sent no heartbeat for this long is taken over.
+                dead_after: Duration::from_secs(settings.cluster.lease_secs)
+                    .saturating_mul(2)
+                    .saturating_add(Duration::from_millis(settings.humand.timeout_ms)),
+                replica: replica.clone(),
             },
             punches_queued,
         );
@@ -182,22 +240,27 @@ impl App {
                 inbox_writer.clone(),
                 settings.events.clone(),
             );
-            workers.spawn("poller", poller.run(std::future::pending()));
+            workers.spawn_leader("poller", move |token| {
+                poller.clone().run(token.cancelled_owned())
+            });
             let reconciler =
                 crate::workers::reconciler::Reconciler::new(client.clone(), store.clone());
-            workers.spawn(
-                "reconciler",
-                reconciler.run(
-                    Duration::from_secs(settings.siad.reconcile_interval_secs),
-                    std::future::pending(),
-                ),
-            );
+            let every = Duration::from_secs(settings.siad.reconcile_interval_secs);
+            workers.spawn_leader("reconciler", move |token| {
+                reconciler.clone().run(every, token.cancelled_owned())
+            });
         }
         if settings.delivery.enabled {
-            workers.spawn("delivery", delivery.clone().run());
+            let delivery = delivery.clone();
+            workers.spawn_leader("delivery", move |token| delivery.clone().run(token));
         } else {
             tracing::warn!("delivery.enabled is false: punches are decided and queued, not sent");
         }
+        let retention = settings.retention.clone();
+        let retention_store = store.clone();
+        workers.spawn_leader("retention", move |token| {
+            crate::workers::retention::run(retention_store.clone(), retention.clone(), token)
+        });
         let (siad, siad_error) = if settings.siad.is_configured() {
             match crate::siad::open(&settings.siad).await {
                 Ok(d) => {
@@ -225,7 +288,18 @@ impl App {
             person_sync.clone(),
             Arc::new(tokio::sync::Notify::new()),
         );
-        workers.spawn("sync_jobs", sync_jobs.clone().run());
+        let jobs = sync_jobs.clone();
+        workers.spawn_leader("sync_jobs", move |token| {
+            let jobs = jobs.clone();
+            async move {
+                token
+                    .run_until_cancelled(jobs.run())
+                    .await
+                    .unwrap_or(Ok(()))
+            }
+        });
+        let push_networks = settings.events.allowed_networks();
+        let push_permits = tokio::sync::Semaphore::new(settings.events.max_concurrent_pushes);
         let state = AppState(Arc::new(Inner {
             settings,
             store,
@@ -236,39 +310,40 @@ impl App {
             delivery,
             person_sync,
             sync_jobs,
+            push_networks,
+            push_permits,
+            replica,
+            leader,
         }));
         let router = crate::http::router(state.clone());
         Ok(App { state, router })
     }
 
     /// Serve on `listener` until `shutdown` resolves; in-flight requests then get
-    /// `server.shutdown_grace_secs` to finish.
+    /// `server.shutdown_grace_secs` to finish, then every worker is cancelled and waited for,
+    /// and only then is the store closed.
     pub async fn serve(
         self,
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let grace = Duration::from_secs(self.state.settings().server.shutdown_grace_secs);
-        let (tx, mut rx) = tokio::sync::watch::channel(false);
-        let server = axum::serve(
-            listener,
-            self.router
-                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = rx.wait_for(|stop| *stop).await;
-        });
-        let store = self.state.store().clone();
-        tokio::select! {
-            result = server => result.context("HTTP server failed")?,
-            () = async move {
-                shutdown.await;
-                tracing::info!(grace_secs = grace.as_secs(), "shutting down: finishing in-flight requests");
-                let _ = tx.send(true);
-                tokio::time::sleep(grace).await;
-            } => tracing::warn!("grace period over; stopping with requests still in flight"),
-        }
-        store.close().await;
+        let server = &self.state.settings().server;
+        let grace = Duration::from_secs(server.shutdown_grace_secs);
+        let limits = crate::http::server::ConnectionLimits {
+            max_connections: server.max_connections,
+            header_read_timeout: Duration::from_secs(server.header_read_timeout_secs),
+            idle_timeout: Duration::from_secs(server.idle_timeout_secs),
+        };
+        let announce = async move {
+            shutdown.await;
+            tracing::info!(
+                grace_secs = grace.as_secs(),
+                "shutting down: finishing in-flight requests"
+            );
+        };
+        crate::http::server::serve(listener, self.router, limits, announce, grace).await;
+        self.state.workers().shutdown(grace).await;
+        self.state.store().close().await;
         tracing::info!("stopped");
         Ok(())
     }

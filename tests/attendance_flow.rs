@@ -597,6 +597,10 @@ async fn an_unknown_outcome_is_checked_in_humand_before_resending() {
                 comment: "HikCentral: {door}".into(),
                 concurrency: 4,
                 credentials_probe: Duration::from_secs(1),
+                late_events: hikbridge::config::LateEventPolicy::Send,
+                lease: Duration::from_secs(120),
+                replica: "test-replica".into(),
+                dead_after: Duration::from_secs(45),
             },
             std::sync::Arc::new(tokio::sync::Notify::new()),
         );

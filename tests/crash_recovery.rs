@@ -4,55 +4,36 @@
 
 mod common;
 
+use common::process::Service;
 use hikbridge::sim::humand::{HumandSim, HumandSimConfig};
 use hikbridge::store::{PunchFilter, Store, StoreOptions};
 use serde_json::json;
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_hikbridge");
 const SECRET: &str = "callback-secret-0123456789";
 const KEY: &str = "ZGVtby1pZDpkZW1vLXNlY3JldA==";
 
-fn start(dir: &std::path::Path, port: u16, humand_base: &str, store_url: &str) -> Child {
-    let mut cmd = Command::new(BIN);
-    cmd.current_dir(dir)
-        .arg("serve")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    for (k, _) in std::env::vars() {
-        if k.starts_with("HIKBRIDGE") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.env("HIKBRIDGE__SERVER__LISTEN", format!("127.0.0.1:{port}"))
-        .env("HIKBRIDGE__STORE__URL", store_url)
-        .env("HIKBRIDGE__EVENTS__CALLBACK_SECRET", SECRET)
-        .env("HIKBRIDGE__HUMAND__BASE_URL", humand_base)
-        .env("HIKBRIDGE__HUMAND__API_KEY", KEY)
-        .env("HIKBRIDGE__HUMAND__RATE_LIMIT", "1000")
-        .env("HIKBRIDGE__HUMAND__RATE_WINDOW_SECS", "1")
-        .env("HIKBRIDGE__HUMAND__TIMEOUT_MS", "2000")
-        .env(
-            "HIKBRIDGE__ATTENDANCE__DOORS",
-            "code:11=entry, code:12=exit",
-        );
-    cmd.spawn().expect("start hikbridge serve")
-}
-
-async fn wait_healthy(port: u16) {
-    let url = format!("http://127.0.0.1:{port}/health");
-    for _ in 0..400 {
-        if reqwest::get(&url)
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("hikbridge did not become healthy");
+fn start(dir: &std::path::Path, humand_base: &str, store_url: &str) -> Service {
+    Service::start(
+        dir,
+        &[
+            ("HIKBRIDGE__STORE__URL", store_url),
+            ("HIKBRIDGE__EVENTS__CALLBACK_SECRET", SECRET),
+            ("HIKBRIDGE__HUMAND__BASE_URL", humand_base),
+            ("HIKBRIDGE__HUMAND__API_KEY", KEY),
+            ("HIKBRIDGE__HUMAND__RATE_LIMIT", "1000"),
+            ("HIKBRIDGE__HUMAND__RATE_WINDOW_SECS", "1"),
+            ("HIKBRIDGE__HUMAND__TIMEOUT_MS", "2000"),
+            ("HIKBRIDGE__DELIVERY__SETTLE_SECS", "0"),
+            ("HIKBRIDGE__CLUSTER__LEASE_SECS", "2"),
+            ("HIKBRIDGE__EVENTS__ACCEPT_PAST_HOURS", "876000"),
+            (
+                "HIKBRIDGE__ATTENDANCE__DOORS",
+                "code:11=entry, code:12=exit",
+            ),
+        ],
+    )
 }
 
 #[tokio::test]
@@ -79,13 +60,9 @@ async fn crash_and_recover(store_url: &str) {
     let base = HumandSim::api_base(&running);
 
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = start(dir.path(), port, &base, store_url);
-    wait_healthy(port).await;
+    let mut svc = start(dir.path(), &base, store_url);
+    svc.wait_healthy().await;
+    let port = svc.port;
 
     // Entry and exit for each employee; every POST acknowledged with 200.
     let client = reqwest::Client::new();
@@ -114,11 +91,8 @@ async fn crash_and_recover(store_url: &str) {
         humand.all_entries().len() < acknowledged.len(),
         "the kill must come mid-delivery"
     );
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
-
-    let mut child = start(dir.path(), port, &base, store_url);
-    wait_healthy(port).await;
+    svc.restart(); // SIGKILL, then start again
+    svc.wait_healthy().await;
     let store = Store::connect(store_url, &StoreOptions::default())
         .await
         .unwrap();
@@ -144,8 +118,7 @@ async fn crash_and_recover(store_url: &str) {
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    svc.kill();
     assert!(
         settled,
         "every acknowledged event must end delivered or parked"

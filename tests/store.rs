@@ -146,7 +146,7 @@ async fn sixty_four_concurrent_checkpoint_writers_all_succeed() {
 }
 
 #[tokio::test]
-async fn sqlite_connections_use_wal_busy_timeout_normal_sync_and_foreign_keys() {
+async fn sqlite_connections_use_wal_busy_timeout_full_sync_and_foreign_keys() {
     let db = sqlite_db().await;
     // Hold several connections at once so more than the first one is checked.
     let mut conns = Vec::new();
@@ -161,7 +161,7 @@ async fn sqlite_connections_use_wal_busy_timeout_normal_sync_and_foreign_keys() 
         assert_eq!(mode.to_lowercase(), "wal");
         for (pragma, want) in [
             ("busy_timeout", 5000),
-            ("synchronous", 1),
+            ("synchronous", 2), // FULL: a commit survives a power loss
             ("foreign_keys", 1),
         ] {
             let got: i64 = sqlx::query_scalar(&format!("PRAGMA {pragma}"))

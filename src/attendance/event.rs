@@ -15,6 +15,7 @@
 
 use super::types::{Direction, DoorKey, EventId, PersonCode};
 use chrono::{DateTime, FixedOffset, NaiveDateTime};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 /// The whole body is unusable; nothing in it can be stored.
@@ -29,6 +30,12 @@ pub enum PayloadError {
          (an array), but found {0}"
     )]
     NoEvents(String),
+    /// More events in one push than `events.max_events_per_push`.
+    #[error(
+        "the push carries {count} events; at most {max} are accepted in one push \
+         (events.max_events_per_push). Nothing was stored: the back-fill poller reads them"
+    )]
+    TooMany { count: usize, max: usize },
 }
 
 /// Where an event came from.
@@ -126,13 +133,171 @@ pub enum Parsed {
 /// accepted. `method` is not checked: only the events matter. `params.events: []` is a valid,
 /// empty notification.
 pub fn parse_notify(body: &[u8]) -> Result<Vec<Parsed>, PayloadError> {
-    let mut root: Value =
+    parse_notify_limited(body, usize::MAX)
+}
+
+/// [`parse_notify`] that refuses a body with more than `max_events` events before parsing any of
+/// them (the events list is first split into raw slices, which costs a few bytes per item).
+///
+/// A numeric `eventId` is kept as the exact digits it arrived as (and stored as a string), so
+/// ids beyond 64 bits never collapse into one.
+pub fn parse_notify_limited(body: &[u8], max_events: usize) -> Result<Vec<Parsed>, PayloadError> {
+    let root: &RawValue =
         serde_json::from_slice(body).map_err(|e| PayloadError::Json(e.to_string()))?;
-    let events = take_events(&mut root).ok_or_else(|| PayloadError::NoEvents(describe(&root)))?;
-    Ok(events
+    let Some(list) = events_slice(root) else {
+        let root: Value =
+            serde_json::from_str(root.get()).map_err(|e| PayloadError::Json(e.to_string()))?;
+        return Err(PayloadError::NoEvents(describe(&root)));
+    };
+    if list.len() > max_events {
+        return Err(PayloadError::TooMany {
+            count: list.len(),
+            max: max_events,
+        });
+    }
+    Ok(list
         .into_iter()
-        .map(|e| parse_one(e, EventSource::Push))
+        .map(|raw| {
+            let mut value: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
+            keep_exact_numeric_id(raw, &mut value);
+            parse_one(value, EventSource::Push)
+        })
         .collect())
+}
+
+/// The raw items of the events list (`params.events`, a top-level `events`, or a bare array).
+fn events_slice(root: &RawValue) -> Option<Vec<&RawValue>> {
+    #[derive(serde::Deserialize)]
+    struct Envelope<'a> {
+        #[serde(borrow, default)]
+        params: Option<&'a RawValue>,
+        #[serde(borrow, default)]
+        events: Option<&'a RawValue>,
+    }
+    fn array(raw: &RawValue) -> Option<Vec<&RawValue>> {
+        serde_json::from_str(raw.get()).ok()
+    }
+    let text = root.get().trim_start();
+    if text.starts_with('[') {
+        return array(root);
+    }
+    let env: Envelope<'_> = serde_json::from_str(root.get()).ok()?;
+    if let Some(params) = env.params {
+        if let Ok(Envelope {
+            events: Some(ev), ..
+        }) = serde_json::from_str::<Envelope<'_>>(params.get())
+        {
+            if let Some(list) = array(ev) {
+                return Some(list);
+            }
+        }
+    }
+    env.events.and_then(array)
+}
+
+/// Replace a numeric `eventId` by its exact text: `serde_json` turns numbers beyond 64 bits into
+/// floats, and two different ids would then read alike.
+fn keep_exact_numeric_id(raw: &RawValue, value: &mut Value) {
+    #[derive(serde::Deserialize)]
+    struct Id<'a> {
+        #[serde(rename = "eventId", borrow, default)]
+        event_id: Option<&'a RawValue>,
+    }
+    let Some(obj) = value.as_object_mut() else {
+        return;
+    };
+    if !matches!(obj.get("eventId"), Some(Value::Number(_))) {
+        return;
+    }
+    if let Ok(Id { event_id: Some(id) }) = serde_json::from_str::<Id<'_>>(raw.get()) {
+        obj.insert(
+            "eventId".to_owned(),
+            Value::String(id.get().trim().to_owned()),
+        );
+    }
+}
+
+/// The event times the service believes: older events (a device whose clock reset to the year
+/// one) and events far in the future (a clock in the year 9999) are rejected with a reason
+/// instead of becoming punches or waiting forever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeWindow {
+    pub max_past: std::time::Duration,
+    pub max_future: std::time::Duration,
+}
+
+impl TimeWindow {
+    /// Turn every accepted event outside the window around `now` into a rejected one.
+    pub fn apply(&self, items: Vec<Parsed>, now: DateTime<chrono::Utc>) -> Vec<Parsed> {
+        let past = chrono::TimeDelta::from_std(self.max_past).unwrap_or(chrono::TimeDelta::MAX);
+        let future = chrono::TimeDelta::from_std(self.max_future).unwrap_or(chrono::TimeDelta::MAX);
+        let earliest = now
+            .checked_sub_signed(past)
+            .unwrap_or(DateTime::<chrono::Utc>::MIN_UTC);
+        let latest = now
+            .checked_add_signed(future)
+            .unwrap_or(DateTime::<chrono::Utc>::MAX_UTC);
+        items
+            .into_iter()
+            .map(|item| match item {
+                Parsed::Accepted(ev) if ev.happen_time < earliest || ev.happen_time > latest => {
+                    let reason = if ev.happen_time < earliest {
+                        format!(
+                            "the event time {} is more than {} hours in the past \
+                             (events.accept_past_hours): too old to clock anyone",
+                            ev.happen_time.to_rfc3339(),
+                            past.num_hours()
+                        )
+                    } else {
+                        format!(
+                            "the event time {} is more than {} s in the future \
+                             (events.accept_future_secs): a device clock is wrong",
+                            ev.happen_time.to_rfc3339(),
+                            future.num_seconds()
+                        )
+                    };
+                    Parsed::Rejected {
+                        event_id: Some(ev.event_id.as_str().to_owned()),
+                        reason,
+                        raw: ev.raw,
+                    }
+                }
+                other => other,
+            })
+            .collect()
+    }
+}
+
+/// Keep at most `max` rejected items of one push; the rest are replaced by one summary row that
+/// counts them, so a push of junk cannot write one row per item.
+pub fn cap_rejected(items: Vec<Parsed>, max: usize) -> Vec<Parsed> {
+    let mut kept = 0usize;
+    let mut dropped = 0usize;
+    let mut out: Vec<Parsed> = items
+        .into_iter()
+        .filter(|item| match item {
+            Parsed::Rejected { .. } if kept >= max => {
+                dropped += 1;
+                false
+            }
+            Parsed::Rejected { .. } => {
+                kept += 1;
+                true
+            }
+            Parsed::Accepted(_) => true,
+        })
+        .collect();
+    if dropped > 0 {
+        out.push(Parsed::Rejected {
+            event_id: None,
+            reason: format!(
+                "{dropped} more unusable items of this push were counted, not stored one by \
+                 one (events.max_rejected_stored_per_push = {max})"
+            ),
+            raw: serde_json::json!({"omitted_items": dropped}),
+        });
+    }
+    out
 }
 
 /// Parse one record of `acs/v1/door/events` (reference §5) as a [`EventSource::Poll`] event.
@@ -147,20 +312,6 @@ pub fn parse_door_record(record: &Value) -> Parsed {
 /// Parse one event as stored in the inbox (`raw`), for the source it came from.
 pub fn parse_stored(raw: &Value, source: EventSource) -> Parsed {
     parse_one(raw.clone(), source)
-}
-
-/// Remove and return the events array, if the body has one where expected.
-fn take_events(root: &mut Value) -> Option<Vec<Value>> {
-    if let Some(Value::Array(a)) = root.pointer_mut("/params/events") {
-        return Some(std::mem::take(a));
-    }
-    if let Some(Value::Array(a)) = root.get_mut("events") {
-        return Some(std::mem::take(a));
-    }
-    match root {
-        Value::Array(a) => Some(std::mem::take(a)),
-        _ => None,
-    }
 }
 
 /// What a body without an events list looks like, for the 400 answer.

@@ -1,7 +1,8 @@
 //! Parsing tests: every shared fixture, shape tolerance, strict meaning, body-level errors.
 
 use super::event::{
-    parse_door_record, parse_notify, AccessEvent, EventSource, Parsed, PayloadError,
+    cap_rejected, parse_door_record, parse_notify, parse_notify_limited, AccessEvent, EventSource,
+    Parsed, PayloadError, TimeWindow,
 };
 use super::types::Direction;
 use chrono::{DateTime, FixedOffset, Utc};
@@ -569,6 +570,7 @@ fn body_level_outcomes() {
             .map_err(|e| match e {
                 PayloadError::Json(m) => format!("Json:{m}"),
                 PayloadError::NoEvents(m) => format!("NoEvents:{m}"),
+                e @ PayloadError::TooMany { .. } => format!("TooMany:{e}"),
             });
         match (got, want) {
             (Ok(n), Ok(w)) => assert_eq!(n, *w, "{name}"),
@@ -668,4 +670,82 @@ fn polled_record_time_rules() {
         Some("1712345678"),
         "a personCode is read if a version sends one"
     );
+}
+
+#[test]
+fn a_push_over_the_event_cap_is_refused_before_its_items_are_parsed() {
+    let items = ["1"; 5].join(",");
+    let body = format!(r#"{{"params":{{"events":[{items}]}}}}"#);
+    let err = parse_notify_limited(body.as_bytes(), 4).unwrap_err();
+    assert_eq!(err, PayloadError::TooMany { count: 5, max: 4 });
+    assert!(err.to_string().contains("events.max_events_per_push"));
+    assert_eq!(parse_notify_limited(body.as_bytes(), 5).unwrap().len(), 5);
+}
+
+#[test]
+fn numeric_event_ids_beyond_64_bits_keep_their_exact_digits() {
+    let body = r#"{"params":{"events":[
+        {"eventId": 123456789012345678901234, "eventType": 196893, "happenTime": "2026-01-27T08:00:00-05:00", "srcIndex": "11"},
+        {"eventId": 123456789012345678901235, "eventType": 196893, "happenTime": "2026-01-27T08:00:00-05:00", "srcIndex": "11"},
+        {"eventId": 42, "eventType": 196893, "happenTime": "2026-01-27T08:00:00-05:00", "srcIndex": "11"}]}}"#;
+    let ids: Vec<String> = parse_notify(body.as_bytes())
+        .unwrap()
+        .into_iter()
+        .map(|p| match p {
+            Parsed::Accepted(e) => e.event_id.as_str().to_owned(),
+            Parsed::Rejected { reason, .. } => panic!("rejected: {reason}"),
+        })
+        .collect();
+    assert_eq!(
+        ids,
+        ["123456789012345678901234", "123456789012345678901235", "42"]
+    );
+}
+
+#[test]
+fn events_outside_the_time_window_are_rejected_with_a_reason() {
+    let now = DateTime::parse_from_rfc3339("2026-01-27T12:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    let window = TimeWindow {
+        max_past: std::time::Duration::from_secs(744 * 3600),
+        max_future: std::time::Duration::from_secs(86400),
+    };
+    let body = r#"{"params":{"events":[
+        {"eventId": "year-1", "eventType": 196893, "happenTime": "0001-01-01T00:00:00+00:00", "srcIndex": "11"},
+        {"eventId": "year-9999", "eventType": 196893, "happenTime": "9999-12-31T23:59:59+00:00", "srcIndex": "11"},
+        {"eventId": "today", "eventType": 196893, "happenTime": "2026-01-27T08:00:00-05:00", "srcIndex": "11"}]}}"#;
+    let items = window.apply(parse_notify(body.as_bytes()).unwrap(), now);
+    let outcome: Vec<(Option<String>, bool, String)> = items
+        .into_iter()
+        .map(|p| match p {
+            Parsed::Accepted(e) => (Some(e.event_id.as_str().to_owned()), true, String::new()),
+            Parsed::Rejected {
+                event_id, reason, ..
+            } => (event_id, false, reason),
+        })
+        .collect();
+    assert_eq!(outcome[0].0.as_deref(), Some("year-1"));
+    assert!(
+        !outcome[0].1 && outcome[0].2.contains("events.accept_past_hours"),
+        "{outcome:?}"
+    );
+    assert!(
+        !outcome[1].1 && outcome[1].2.contains("events.accept_future_secs"),
+        "{outcome:?}"
+    );
+    assert!(outcome[2].1, "an event of today is accepted");
+}
+
+#[test]
+fn rejected_items_beyond_the_cap_are_counted_not_stored() {
+    let body = format!(r#"{{"params":{{"events":[{}]}}}}"#, ["1"; 50].join(","));
+    let items = cap_rejected(parse_notify(body.as_bytes()).unwrap(), 20);
+    assert_eq!(items.len(), 21, "20 kept and one summary");
+    match &items[20] {
+        Parsed::Rejected { reason, .. } => {
+            assert!(reason.starts_with("30 more unusable items"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
 }

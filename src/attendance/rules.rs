@@ -177,6 +177,12 @@ pub struct RulesConfig {
     pub time_zone: Tz,
     /// Two entries or two exits in a row (default [`AlternationPolicy::Send`]).
     pub alternation: AlternationPolicy,
+    /// Toggle doors follow the employee's last punch (within `toggle_max_shift`) instead of the
+    /// last punch of the calendar day, so a night shift's exit after midnight is an exit
+    /// (default false).
+    pub toggle_follows_last_punch: bool,
+    /// With `toggle_follows_last_punch`: a last punch older than this starts afresh (default 16 h).
+    pub toggle_max_shift: Duration,
 }
 
 impl Default for RulesConfig {
@@ -189,6 +195,8 @@ impl Default for RulesConfig {
             future_tolerance: Duration::from_secs(5),
             time_zone: chrono_tz::America::Guayaquil,
             alternation: AlternationPolicy::Send,
+            toggle_follows_last_punch: false,
+            toggle_max_shift: Duration::from_secs(16 * 3600),
         }
     }
 }
@@ -249,7 +257,16 @@ pub fn decide(
         .filter(|p| local_day(p.at, cfg.time_zone) == day)
         .max_by_key(|p| p.at);
 
-    let direction = match direction(event, last_of_day, at, window, cfg) {
+    let last_for_toggle = if cfg.toggle_follows_last_punch {
+        let shift = delta(cfg.toggle_max_shift);
+        before
+            .clone()
+            .filter(|p| at.signed_duration_since(p.at) <= shift)
+            .max_by_key(|p| p.at)
+    } else {
+        last_of_day
+    };
+    let direction = match direction(event, last_for_toggle, at, window, cfg) {
         Ok(d) => d,
         Err(reason) => return Decision::Skip { reason },
     };
@@ -291,12 +308,12 @@ pub fn decide(
 
 /// The direction of the event, or why it has none.
 ///
-/// On a toggle door, a scan within the double-scan window of the day's last punch repeats that
-/// punch's direction instead of flipping it, so that a nervous second scan becomes a
+/// On a toggle door, a scan within the double-scan window of the last punch (the day's, or with
+/// `toggle_follows_last_punch` the employee's latest within the shift) repeats that punch's direction instead of flipping it, so that a nervous second scan becomes a
 /// `double_scan` rather than an immediate clock-out.
 fn direction(
     event: &AccessEvent,
-    last_of_day: Option<&PriorPunch>,
+    last: Option<&PriorPunch>,
     at: DateTime<Utc>,
     window: TimeDelta,
     cfg: &RulesConfig,
@@ -313,7 +330,7 @@ fn direction(
         Some(DoorMode::Ignore) => Err(SkipReason::IgnoredDoor),
         Some(DoorMode::Entry) => Ok(Direction::Entry),
         Some(DoorMode::Exit) => Ok(Direction::Exit),
-        Some(DoorMode::Toggle) => Ok(match last_of_day {
+        Some(DoorMode::Toggle) => Ok(match last {
             None => Direction::Entry,
             Some(p) if at.signed_duration_since(p.at) <= window => p.direction,
             Some(p) => p.direction.opposite(),

@@ -715,3 +715,33 @@ fn isc_fixtures_follow_ext_event_in_out_when_trusted() {
         );
     }
 }
+
+#[test]
+fn night_shift_toggles_follow_the_last_punch_when_configured() {
+    // Entry at 22:00 on the 27th (Guayaquil), the scan at 06:00 on the 28th.
+    let night_entry = || vec![prior(Entry, "2026-01-28T03:00:00Z")];
+    let morning = || ev("20", "2026-01-28T06:00:00-05:00");
+    let follow = |c: &mut RulesConfig| c.toggle_follows_last_punch = true;
+    run(vec![
+        case(
+            "by calendar day (default) the morning scan starts a new day: an entry",
+            morning(),
+            punch(Entry, "2026-01-28T11:00:00Z"),
+        )
+        .history(night_entry()),
+        case(
+            "following the last punch it closes the night shift: an exit",
+            morning(),
+            punch(Exit, "2026-01-28T11:00:00Z"),
+        )
+        .history(night_entry())
+        .cfg(follow),
+        case(
+            "a last punch older than the longest shift starts afresh: an entry",
+            ev("20", "2026-01-28T18:00:00-05:00"),
+            punch(Entry, "2026-01-28T23:00:00Z"),
+        )
+        .history(night_entry())
+        .cfg(follow),
+    ]);
+}

@@ -74,6 +74,9 @@ async fn serve(sources: &Sources) -> anyhow::Result<i32> {
         store = %crate::config::redact_url(&settings.store.url),
         "starting hikbridge"
     );
+    // One process per SQLite file; held until the process ends.
+    let _lock = crate::store::lock_for_process(&settings.store.url)
+        .context("the store (store.url) is in use")?;
     let app = App::build(settings).await?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await

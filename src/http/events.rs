@@ -1,32 +1,38 @@
 //! `POST /hikcentral/events/{secret}`: the `eventDest` HikCentral pushes `OnEventNotify` to.
 //!
 //! Every event of a POST is committed to the inbox before the answer
-//! `200 {"code":"0","msg":"OK"}`. A wrong secret answers 404 (like any unknown URL), an address
-//! outside `events.allowed_ips` 403, a body that is not an event notification 400 with what is
-//! wrong, a body over the limit 413 — and in every error case nothing is stored.
+//! `200 {"code":"0","msg":"OK"}`. The work is bounded before any byte of the body is read: a
+//! wrong secret answers 404 (like any unknown URL), an address outside `events.allowed_ips` 403,
+//! and more concurrent pushes than `events.max_concurrent_pushes` 503 with `Retry-After`. Then a
+//! body over the limit answers 413, more events than `events.max_events_per_push` 413, a body
+//! that is not an event notification 400 with what is wrong, and a full writer queue or a
+//! failing store 503 with `Retry-After` — and in every error case nothing is stored.
 
 use crate::app::AppState;
-use crate::attendance::event::parse_notify;
+use crate::attendance::event::{cap_rejected, parse_notify_limited, PayloadError, TimeWindow};
 use crate::error::ApiError;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use crate::workers::inbox_writer::IngestError;
+use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{Extensions, StatusCode};
+use axum::http::{header, Extensions, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use http_body_util::BodyExt;
 use serde_json::json;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 pub async fn receive(
     State(state): State<AppState>,
     Path(secret): Path<String>,
     extensions: Extensions,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Response {
-    if !secret_matches(state.settings().events.callback_secret.expose(), &secret) {
+    let events = &state.settings().events;
+    if !secret_matches(events.callback_secret.expose(), &secret) {
         return ApiError::for_status(StatusCode::NOT_FOUND).into_response();
     }
-    let networks = state.settings().events.allowed_networks();
+    let networks = state.allowed_push_networks();
     if !networks.is_empty() {
         let peer = extensions
             .get::<ConnectInfo<SocketAddr>>()
@@ -41,19 +47,57 @@ pub async fn receive(
             .into_response();
         }
     }
-    let body = match body {
-        Ok(b) => b,
-        // 413 and friends; the shared middleware gives them the JSON error shape.
-        Err(rejection) => return rejection.into_response(),
+    // A short wait absorbs bursts; sustained overload is shed at once after it.
+    let permit =
+        tokio::time::timeout(Duration::from_millis(250), state.push_permits().acquire()).await;
+    let Ok(Ok(permit)) = permit else {
+        return busy(
+            "too many pushes are being received at once (events.max_concurrent_pushes); \
+             nothing was stored, push again shortly",
+            Duration::from_secs(1),
+        );
     };
-    let items = match parse_notify(&body) {
-        Ok(items) => items,
+    let limit = state.settings().server.body_limit_bytes;
+    let body = match http_body_util::Limited::new(body, limit).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            return ApiError::for_status(StatusCode::PAYLOAD_TOO_LARGE).into_response();
+        }
         Err(e) => {
-            tracing::warn!(error = %e, bytes = body.len(), "event push refused");
+            return ApiError::bad_request(format!("the request body could not be read: {e}"))
+                .into_response();
+        }
+    };
+    let items = match parse_notify_limited(&body, events.max_events_per_push) {
+        Ok(items) => items,
+        Err(e @ PayloadError::TooMany { .. }) => {
+            tracing::warn!(error = %e, "event push refused: too many events");
+            return ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_many_events",
+                e.to_string(),
+            )
+            .into_response();
+        }
+        Err(e) => {
+            tracing::warn!(error = %e.to_string().escape_debug(), bytes = body.len(), "event push refused");
             return ApiError::new(StatusCode::BAD_REQUEST, "invalid_payload", e.to_string())
                 .into_response();
         }
     };
+    let window = TimeWindow {
+        max_past: Duration::from_secs(events.accept_past_hours.saturating_mul(3600)),
+        max_future: Duration::from_secs(events.accept_future_secs),
+    };
+    let items = cap_rejected(
+        window.apply(items, chrono::Utc::now()),
+        events.max_rejected_stored_per_push,
+    );
+    // The body is parsed: what waits for the commit is bounded by the writer's queue instead.
+    drop((permit, body));
     match state.inbox_writer().commit(items, "push").await {
         Ok(report) => {
             tracing::info!(
@@ -64,12 +108,34 @@ pub async fn receive(
             );
             Json(json!({"code": "0", "msg": "OK"})).into_response()
         }
-        Err(e) => {
-            // Nothing was stored: HikCentral may push again, and the poller back-fills.
-            ApiError::unavailable(format!("{e}; nothing was stored, push again later"))
-                .into_response()
-        }
+        Err(IngestError::Refused(reason)) => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "refused_by_database",
+            format!(
+                "the database refused these events ({reason}); nothing of this push was stored"
+            ),
+        )
+        .into_response(),
+        Err(IngestError::Busy) => busy(
+            "the inbox writer's queue is full (events.writer_queue_depth); nothing was stored, \
+             push again shortly",
+            Duration::from_secs(1),
+        ),
+        // Nothing was stored: HikCentral may push again, and the poller back-fills.
+        Err(e) => busy(
+            &format!("{e}; nothing was stored, push again later"),
+            Duration::from_secs(5),
+        ),
     }
+}
+
+/// 503 with `Retry-After`.
+fn busy(message: &str, retry_after: Duration) -> Response {
+    let mut res = ApiError::unavailable(message.to_owned()).into_response();
+    if let Ok(v) = HeaderValue::from_str(&retry_after.as_secs().max(1).to_string()) {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    res
 }
 
 /// Constant-time comparison; an unset secret matches nothing.

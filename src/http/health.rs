@@ -13,18 +13,35 @@ pub async fn live() -> impl IntoResponse {
     Json(json!({"status": "ok"}))
 }
 
-/// Readiness: the store must answer and every worker must be running; upstream trouble is a
-/// warning (the service keeps accepting and queueing work) and does not fail readiness.
+/// Readiness: the store must answer and accept writes, and no worker may be failing; upstream
+/// trouble is a warning (the service keeps accepting and queueing work) and does not fail
+/// readiness. A failed write keeps readiness at 503, with the database's message, until a
+/// write succeeds again (the heartbeat retries one every few seconds).
 pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
+    let backend = state.store().backend().to_string();
     let store = match tokio::time::timeout(Duration::from_secs(2), state.store().ping()).await {
-        Ok(Ok(())) => json!({"status": "ok", "backend": state.store().backend().to_string()}),
-        Ok(Err(e)) => json!({"status": "error", "error": e.to_string()}),
-        Err(_) => json!({"status": "error", "error": "no answer within 2 s"}),
+        Ok(Ok(())) => match state.store().write_health().failure() {
+            None => json!({"status": "ok", "backend": backend}),
+            Some(f) => json!({
+                "status": "error",
+                "backend": backend,
+                "error": format!("writes are failing since {}: {}", f.since.to_rfc3339(), f.error),
+                "failures": f.failures,
+            }),
+        },
+        Ok(Err(e)) => json!({"status": "error", "backend": backend, "error": e.to_string()}),
+        Err(_) => json!({"status": "error", "backend": backend, "error": "no answer within 2 s"}),
     };
-    let workers = state.workers().report();
+    let report = state.workers().report();
+    let workers_ok = report.ok;
+    let workers = json!({
+        "status": if workers_ok { "ok" } else { "error" },
+        "workers": report.workers,
+    });
+    let (replica, leader) = state.cluster_role();
+    let cluster = json!({"replica": replica, "role": if leader { "leader" } else { "follower" }});
     let upstreams = state.upstream_report();
     let store_ok = store["status"] == "ok";
-    let workers_ok = workers["status"] == "ok";
     let warning = upstreams
         .as_object()
         .is_some_and(|m| m.values().any(|u| u["status"] == "warning"));
@@ -35,6 +52,7 @@ pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     };
     let body: Value = json!({
         "status": overall,
+        "cluster": cluster,
         "checks": {"store": store, "workers": workers, "upstreams": upstreams},
     });
     (status, Json(body))

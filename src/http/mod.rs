@@ -7,6 +7,7 @@ pub mod biometrico;
 pub mod events;
 pub mod health;
 pub mod jobs;
+pub mod server;
 
 use crate::app::AppState;
 use crate::config::ServerSettings;
@@ -74,6 +75,21 @@ pub fn with_shared_layers(router: Router, server: &ServerSettings) -> Router {
                 }),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        // A panic in a handler answers 500 in the JSON error shape (and is logged) instead of
+        // dropping the connection; the process and its workers carry on.
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            panic_answer,
+        ))
+}
+
+fn panic_answer(payload: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    tracing::error!(panic = %message.escape_debug(), "a request handler panicked");
+    ApiError::internal("the request handler panicked").into_response()
 }
 
 /// The path as logged: the callback secret in `/hikcentral/events/{secret}` never reaches a log.

@@ -5,6 +5,9 @@
 use http::HeaderMap;
 use std::time::Duration;
 
+/// The longest window reset believed from a header.
+pub const MAX_RESET_SECS: u64 = 3600;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimitState {
     pub limit: u32,
@@ -32,7 +35,8 @@ pub fn parse_rate_limit(headers: &HeaderMap) -> Option<RateLimitState> {
     Some(RateLimitState {
         limit: u32::try_from(limit?).ok()?,
         remaining: u32::try_from(remaining?).ok()?,
-        reset_secs: reset?,
+        // An upstream's number never makes us wait longer than an hour.
+        reset_secs: reset?.min(MAX_RESET_SECS),
     })
 }
 
@@ -43,7 +47,7 @@ pub fn spacing(state: &RateLimitState) -> Duration {
     if state.remaining == 0 {
         return reset;
     }
-    reset / (state.remaining + 1)
+    reset / state.remaining.saturating_add(1)
 }
 
 #[cfg(test)]
@@ -75,6 +79,18 @@ mod tests {
             })
         );
         assert_eq!(parse_rate_limit(&headers("limit=50")), None);
+        let absurd = parse_rate_limit(&headers(
+            "limit=4294967295, remaining=4294967295, reset=18446744073709551615",
+        ))
+        .unwrap();
+        assert_eq!(
+            absurd.reset_secs, MAX_RESET_SECS,
+            "an absurd reset is capped"
+        );
+        assert!(
+            spacing(&absurd) <= Duration::from_secs(1),
+            "no overflow, no panic"
+        );
         assert_eq!(parse_rate_limit(&HeaderMap::new()), None);
     }
 

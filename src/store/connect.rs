@@ -83,8 +83,9 @@ fn with_sqlite_pragmas(options: AnyPoolOptions, busy_timeout_ms: u64) -> AnyPool
     options.after_connect(move |conn, _meta| Box::pin(sqlite_pragmas(conn, busy_timeout_ms)))
 }
 
-/// Per-connection SQLite settings: wait for other writers, write-ahead log, fsync at checkpoints,
-/// enforce foreign keys.
+/// Per-connection SQLite settings: wait for other writers, write-ahead log, fsync of the log at
+/// every commit (`synchronous = FULL`: a committed transaction survives a power loss, not only
+/// a process crash; group commit makes that one fsync per batch), enforce foreign keys.
 async fn sqlite_pragmas(conn: &mut AnyConnection, busy_timeout_ms: u64) -> Result<(), sqlx::Error> {
     let busy = busy_timeout_ms.min(i32::MAX as u64);
     sqlx::query(&format!("PRAGMA busy_timeout = {busy}"))
@@ -100,7 +101,7 @@ async fn sqlite_pragmas(conn: &mut AnyConnection, busy_timeout_ms: u64) -> Resul
             .execute(&mut *conn)
             .await?;
     }
-    sqlx::query("PRAGMA synchronous = NORMAL")
+    sqlx::query("PRAGMA synchronous = FULL")
         .execute(&mut *conn)
         .await?;
     sqlx::query("PRAGMA foreign_keys = ON")

@@ -47,7 +47,20 @@ impl Store {
         unmapped_door: Option<(&str, &str)>,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
+        let result =
+            Self::write_decision(&mut tx, event_row_id, rec, punch, unmapped_door, now_ms).await;
+        tx.finish(result).await
+    }
+
+    async fn write_decision(
+        tx: &mut super::WriteTx,
+        event_row_id: i64,
+        rec: &DecisionRecord,
+        punch: Option<&NewPunch>,
+        unmapped_door: Option<(&str, &str)>,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE events SET state = $2, decision = $3, reason = $4, detail = $5, \
              hold_until_ms = $6, decided_at_ms = $7 WHERE id = $1",
@@ -59,13 +72,13 @@ impl Store {
         .bind(rec.detail.as_str())
         .bind(rec.hold_until_ms)
         .bind(now_ms)
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
         if let Some(p) = punch {
             sqlx::query(
                 "INSERT INTO punches (event_id, employee_id, direction, at_ms, local_day, door, \
                  state, next_attempt_at_ms, created_at_ms, updated_at_ms) \
-                 VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $7, $7) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 'queued', $8, $7, $7) \
                  ON CONFLICT (event_id) DO NOTHING",
             )
             .bind(p.event_id.as_str())
@@ -75,7 +88,8 @@ impl Store {
             .bind(p.local_day.as_str())
             .bind(p.door.as_str())
             .bind(now_ms)
-            .execute(&mut *tx)
+            .bind(p.due_at_ms.max(now_ms))
+            .execute(tx.conn())
             .await?;
         }
         if let Some((index, name)) = unmapped_door {
@@ -87,10 +101,9 @@ impl Store {
             .bind(index)
             .bind(name)
             .bind(now_ms)
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?;
         }
-        tx.commit().await?;
         Ok(())
     }
 

@@ -38,6 +38,21 @@ pub enum StoreError {
     Query(#[from] sqlx::Error),
 }
 
+impl StoreError {
+    /// The database refused the values of a statement (not the database's own trouble): on
+    /// PostgreSQL a data exception (class 22, e.g. a NUL byte in text) or a program limit
+    /// (class 54); on SQLite a string or blob too big; or a value sqlx could not encode.
+    pub fn is_refused_input(&self) -> bool {
+        match self {
+            StoreError::Query(sqlx::Error::Database(db)) => db.code().is_some_and(|c| {
+                c.starts_with("22") || c.starts_with("54") || c == "18" // SQLITE_TOOBIG
+            }),
+            StoreError::Query(sqlx::Error::Encode(_)) => true,
+            _ => false,
+        }
+    }
+}
+
 fn show_scheme(scheme: &str) -> String {
     if scheme.is_empty() {
         "(none)".to_owned()

@@ -73,11 +73,15 @@ pub(super) const SELECT_EVENT: &str =
 /// Repository over `events` and `rejected_events`; get one from [`super::Store::inbox`].
 pub struct Inbox<'a> {
     pool: &'a AnyPool,
+    store: &'a super::Store,
 }
 
 impl<'a> Inbox<'a> {
-    pub(super) fn new(pool: &'a AnyPool) -> Self {
-        Self { pool }
+    pub(super) fn new(store: &'a super::Store) -> Self {
+        Self {
+            pool: store.pool(),
+            store,
+        }
     }
 
     /// Store several groups in **one** transaction (group commit): either every event of every
@@ -88,7 +92,17 @@ impl<'a> Inbox<'a> {
         source: &str,
         received_at_ms: i64,
     ) -> Result<Vec<IngestReport>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
+        let result = Self::insert_groups(&mut tx, groups, source, received_at_ms).await;
+        tx.finish(result).await
+    }
+
+    async fn insert_groups(
+        tx: &mut super::WriteTx,
+        groups: &[&[Parsed]],
+        source: &str,
+        received_at_ms: i64,
+    ) -> Result<Vec<IngestReport>, StoreError> {
         let mut reports = Vec::with_capacity(groups.len());
         for group in groups {
             let mut report = IngestReport::default();
@@ -96,7 +110,7 @@ impl<'a> Inbox<'a> {
                 match item {
                     Parsed::Accepted(ev) => {
                         let repeats: i64 = insert_event(ev, source, received_at_ms)
-                            .fetch_one(&mut *tx)
+                            .fetch_one(tx.conn())
                             .await?
                             .try_get(0)?;
                         if repeats == 0 {
@@ -116,7 +130,7 @@ impl<'a> Inbox<'a> {
                             .bind(reason.as_str())
                             .bind(raw.to_string())
                             .bind(received_at_ms)
-                            .execute(&mut *tx)
+                            .execute(tx.conn())
                             .await?;
                         report.rejected += 1;
                     }
@@ -124,7 +138,6 @@ impl<'a> Inbox<'a> {
             }
             reports.push(report);
         }
-        tx.commit().await?;
         Ok(reports)
     }
 

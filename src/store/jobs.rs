@@ -63,7 +63,20 @@ impl Store {
         people: &[(String, String)],
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
+        let result = Self::insert_job(&mut tx, id, kind, filter, dry_run, people, now_ms).await;
+        tx.finish(result).await
+    }
+
+    async fn insert_job(
+        tx: &mut super::WriteTx,
+        id: &str,
+        kind: &str,
+        filter: &str,
+        dry_run: bool,
+        people: &[(String, String)],
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO sync_jobs (id, kind, filter, dry_run, state, total, created_at_ms, \
              updated_at_ms) VALUES ($1, $2, $3, $4, 'queued', $5, $6, $6)",
@@ -74,7 +87,7 @@ impl Store {
         .bind(i64::from(dry_run))
         .bind(people.len() as i64)
         .bind(now_ms)
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
         for (i, (ci, name)) in people.iter().enumerate() {
             sqlx::query(
@@ -84,10 +97,9 @@ impl Store {
             .bind(i as i64)
             .bind(ci.as_str())
             .bind(name.as_str())
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?;
         }
-        tx.commit().await?;
         Ok(())
     }
 

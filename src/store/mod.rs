@@ -10,24 +10,34 @@
 //!   `migrations/postgres/`.
 
 mod checkpoints;
+mod cluster;
 mod connect;
 mod decisions;
 mod error;
+mod health;
 mod inbox;
 mod jobs;
 mod ledger;
+mod lock;
 mod migrate;
 mod people;
 mod punches;
+mod retention;
+mod tx;
 mod url;
 
 pub use checkpoints::{Checkpoint, Checkpoints};
+pub use cluster::{LeaseHolder, ReplicaBeat};
 pub use decisions::DecisionRecord;
 pub use error::StoreError;
+pub use health::{WriteFailure, WriteHealth};
 pub use inbox::{Inbox, IngestReport, RejectedEvent, StoredEvent};
 pub use jobs::{SyncJob, SyncJobItem};
 pub use ledger::{LedgerEntry, LedgerUpdate};
+pub use lock::{lock_for_process, ProcessLock};
 pub use punches::{state as punch_state, NewPunch, Punch, PunchFilter, Punches};
+pub use retention::Pruned;
+pub use tx::WriteTx;
 pub use url::redact_url;
 
 use serde::Deserialize;
@@ -78,6 +88,7 @@ pub struct Store {
     pool: sqlx::AnyPool,
     backend: Backend,
     redacted_url: Arc<str>,
+    health: Arc<WriteHealth>,
 }
 
 impl fmt::Debug for Store {
@@ -99,6 +110,7 @@ impl Store {
             pool,
             backend,
             redacted_url: redact_url(url).into(),
+            health: Arc::new(WriteHealth::default()),
         })
     }
 
@@ -143,16 +155,34 @@ impl Store {
         self.pool.close().await;
     }
 
+    /// Start a write transaction; see [`WriteTx`] for why this is the only way to write in
+    /// more than one statement.
+    pub async fn begin_write(&self) -> Result<WriteTx, StoreError> {
+        WriteTx::begin(&self.pool, self.backend, self.health.clone()).await
+    }
+
+    /// Whether writes succeed (the last write transaction's outcome).
+    pub fn write_health(&self) -> &WriteHealth {
+        &self.health
+    }
+
     pub fn checkpoints(&self) -> Checkpoints<'_> {
         Checkpoints::new(&self.pool)
     }
 
     pub fn inbox(&self) -> Inbox<'_> {
-        Inbox::new(&self.pool)
+        Inbox::new(self)
     }
 
+    /// The outbox, with no claim checked (tools, tests, operator actions).
     pub fn punches(&self) -> Punches<'_> {
-        Punches::new(&self.pool)
+        Punches::new(&self.pool, self.backend, "")
+    }
+
+    /// The outbox as delivery on replica `owner` uses it: state changes apply only to punches
+    /// that `owner` has claimed.
+    pub fn punches_claimed_by<'a>(&'a self, owner: &'a str) -> Punches<'a> {
+        Punches::new(&self.pool, self.backend, owner)
     }
 }
 

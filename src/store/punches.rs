@@ -1,6 +1,6 @@
 //! The outbox: punches waiting for, in, or done with delivery to Humand.
 
-use super::StoreError;
+use super::{Backend, StoreError};
 use serde::Serialize;
 use sqlx::{AnyPool, Row};
 
@@ -14,6 +14,8 @@ pub struct NewPunch {
     pub at_ms: i64,
     pub local_day: String,
     pub door: String,
+    /// When delivery may first send it (decision time plus `delivery.settle_secs`).
+    pub due_at_ms: i64,
 }
 
 /// One row of `punches`.
@@ -65,11 +67,19 @@ pub struct PunchFilter {
 
 pub struct Punches<'a> {
     pool: &'a AnyPool,
+    backend: Backend,
+    /// The replica whose claims the state changes below act on; empty = no claim checked
+    /// (single-process tools and tests).
+    owner: &'a str,
 }
 
 impl<'a> Punches<'a> {
-    pub(super) fn new(pool: &'a AnyPool) -> Self {
-        Self { pool }
+    pub(super) fn new(pool: &'a AnyPool, backend: Backend, owner: &'a str) -> Self {
+        Self {
+            pool,
+            backend,
+            owner,
+        }
     }
 
     /// The employee's punches between two instants that count for the rules (not parked or
@@ -94,21 +104,87 @@ impl<'a> Punches<'a> {
             .collect()
     }
 
-    /// The head of each employee's queue (earliest undelivered punch) that is due, at most
-    /// `limit`, most overdue first. Later punches of an employee wait for the head.
-    pub async fn due_heads(&self, now_ms: i64, limit: i64) -> Result<Vec<Punch>, StoreError> {
+    /// Claim, for this repository's owner until `lease_until_ms`, the due heads of up to
+    /// `limit` employees' queues that no live claim holds, most overdue first. A head stays
+    /// claimed until its outcome is recorded, its lease expires, or its replica's last
+    /// heartbeat is older than `dead_before_ms` (the replica died), so no punch is ever in
+    /// flight from two live replicas; on PostgreSQL `FOR UPDATE SKIP LOCKED` makes concurrent
+    /// claimers pass each other instead of waiting or double-claiming.
+    pub async fn claim_due_heads(
+        &self,
+        now_ms: i64,
+        lease_until_ms: i64,
+        dead_before_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<Punch>, StoreError> {
+        let lock = match self.backend {
+            Backend::Postgres => " FOR UPDATE OF p SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM punches p WHERE p.state IN ('queued', 'sending') \
-             AND p.next_attempt_at_ms <= $1 AND NOT EXISTS (SELECT 1 FROM punches q \
+            "UPDATE punches SET lease_owner = $3, lease_until_ms = $4 WHERE id IN (\
+             SELECT p.id FROM punches p WHERE p.state IN ('queued', 'sending') \
+             AND p.next_attempt_at_ms <= $1 \
+             AND (p.lease_until_ms IS NULL OR p.lease_until_ms < $1 OR p.lease_owner = $3 \
+             OR NOT EXISTS (SELECT 1 FROM replicas r WHERE r.owner = p.lease_owner \
+             AND r.seen_at_ms >= $5)) \
+             AND NOT EXISTS (SELECT 1 FROM punches q \
              WHERE q.employee_id = p.employee_id AND q.state IN ('queued', 'sending') \
              AND (q.at_ms < p.at_ms OR (q.at_ms = p.at_ms AND q.id < p.id))) \
-             ORDER BY p.next_attempt_at_ms, p.id LIMIT $2"
+             ORDER BY p.next_attempt_at_ms, p.id LIMIT $2{lock}) \
+             RETURNING {COLUMNS}"
         ))
         .bind(now_ms)
         .bind(limit)
+        .bind(self.owner)
+        .bind(lease_until_ms)
+        .bind(dead_before_ms)
         .fetch_all(self.pool)
         .await?;
-        rows.iter().map(punch).collect()
+        let mut claimed = rows.iter().map(punch).collect::<Result<Vec<_>, _>>()?;
+        claimed.sort_by_key(|p| (p.next_attempt_at_ms, p.id));
+        Ok(claimed)
+    }
+
+    /// Give up this owner's claims (shutdown, or leadership lost) so another replica need not
+    /// wait for them to expire. Punches left `sending` are looked up before any resend.
+    pub async fn release_claims(&self) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE punches SET lease_owner = NULL, lease_until_ms = NULL WHERE lease_owner = $1",
+        )
+        .bind(self.owner)
+        .execute(self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// The latest punch already delivered for `employee_id` after `at_ms`, if any (a punch
+    /// arriving now for `at_ms` is late: its successor already reached Humand).
+    pub async fn delivered_after(
+        &self,
+        employee_id: &str,
+        at_ms: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query(
+            "SELECT MAX(at_ms) FROM punches WHERE employee_id = $1 AND at_ms > $2 \
+             AND state = 'delivered'",
+        )
+        .bind(employee_id)
+        .bind(at_ms)
+        .fetch_one(self.pool)
+        .await?
+        .try_get::<Option<i64>, _>(0)?)
+    }
+
+    /// Release every claim (SQLite at start: no other process can hold one).
+    pub async fn release_all_claims(&self) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE punches SET lease_owner = NULL, lease_until_ms = NULL \
+             WHERE lease_owner IS NOT NULL",
+        )
+        .execute(self.pool)
+        .await?;
+        Ok(done.rows_affected())
     }
 
     /// When the next queued punch becomes due, if any.
@@ -167,19 +243,25 @@ impl<'a> Punches<'a> {
 
     /// Record that the request is about to go out: from here on the outcome is unknown until
     /// recorded, so a crash leaves the punch `sending` and it is checked before any resend.
+    /// False (nothing changed, do not send) when this owner's claim has expired or moved on.
     pub async fn mark_sending(
         &self,
         id: i64,
         request: &str,
         now_ms: i64,
-    ) -> Result<(), StoreError> {
-        self.set_with_request(
-            "state = 'sending', attempts = attempts + 1",
-            id,
-            request,
-            now_ms,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE punches SET state = 'sending', attempts = attempts + 1, request = $2, \
+             updated_at_ms = $3 WHERE id = $1 AND ($4 = '' OR (lease_owner = $4 \
+             AND lease_until_ms > $3))",
         )
-        .await
+        .bind(id)
+        .bind(request)
+        .bind(now_ms)
+        .bind(self.owner)
+        .execute(self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     pub async fn mark_delivered(
@@ -190,18 +272,20 @@ impl<'a> Punches<'a> {
         body: &str,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        let done = sqlx::query(
             "UPDATE punches SET state = 'delivered', humand_entry_id = $2, response_status = $3, \
-             response_body = $4, last_error = NULL, updated_at_ms = $5 WHERE id = $1",
+             response_body = $4, last_error = NULL, updated_at_ms = $5, lease_owner = NULL, \
+             lease_until_ms = NULL WHERE id = $1 AND ($6 = '' OR lease_owner = $6)",
         )
         .bind(id)
         .bind(entry_id)
         .bind(status)
         .bind(body)
         .bind(now_ms)
+        .bind(self.owner)
         .execute(self.pool)
         .await?;
-        Ok(())
+        self.claim_held(id, done.rows_affected())
     }
 
     /// Try again at `next_at_ms`. `outcome_unknown` keeps the punch `sending` so the next
@@ -214,9 +298,10 @@ impl<'a> Punches<'a> {
         outcome_unknown: bool,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        let done = sqlx::query(
             "UPDATE punches SET state = $2, next_attempt_at_ms = $3, last_error = $4, \
-             updated_at_ms = $5 WHERE id = $1",
+             updated_at_ms = $5, lease_owner = NULL, lease_until_ms = NULL \
+             WHERE id = $1 AND ($6 = '' OR lease_owner = $6)",
         )
         .bind(id)
         .bind(if outcome_unknown {
@@ -227,9 +312,10 @@ impl<'a> Punches<'a> {
         .bind(next_at_ms)
         .bind(error)
         .bind(now_ms)
+        .bind(self.owner)
         .execute(self.pool)
         .await?;
-        Ok(())
+        self.claim_held(id, done.rows_affected())
     }
 
     /// Needs a human: keep Humand's answer and the reason.
@@ -242,9 +328,10 @@ impl<'a> Punches<'a> {
         error: &str,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        let done = sqlx::query(
             "UPDATE punches SET state = 'parked', park_reason = $2, response_status = $3, \
-             response_body = $4, last_error = $5, updated_at_ms = $6 WHERE id = $1",
+             response_body = $4, last_error = $5, updated_at_ms = $6, lease_owner = NULL, \
+             lease_until_ms = NULL WHERE id = $1 AND ($7 = '' OR lease_owner = $7)",
         )
         .bind(id)
         .bind(reason)
@@ -252,9 +339,10 @@ impl<'a> Punches<'a> {
         .bind(body.map(str::to_string))
         .bind(error)
         .bind(now_ms)
+        .bind(self.owner)
         .execute(self.pool)
         .await?;
-        Ok(())
+        self.claim_held(id, done.rows_affected())
     }
 
     pub async fn mark_dry_run(
@@ -263,8 +351,27 @@ impl<'a> Punches<'a> {
         request: &str,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        self.set_with_request("state = 'dry_run'", id, request, now_ms)
-            .await
+        let done = sqlx::query(
+            "UPDATE punches SET state = 'dry_run', request = $2, updated_at_ms = $3, \
+             lease_owner = NULL, lease_until_ms = NULL WHERE id = $1 \
+             AND ($4 = '' OR lease_owner = $4)",
+        )
+        .bind(id)
+        .bind(request)
+        .bind(now_ms)
+        .bind(self.owner)
+        .execute(self.pool)
+        .await?;
+        self.claim_held(id, done.rows_affected())
+    }
+
+    /// An outcome recorded by a replica whose claim had already expired and been taken over:
+    /// nothing was changed here, and the new holder looks the punch up before any resend.
+    fn claim_held(&self, id: i64, rows: u64) -> Result<(), StoreError> {
+        if rows == 0 && !self.owner.is_empty() {
+            tracing::warn!(punch = id, "the claim on this punch had expired; its outcome is left to the replica that holds it now");
+        }
+        Ok(())
     }
 
     /// Operator action: a parked punch goes back to the queue now. False if it was not parked.
@@ -290,25 +397,6 @@ impl<'a> Punches<'a> {
         .execute(self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
-    }
-
-    /// `UPDATE … SET {set}, request = …, updated_at_ms = …` for one punch.
-    async fn set_with_request(
-        &self,
-        set: &'static str,
-        id: i64,
-        request: &str,
-        now_ms: i64,
-    ) -> Result<(), StoreError> {
-        let sql =
-            format!("UPDATE punches SET {set}, request = $2, updated_at_ms = $3 WHERE id = $1");
-        sqlx::query(&sql)
-            .bind(id)
-            .bind(request)
-            .bind(now_ms)
-            .execute(self.pool)
-            .await?;
-        Ok(())
     }
 }
 

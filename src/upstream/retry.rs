@@ -52,23 +52,28 @@ impl Backoff {
     }
 }
 
-/// Parse `Retry-After` as delta-seconds or an HTTP date.
+/// The longest `Retry-After` believed (an hour): an upstream's header never parks a worker
+/// for longer, and never overflows a clock.
+pub const RETRY_AFTER_CEILING: Duration = Duration::from_secs(3600);
+
+/// Parse `Retry-After` as delta-seconds or an HTTP date, clamped to [`RETRY_AFTER_CEILING`].
+/// Absurd values (`1e20`, negative, `NaN`) never panic.
 pub fn parse_retry_after(value: &str) -> Option<Duration> {
     let v = value.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    if let Ok(secs) = v.parse::<f64>() {
-        if secs.is_finite() && secs >= 0.0 {
-            return Some(Duration::from_secs_f64(secs));
+    let wait = if let Ok(secs) = v.parse::<u64>() {
+        Duration::from_secs(secs.min(RETRY_AFTER_CEILING.as_secs()))
+    } else if let Ok(secs) = v.parse::<f64>() {
+        if !(secs.is_finite() && secs >= 0.0) {
+            return None;
         }
-    }
-    let when = httpdate_parse(v)?;
-    Some(
+        Duration::try_from_secs_f64(secs.min(RETRY_AFTER_CEILING.as_secs_f64())).ok()?
+    } else {
+        let when = httpdate_parse(v)?;
         when.signed_duration_since(chrono::Utc::now())
             .to_std()
-            .unwrap_or(Duration::ZERO),
-    )
+            .unwrap_or(Duration::ZERO)
+    };
+    Some(wait.min(RETRY_AFTER_CEILING))
 }
 
 fn httpdate_parse(v: &str) -> Option<chrono::DateTime<chrono::Utc>> {
@@ -220,5 +225,15 @@ mod tests {
             Some(Duration::ZERO)
         );
         assert_eq!(parse_retry_after("soon"), None);
+        // Absurd values are clamped, never a panic (1e20 s overflowed `from_secs_f64`).
+        assert_eq!(parse_retry_after("1e20"), Some(RETRY_AFTER_CEILING));
+        assert_eq!(
+            parse_retry_after("18446744073709551615"),
+            Some(RETRY_AFTER_CEILING)
+        );
+        assert_eq!(parse_retry_after("0.5"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_retry_after("-3"), None);
+        assert_eq!(parse_retry_after("NaN"), None);
+        assert_eq!(parse_retry_after("inf"), None);
     }
 }

@@ -30,6 +30,9 @@ pub struct Decider {
     punches_queued: Arc<Notify>,
     /// Check employee ids with Humand `GET /users/{id}` (attendance.validate_employees).
     validate_with: Option<HumandClient>,
+    /// A new punch becomes due for delivery this long after it was decided
+    /// (`delivery.settle_secs`), so a push's out-of-order events are delivered in event order.
+    settle: Duration,
 }
 
 /// A known employee is re-checked after a day, an unknown one after an hour.
@@ -68,12 +71,19 @@ impl Decider {
             wake,
             punches_queued,
             validate_with: None,
+            settle: Duration::ZERO,
         }
     }
 
     /// Check every employee id with Humand before punching (cached).
     pub fn validating_with(mut self, humand: Option<HumandClient>) -> Self {
         self.validate_with = humand;
+        self
+    }
+
+    /// New punches wait `settle` before delivery (default: none).
+    pub fn settling(mut self, settle: Duration) -> Self {
+        self.settle = settle;
         self
     }
 
@@ -174,7 +184,10 @@ impl Decider {
                     hold_until_ms: None,
                 },
                 employee.as_ref().map(|emp| NewPunch {
-                    event_id: event.event_id.as_str().to_string(),
+                    // The id as stored: the row's key, whatever the raw text re-parses to.
+                    event_id: stored.event_id.clone(),
+                    due_at_ms: now_ms
+                        .saturating_add(i64::try_from(self.settle.as_millis()).unwrap_or(i64::MAX)),
                     employee_id: emp.as_str().to_string(),
                     direction: direction.as_str().to_string(),
                     at_ms: at.timestamp_millis(),
@@ -349,7 +362,13 @@ impl Decider {
         ev: &AccessEvent,
     ) -> Result<Vec<PriorPunch>, DecideError> {
         let at = ev.happen_time.with_timezone(&Utc);
-        let from = (at - TimeDelta::hours(36)).timestamp_millis();
+        let reach = TimeDelta::from_std(self.rules.toggle_max_shift)
+            .unwrap_or(TimeDelta::MAX)
+            .max(TimeDelta::hours(36));
+        let from = at
+            .checked_sub_signed(reach)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC)
+            .timestamp_millis();
         let to = (at + TimeDelta::hours(1)).timestamp_millis();
         let rows = self.store.punches().history(emp.as_str(), from, to).await?;
         Ok(rows

@@ -12,8 +12,9 @@
 //! attempt first looks for the entry in `GET /time-tracking/entries` and only resends when it is
 //! not there.
 
+use crate::config::LateEventPolicy;
 use crate::humand::{HumandClient, HumandError};
-use crate::store::{punch_state, Punch, Store};
+use crate::store::{punch_state, Punch, Punches, Store};
 use chrono::{DateTime, NaiveDate, SecondsFormat, TimeDelta, Utc};
 use http::Method;
 use rand::Rng;
@@ -21,6 +22,7 @@ use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 
 /// First retry after this long; doubles up to [`MAX_BACKOFF`].
 const BASE_BACKOFF: Duration = Duration::from_secs(2);
@@ -46,6 +48,15 @@ pub struct DeliveryOptions {
     pub concurrency: u32,
     /// While Humand refuses the credentials, one probe this often.
     pub credentials_probe: Duration,
+    /// A punch earlier than one already delivered for the employee (`delivery.late_events`).
+    pub late_events: LateEventPolicy,
+    /// How long a claimed punch stays this replica's (`delivery.lease_secs`).
+    pub lease: Duration,
+    /// This replica's id: the owner of its claims.
+    pub replica: String,
+    /// A claim held by a replica that has sent no heartbeat for this long is taken over
+    /// without waiting for its lease to expire (the replica died).
+    pub dead_after: Duration,
 }
 
 #[derive(Clone)]
@@ -134,10 +145,15 @@ impl Delivery {
             } else {
                 i64::from(self.opts.concurrency.max(1))
             };
+            let lease_until = now
+                .timestamp_millis()
+                .saturating_add(i64::try_from(self.opts.lease.as_millis()).unwrap_or(i64::MAX));
+            let dead_before = now.timestamp_millis().saturating_sub(
+                i64::try_from(self.opts.dead_after.as_millis()).unwrap_or(i64::MAX),
+            );
             let heads = self
-                .store
                 .punches()
-                .due_heads(now.timestamp_millis(), limit)
+                .claim_due_heads(now.timestamp_millis(), lease_until, dead_before, limit)
                 .await?;
             if heads.is_empty() {
                 return Ok(all);
@@ -156,14 +172,27 @@ impl Delivery {
         }
     }
 
-    /// Run until aborted.
-    pub async fn run(self) -> anyhow::Result<()> {
+    /// This replica's view of the outbox: state changes apply only to its own claims.
+    fn punches(&self) -> Punches<'_> {
+        self.store.punches_claimed_by(&self.opts.replica)
+    }
+
+    /// Run until `shutdown`; then give up this replica's claims.
+    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         if let Ok(mut s) = self.status.lock() {
             s.running = true;
         }
+        let result = shutdown.run_until_cancelled(self.deliver_forever()).await;
+        if let Err(e) = self.punches().release_claims().await {
+            tracing::warn!(error = %e.to_string().escape_debug(), "could not release delivery claims; they expire by themselves");
+        }
+        result.unwrap_or(Ok(()))
+    }
+
+    async fn deliver_forever(&self) -> anyhow::Result<()> {
         loop {
             if let Err(e) = self.deliver_due(Utc::now()).await {
-                tracing::warn!(error = %format!("{e:#}"), "delivery round failed; retrying in 5 s");
+                tracing::warn!(error = %format!("{e:#}").escape_debug(), "delivery round failed; retrying in 5 s");
                 tokio::time::sleep(Duration::from_secs(5)).await;
                 continue;
             }
@@ -206,7 +235,28 @@ impl Delivery {
 
     async fn deliver_one(&self, p: &Punch) -> anyhow::Result<Outcome> {
         let now_ms = Utc::now().timestamp_millis();
-        let punches = self.store.punches();
+        let punches = self.punches();
+        if self.opts.late_events == LateEventPolicy::Park {
+            if let Some(later_ms) = punches.delivered_after(&p.employee_id, p.at_ms).await? {
+                let later = DateTime::from_timestamp_millis(later_ms).unwrap_or_default();
+                punches
+                    .park(
+                        p.id,
+                        "late_event",
+                        None,
+                        None,
+                        &format!(
+                            "a later punch of this employee ({}) was already delivered; \
+                             retry to send this one anyway, or discard it \
+                             (delivery.late_events = park)",
+                            later.to_rfc3339_opts(SecondsFormat::Secs, true)
+                        ),
+                        now_ms,
+                    )
+                    .await?;
+                return Ok(Outcome::Parked("late_event"));
+            }
+        }
         let (path, body) = match self.request_for(p) {
             Ok(r) => r,
             Err(reason) => {
@@ -260,7 +310,14 @@ impl Delivery {
                 Err(e) => return self.failed(p, &e, true).await,
             }
         }
-        punches.mark_sending(p.id, &request, now_ms).await?;
+        if !punches.mark_sending(p.id, &request, now_ms).await? {
+            // The claim expired (this replica was too slow) and another replica holds it.
+            tracing::warn!(
+                punch = p.id,
+                "claim expired before sending; left to the replica that holds it"
+            );
+            return Ok(Outcome::RetryLater { unknown: false });
+        }
         let resp = match humand
             .send_once(Method::POST, &path, &[], Some(&body))
             .await
@@ -373,8 +430,7 @@ impl Delivery {
     async fn failed(&self, p: &Punch, err: &HumandError, unknown: bool) -> anyhow::Result<Outcome> {
         let now_ms = Utc::now().timestamp_millis();
         let delay = backoff(p.attempts.max(1) as u32);
-        self.store
-            .punches()
+        self.punches()
             .retry_later(
                 p.id,
                 now_ms + delay.as_millis() as i64,

@@ -2,30 +2,42 @@
 //! whatever has queued up in a single transaction and then answers each request. Under load,
 //! many POSTs share one commit (one fsync), so ingest is not limited by commits per second; at
 //! low load a request waits only for its own commit.
+//!
+//! Failure handling: when a batch fails, each request in it is retried alone, so one poisoned
+//! push (a value the database refuses, e.g. a NUL byte on PostgreSQL) gets its own error and
+//! its neighbours their commit. A request that fails alone because of its content is
+//! [`IngestError::Refused`] (400); any other failure (disk full, database down) is
+//! [`IngestError::Store`] (503). The queue is bounded: when it is full the request is refused
+//! at once with [`IngestError::Busy`] instead of waiting until it times out.
 
 use crate::attendance::event::Parsed;
-use crate::store::{IngestReport, Store};
+use crate::store::{IngestReport, Store, StoreError};
 use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::sync::{mpsc, oneshot, Mutex, Notify};
 
 /// Most events committed in one transaction.
 pub const MAX_EVENTS_PER_COMMIT: usize = 2048;
-/// Requests that may wait for the writer before new ones are told to come back later.
-const QUEUE_DEPTH: usize = 4096;
+/// Requests that may wait for the writer when no setting says otherwise.
+pub const DEFAULT_QUEUE_DEPTH: usize = 256;
 
 struct Job {
     items: Vec<Parsed>,
     source: &'static str,
-    done: oneshot::Sender<Result<IngestReport, String>>,
+    done: oneshot::Sender<Result<IngestReport, IngestError>>,
 }
 
 /// Why events could not be stored. Nothing of the request was stored.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum IngestError {
     #[error("the inbox writer is not running")]
     Stopped,
+    #[error("the inbox writer is busy (its queue is full)")]
+    Busy,
     #[error("the events could not be stored: {0}")]
     Store(String),
+    /// The database refused this request's content (it failed alone, its neighbours did not).
+    #[error("the database refused these events: {0}")]
+    Refused(String),
 }
 
 /// Handle to the writer task; cheap to clone.
@@ -37,18 +49,50 @@ pub struct InboxWriter {
 impl InboxWriter {
     /// Start the writer as the `inbox_writer` worker.
     pub fn spawn(store: Store, workers: &super::Workers) -> Self {
-        Self::spawn_with_notify(store, workers, Arc::new(Notify::new()))
+        Self::spawn_with(store, workers, Arc::new(Notify::new()), DEFAULT_QUEUE_DEPTH)
     }
 
-    /// Same, telling `stored` after each commit that stored something.
-    pub fn spawn_with_notify(store: Store, workers: &super::Workers, stored: Arc<Notify>) -> Self {
-        let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
-        workers.spawn("inbox_writer", run(store, rx, stored));
+    /// Same, telling `stored` after each commit that stored something, with a queue of
+    /// `queue_depth` requests.
+    pub fn spawn_with(
+        store: Store,
+        workers: &super::Workers,
+        stored: Arc<Notify>,
+        queue_depth: usize,
+    ) -> Self {
+        let (tx, rx) = mpsc::channel(queue_depth.max(1));
+        // Shared so that a restarted writer (after a panic) takes over the same queue.
+        let rx = Arc::new(Mutex::new(rx));
+        workers.spawn("inbox_writer", move |token| {
+            let run = run(store.clone(), rx.clone(), stored.clone());
+            async move { token.run_until_cancelled(run).await.unwrap_or(Ok(())) }
+        });
         Self { tx }
     }
 
-    /// Store `items` durably; resolves once they are committed (or the commit failed).
+    /// Store `items` durably; resolves once they are committed (or the commit failed). Refused
+    /// at once with [`IngestError::Busy`] when the queue is full.
     pub async fn commit(
+        &self,
+        items: Vec<Parsed>,
+        source: &'static str,
+    ) -> Result<IngestReport, IngestError> {
+        let (done, wait) = oneshot::channel();
+        let job = Job {
+            items,
+            source,
+            done,
+        };
+        match self.tx.try_send(job) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => return Err(IngestError::Busy),
+            Err(mpsc::error::TrySendError::Closed(_)) => return Err(IngestError::Stopped),
+        }
+        wait.await.map_err(|_| IngestError::Stopped)?
+    }
+
+    /// Same, but waits for room in the queue (the poller: it has no one to answer 503 to).
+    pub async fn commit_waiting(
         &self,
         items: Vec<Parsed>,
         source: &'static str,
@@ -62,13 +106,16 @@ impl InboxWriter {
             })
             .await
             .map_err(|_| IngestError::Stopped)?;
-        wait.await
-            .map_err(|_| IngestError::Stopped)?
-            .map_err(IngestError::Store)
+        wait.await.map_err(|_| IngestError::Stopped)?
     }
 }
 
-async fn run(store: Store, mut rx: mpsc::Receiver<Job>, stored: Arc<Notify>) -> anyhow::Result<()> {
+async fn run(
+    store: Store,
+    rx: Arc<Mutex<mpsc::Receiver<Job>>>,
+    stored: Arc<Notify>,
+) -> anyhow::Result<()> {
+    let mut rx = rx.lock().await;
     while let Some(first) = rx.recv().await {
         let mut jobs = vec![first];
         let mut events = jobs[0].items.len();
@@ -89,26 +136,46 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Job>, stored: Arc<Notify>) -> 
 
 /// Commit jobs of the same source together in one transaction; answer every job.
 async fn commit(store: &Store, jobs: Vec<Job>) {
-    let now = chrono::Utc::now().timestamp_millis();
     let (push, poll): (Vec<Job>, Vec<Job>) = jobs.into_iter().partition(|j| j.source == "push");
     for batch in [push, poll] {
         let Some(source) = batch.first().map(|j| j.source) else {
             continue;
         };
+        let now = chrono::Utc::now().timestamp_millis();
         let groups: Vec<&[Parsed]> = batch.iter().map(|j| j.items.as_slice()).collect();
-        let result = store.inbox().commit_groups(&groups, source, now).await;
-        match result {
+        match store.inbox().commit_groups(&groups, source, now).await {
             Ok(reports) => {
                 for (job, report) in batch.into_iter().zip(reports) {
                     let _ = job.done.send(Ok(report));
                 }
             }
+            Err(e) if batch.len() == 1 => answer_alone(batch, &e),
             Err(e) => {
-                tracing::error!(error = %e, requests = batch.len(), "inbox commit failed; nothing of these requests was stored");
+                tracing::warn!(error = %e.to_string().escape_debug(), requests = batch.len(), "group commit failed; committing each request alone");
                 for job in batch {
-                    let _ = job.done.send(Err(e.to_string()));
+                    let groups = [job.items.as_slice()];
+                    match store.inbox().commit_groups(&groups, source, now).await {
+                        Ok(mut r) => {
+                            let _ = job.done.send(Ok(r.pop().unwrap_or_default()));
+                        }
+                        Err(e) => answer_alone(vec![job], &e),
+                    }
                 }
             }
         }
+    }
+}
+
+/// The answer for a request that failed on its own.
+fn answer_alone(jobs: Vec<Job>, e: &StoreError) {
+    let err = if e.is_refused_input() {
+        tracing::warn!(error = %e.to_string().escape_debug(), "the database refused a request's events; nothing of it was stored");
+        IngestError::Refused(e.to_string())
+    } else {
+        tracing::error!(error = %e.to_string().escape_debug(), "inbox commit failed; nothing of the request was stored");
+        IngestError::Store(e.to_string())
+    };
+    for job in jobs {
+        let _ = job.done.send(Err(err.clone()));
     }
 }

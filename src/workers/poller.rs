@@ -335,7 +335,7 @@ impl Poller {
                 let items: Vec<Parsed> = page.list.iter().map(parse_door_record).collect();
                 let ingest = self
                     .writer
-                    .commit(items, "poll")
+                    .commit_waiting(items, "poll")
                     .await
                     .context("cannot store the polled events")?;
                 report.add(ingest);

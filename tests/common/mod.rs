@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod db;
+pub mod process;
 pub mod upstreams;
 
 use std::time::Duration;

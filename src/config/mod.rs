@@ -10,8 +10,11 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+mod reliability;
+pub use reliability::{ClusterSettings, LateEventPolicy, RetentionSettings};
+
 /// The documented defaults; also the list of every key the service knows.
-pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
 /// Where `serve` looks when `--config` is not given.
 pub const DEFAULT_CONFIG_PATH: &str = "config/default.toml";
 pub const ENV_PREFIX: &str = "HIKBRIDGE";
@@ -55,6 +58,8 @@ pub struct Settings {
     pub biometrico: BiometricoSettings,
     pub photo: crate::photo::PhotoLimits,
     pub api: ApiSettings,
+    pub cluster: ClusterSettings,
+    pub retention: RetentionSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -127,6 +132,8 @@ pub struct AttendanceSettings {
     pub future_tolerance_secs: u64,
     pub alternation: String,
     pub validate_employees: bool,
+    pub toggle_follows_last_punch: bool,
+    pub toggle_max_shift_hours: u64,
 }
 
 impl AttendanceSettings {
@@ -146,6 +153,10 @@ impl AttendanceSettings {
             future_tolerance: std::time::Duration::from_secs(self.future_tolerance_secs),
             time_zone: self.time_zone.parse().unwrap_or(d.time_zone),
             alternation: self.alternation.parse().unwrap_or(d.alternation),
+            toggle_follows_last_punch: self.toggle_follows_last_punch,
+            toggle_max_shift: std::time::Duration::from_secs(
+                self.toggle_max_shift_hours.saturating_mul(3600),
+            ),
         }
     }
 }
@@ -174,6 +185,9 @@ pub struct DeliverySettings {
     pub comment: String,
     pub concurrency: u32,
     pub credentials_probe_secs: u64,
+    pub settle_secs: u64,
+    pub late_events: LateEventPolicy,
+    pub lease_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -195,6 +209,12 @@ pub struct EventsSettings {
     #[serde(deserialize_with = "string_or_list")]
     pub poll_doors: Vec<String>,
     pub poll_page_size: u32,
+    pub max_events_per_push: usize,
+    pub max_rejected_stored_per_push: usize,
+    pub max_concurrent_pushes: usize,
+    pub writer_queue_depth: usize,
+    pub accept_past_hours: u64,
+    pub accept_future_secs: u64,
 }
 
 impl EventsSettings {
@@ -224,6 +244,9 @@ pub struct ServerSettings {
     #[serde(deserialize_with = "string_or_list")]
     pub cors_allowed_origins: Vec<String>,
     pub shutdown_grace_secs: u64,
+    pub max_connections: usize,
+    pub header_read_timeout_secs: u64,
+    pub idle_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -603,11 +626,56 @@ impl Settings {
                 "60",
             ),
             ("humand.max_attempts", self.humand.max_attempts as u64, "4"),
+            (
+                "server.max_connections",
+                self.server.max_connections as u64,
+                "512",
+            ),
+            (
+                "server.header_read_timeout_secs",
+                self.server.header_read_timeout_secs,
+                "10",
+            ),
+            (
+                "server.idle_timeout_secs",
+                self.server.idle_timeout_secs,
+                "60",
+            ),
+            (
+                "events.max_events_per_push",
+                self.events.max_events_per_push as u64,
+                "1000",
+            ),
+            (
+                "events.max_concurrent_pushes",
+                self.events.max_concurrent_pushes as u64,
+                "64",
+            ),
+            (
+                "events.writer_queue_depth",
+                self.events.writer_queue_depth as u64,
+                "256",
+            ),
+            (
+                "events.accept_past_hours",
+                self.events.accept_past_hours,
+                "744",
+            ),
+            ("cluster.lease_secs", self.cluster.lease_secs, "15"),
         ];
         for (key, v, example) in positive {
             if v == 0 {
                 bad(key, &v, "must be greater than 0", example);
             }
+        }
+        if self.delivery.lease_secs.saturating_mul(1000) <= self.humand.timeout_ms {
+            bad(
+                "delivery.lease_secs",
+                &self.delivery.lease_secs,
+                "must be longer than one Humand request (humand.timeout_ms), or a punch could be \
+                 claimed by another replica while its request is still in flight",
+                "120",
+            );
         }
         if self.hikcentral.backoff_max_ms < self.hikcentral.backoff_base_ms {
             bad(
@@ -944,16 +1012,7 @@ pub fn parse_pin(pin: &str) -> Option<[u8; 32]> {
     bytes.try_into().ok()
 }
 
-/// A URL with the password (if any) replaced by `***`.
-pub fn redact_url(raw: &str) -> String {
-    match url::Url::parse(raw) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        _ => raw.to_string(),
-    }
-}
+pub use crate::store::redact_url;
 
 fn check_base_url(raw: &str, path_allowed: bool) -> Result<(), String> {
     let u = url::Url::parse(raw.trim()).map_err(|e| format!("not a URL: {e}"))?;

@@ -1,0 +1,34 @@
+//! Settings for running safely: several replicas (`[cluster]`), what the database keeps and for
+//! how long (`[retention]`), and what delivery does with a punch that arrives after a later one
+//! was already delivered (`delivery.late_events`).
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ClusterSettings {
+    /// How long the leader's lease lasts without renewal: a replica that stops takes over after
+    /// at most this long (it renews every third of it).
+    pub lease_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RetentionSettings {
+    /// Raw events older than this (by arrival) are removed once nothing waits on them.
+    pub events_days: u64,
+    /// Delivered, dry-run and discarded punches older than this (by last change) are removed.
+    pub punches_days: u64,
+    /// Rejected events are removed after this long.
+    pub rejected_days: u64,
+    /// How often retention runs (0 = never).
+    pub interval_secs: u64,
+}
+
+/// A punch earlier than one already delivered for the same employee.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LateEventPolicy {
+    /// Send it anyway and record Humand's answer (a refusal parks it with Humand's message).
+    Send,
+    /// Park it with reason `late_event` for an operator to retry or discard.
+    Park,
+}

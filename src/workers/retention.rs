@@ -1,0 +1,51 @@
+//! Retention: every `retention.interval_secs`, remove raw events, finished punches and rejected
+//! events older than their configured periods ([`crate::store::Store::prune`]), so the
+//! database does not grow without bound. Runs on the cluster leader.
+
+use crate::config::RetentionSettings;
+use crate::store::Store;
+use chrono::{TimeDelta, Utc};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+pub async fn run(
+    store: Store,
+    settings: RetentionSettings,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    if settings.interval_secs == 0 {
+        tracing::info!("retention.interval_secs is 0: nothing is ever pruned");
+        shutdown.cancelled().await;
+        return Ok(());
+    }
+    loop {
+        let now = Utc::now();
+        let before = |days: u64| {
+            now.checked_sub_signed(TimeDelta::days(i64::try_from(days).unwrap_or(i64::MAX)))
+                .map_or(i64::MIN, |t| t.timestamp_millis())
+        };
+        match store
+            .prune(
+                before(settings.events_days),
+                before(settings.punches_days),
+                before(settings.rejected_days),
+            )
+            .await
+        {
+            Ok(p) if p.events + p.punches + p.rejected > 0 => tracing::info!(
+                events = p.events,
+                punches = p.punches,
+                rejected = p.rejected,
+                "retention: old rows removed"
+            ),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e.to_string().escape_debug(), "retention pass failed; retrying at the next interval")
+            }
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return Ok(()),
+            () = tokio::time::sleep(Duration::from_secs(settings.interval_secs)) => {}
+        }
+    }
+}
