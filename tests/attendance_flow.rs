@@ -715,3 +715,102 @@ async fn employees_unknown_to_humand_are_parked_before_any_clock_call_when_valid
         db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn exit_pushed_before_its_entry_is_delivered_in_event_order_after_the_settle_time() {
+    for db in all_dbs().await {
+        let f = flow(
+            &db,
+            HumandSimConfig::default(),
+            &[("HIKBRIDGE__DELIVERY__SETTLE_SECS", "2")],
+        )
+        .await;
+        // The exit arrives (and is decided) first; its entry a moment later.
+        push(&f, &fixture("hcp-batch-exit-card-and-denied.json")).await;
+        push(&f, &fixture("hcp-granted-face-entry.json")).await;
+        until("all decided and delivered", || settled(&db)).await;
+        let ana = f.humand.entries("1712345678");
+        let kinds: Vec<&str> = ana.iter().filter_map(|e| e["type"].as_str()).collect();
+        assert_eq!(kinds, ["START", "END"], "{}: {ana:?}", db.name);
+        let parked: Vec<Punch> = punches(&db)
+            .await
+            .into_iter()
+            .filter(|p| p.employee_id == "1712345678" && p.state == "parked")
+            .collect();
+        assert!(parked.is_empty(), "{}: {parked:?}", db.name);
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_punch_earlier_than_a_delivered_one_follows_the_late_event_policy() {
+    for policy in ["park", "send"] {
+        // A fresh database per policy: an app's workers outlive the test server.
+        for db in all_dbs().await {
+            let f = flow(
+                &db,
+                HumandSimConfig::default(),
+                &[("HIKBRIDGE__DELIVERY__LATE_EVENTS", policy)],
+            )
+            .await;
+            let id = |s: &str| format!("{policy}-{s}");
+            push(
+                &f,
+                &notify(vec![
+                    event(
+                        &id("in"),
+                        196893,
+                        "2026-02-03T08:00:00-05:00",
+                        "11",
+                        "In",
+                        "1100000002",
+                    ),
+                    event(
+                        &id("out"),
+                        196893,
+                        "2026-02-03T17:00:00-05:00",
+                        "12",
+                        "Out",
+                        "1100000002",
+                    ),
+                ]),
+            )
+            .await;
+            until("both delivered", || settled(&db)).await;
+            // Back-filled hours later: an exit at noon, earlier than the delivered 17:00 exit.
+            push(
+                &f,
+                &notify(vec![event(
+                    &id("late"),
+                    196893,
+                    "2026-02-03T12:00:00-05:00",
+                    "12",
+                    "Out",
+                    "1100000002",
+                )]),
+            )
+            .await;
+            until("late punch final", || settled(&db)).await;
+            let late = db
+                .store
+                .punches()
+                .by_event(&id("late"))
+                .await
+                .unwrap()
+                .unwrap();
+            match policy {
+                "park" => {
+                    assert_eq!(late.state, "parked", "{}: {late:?}", db.name);
+                    assert_eq!(late.park_reason.as_deref(), Some("late_event"));
+                    assert_eq!(late.attempts, 0, "never sent");
+                }
+                _ => {
+                    assert!(late.attempts >= 1, "{}: sent to Humand: {late:?}", db.name);
+                    assert_ne!(late.park_reason.as_deref(), Some("late_event"));
+                    assert!(late.response_status.is_some(), "Humand's answer recorded");
+                }
+            }
+            db.cleanup().await;
+        }
+    }
+}

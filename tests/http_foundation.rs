@@ -36,6 +36,48 @@ async fn ready_reports_each_dependency() {
 }
 
 #[tokio::test]
+async fn ready_is_503_with_the_message_while_a_worker_fails_and_names_the_replica_role() {
+    let app = spawn_app(&[]).await;
+    let body: Value = app.server.get("/ready").await.json();
+    assert_eq!(
+        body["cluster"]["role"], "leader",
+        "SQLite: the only process leads"
+    );
+    assert_eq!(
+        body["checks"]["workers"]["workers"]["decider"]["phase"],
+        "running"
+    );
+    app.state.workers().spawn("broken", |_| async {
+        anyhow::bail!("checkpoint table missing")
+    });
+    common::until("the failure is recorded", || async {
+        app.server.get("/ready").await.status_code() == StatusCode::SERVICE_UNAVAILABLE
+    })
+    .await;
+    let body: Value = app.server.get("/ready").await.json();
+    let broken = &body["checks"]["workers"]["workers"]["broken"];
+    assert_eq!(broken["phase"], "restarting", "{body}");
+    assert_eq!(broken["last_error"], "checkpoint table missing");
+}
+
+#[tokio::test]
+async fn ready_is_503_while_store_writes_fail_and_recovers_after_a_successful_write() {
+    // A long lease: the heartbeat (a write) does not run again during the test.
+    let app = spawn_app(&[("HIKBRIDGE__CLUSTER__LEASE_SECS", "600")]).await;
+    let store = app.state.store();
+    store.write_health().failed("database or disk is full");
+    let res = app.server.get("/ready").await;
+    assert_eq!(res.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = res.json();
+    let error = body["checks"]["store"]["error"].as_str().unwrap();
+    assert!(error.contains("writes are failing since"), "{error}");
+    assert!(error.contains("database or disk is full"), "{error}");
+    // The heartbeat (or any write) that succeeds clears it.
+    store.heartbeat("probe", 0, 1).await.unwrap();
+    assert_eq!(app.server.get("/ready").await.status_code(), StatusCode::OK);
+}
+
+#[tokio::test]
 async fn ready_is_503_when_the_store_is_unreachable() {
     let app = spawn_app(&[]).await;
     app.state.store().close().await;

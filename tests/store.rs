@@ -286,3 +286,87 @@ async fn redacted_url_and_debug_hide_the_password() {
 async fn cleanup(db: TestDb) {
     db.cleanup().await;
 }
+
+async fn insert_event(store: &Store, id: &str, state: &str, received_at_ms: i64) {
+    sqlx::query(
+        "INSERT INTO events (event_id, source, event_type, happen_at_ms, happen_time, door_index, \
+         door_name, raw, received_at_ms, state) VALUES ($1, 'push', 196893, $2, 'x', '11', '', '{}', $2, $3)",
+    )
+    .bind(id)
+    .bind(received_at_ms)
+    .bind(state)
+    .execute(store.pool())
+    .await
+    .unwrap();
+}
+
+async fn insert_punch(store: &Store, event_id: &str, state: &str, updated_at_ms: i64) {
+    sqlx::query(
+        "INSERT INTO punches (event_id, employee_id, direction, at_ms, local_day, door, state, \
+         next_attempt_at_ms, created_at_ms, updated_at_ms) \
+         VALUES ($1, 'e1', 'entry', $2, '2026-01-01', 'd', $3, $2, $2, $2)",
+    )
+    .bind(event_id)
+    .bind(updated_at_ms)
+    .bind(state)
+    .execute(store.pool())
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn retention_removes_old_finished_rows_and_keeps_what_still_waits() {
+    for db in all_dbs().await {
+        let s = &db.store;
+        let (old, recent, cutoff) = (1_000, 9_000, 5_000);
+        insert_event(s, "old-delivered", "decided", old).await;
+        insert_punch(s, "old-delivered", "delivered", old).await;
+        insert_event(s, "old-queued", "decided", old).await;
+        insert_punch(s, "old-queued", "queued", old).await;
+        insert_event(s, "old-parked-event", "parked", old).await;
+        insert_event(s, "old-skipped", "decided", old).await;
+        insert_event(s, "recent", "decided", recent).await;
+        insert_punch(s, "recent", "delivered", recent).await;
+        sqlx::query(
+            "INSERT INTO rejected_events (event_id, source, reason, raw, received_at_ms) \
+             VALUES ('r-old', 'push', 'x', '{}', $1), ('r-new', 'push', 'x', '{}', $2)",
+        )
+        .bind(old)
+        .bind(recent)
+        .execute(s.pool())
+        .await
+        .unwrap();
+
+        let pruned = s.prune(cutoff, cutoff, cutoff).await.unwrap();
+        assert_eq!(
+            (pruned.events, pruned.punches, pruned.rejected),
+            (2, 1, 1),
+            "{}",
+            db.name
+        );
+        for (id, kept) in [
+            ("old-delivered", false),
+            ("old-skipped", false),
+            ("old-queued", true),
+            ("old-parked-event", true),
+            ("recent", true),
+        ] {
+            assert_eq!(
+                s.inbox().get(id).await.unwrap().is_some(),
+                kept,
+                "{}: {id}",
+                db.name
+            );
+        }
+        assert!(s.punches().by_event("old-queued").await.unwrap().is_some());
+        assert!(s
+            .punches()
+            .by_event("old-delivered")
+            .await
+            .unwrap()
+            .is_none());
+        let rejected = s.inbox().rejected(10).await.unwrap();
+        assert_eq!(rejected.len(), 1);
+        db.cleanup().await;
+    }
+}

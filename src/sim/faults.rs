@@ -17,6 +17,12 @@ pub struct Faults {
     fail_next: AtomicU32,
     fail_status: AtomicU16,
     drop_next: AtomicU32,
+    /// Faults that act *after* the handler ran (the upstream recorded the request, the answer
+    /// is lost): the case that must not turn into a duplicate.
+    fail_after_next: AtomicU32,
+    drop_after_next: AtomicU32,
+    /// Per mille of requests whose answer is lost after the handler (half 503, half a cut).
+    after_fault_per_mille: AtomicU32,
     /// Requests seen by the simulator (after faults), for assertions.
     pub requests: AtomicU64,
 }
@@ -42,6 +48,23 @@ impl Faults {
         self.drop_next.store(n, Ordering::SeqCst);
     }
 
+    /// Handle the next `n` requests (the simulator records them), then answer `status`.
+    pub fn fail_after_next(&self, n: u32, status: u16) {
+        self.fail_status.store(status, Ordering::SeqCst);
+        self.fail_after_next.store(n, Ordering::SeqCst);
+    }
+
+    /// Handle the next `n` requests, then cut the connection instead of answering.
+    pub fn drop_after_next(&self, n: u32) {
+        self.drop_after_next.store(n, Ordering::SeqCst);
+    }
+
+    /// Lose the answer of about `per_mille` ‰ of requests after handling them (soak tests).
+    pub fn set_after_fault_rate(&self, per_mille: u32) {
+        self.after_fault_per_mille
+            .store(per_mille.min(1000), Ordering::SeqCst);
+    }
+
     pub fn request_count(&self) -> u64 {
         self.requests.load(Ordering::SeqCst)
     }
@@ -61,14 +84,7 @@ pub async fn apply(State(faults): State<Arc<Faults>>, req: Request, next: Next) 
         tokio::time::sleep(Duration::from_millis(latency)).await;
     }
     if Faults::take(&faults.drop_next) {
-        // Headers go out, then the body fails: the peer sees the connection cut mid-answer.
-        let stream = futures::stream::once(async {
-            Err::<bytes::Bytes, std::io::Error>(std::io::Error::new(
-                std::io::ErrorKind::ConnectionAborted,
-                "simulated dropped connection",
-            ))
-        });
-        return Response::new(Body::from_stream(stream));
+        return dropped();
     }
     if Faults::take(&faults.fail_next) {
         let status = StatusCode::from_u16(faults.fail_status.load(Ordering::SeqCst))
@@ -76,5 +92,31 @@ pub async fn apply(State(faults): State<Arc<Faults>>, req: Request, next: Next) 
         return (status, "simulated upstream failure").into_response();
     }
     faults.requests.fetch_add(1, Ordering::SeqCst);
-    next.run(req).await
+    let res = next.run(req).await;
+    let rate = faults.after_fault_per_mille.load(Ordering::SeqCst);
+    let roll = if rate > 0 {
+        rand::random::<u32>() % 1000
+    } else {
+        u32::MAX
+    };
+    if Faults::take(&faults.drop_after_next) || roll < rate / 2 {
+        return dropped();
+    }
+    if Faults::take(&faults.fail_after_next) || roll < rate {
+        let status = StatusCode::from_u16(faults.fail_status.load(Ordering::SeqCst))
+            .unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        return (status, "simulated failure after the request was handled").into_response();
+    }
+    res
+}
+
+/// Headers go out, then the body fails: the peer sees the connection cut mid-answer.
+fn dropped() -> Response {
+    let stream = futures::stream::once(async {
+        Err::<bytes::Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "simulated dropped connection",
+        ))
+    });
+    Response::new(Body::from_stream(stream))
 }

@@ -363,7 +363,6 @@ impl Delivery {
                 }
             }
             401 | 403 => {
-                self.set_paused(Some(format!("Humand answered HTTP {status}: {text}")));
                 let next = now_ms + self.opts.credentials_probe.as_millis() as i64;
                 punches
                     .retry_later(
@@ -374,6 +373,9 @@ impl Delivery {
                         now_ms,
                     )
                     .await?;
+                // After the punch is back in the queue, so the pause never shows a punch in
+                // flight.
+                self.set_paused(Some(format!("Humand answered HTTP {status}: {text}")));
                 Ok(Outcome::CredentialsRefused)
             }
             429 => {

@@ -17,8 +17,8 @@ pub struct Service {
 }
 
 impl Service {
-    /// Start `serve` in `dir` on a listener the child binds itself (port 0 is not possible for
-    /// a child we must reach, so the port is chosen here and retried on a clash).
+    /// Start `serve` in `dir` on a free local port with `env` (and nothing else of the test's
+    /// `HIKBRIDGE*` environment).
     pub fn start(dir: &Path, env: &[(&str, &str)]) -> Service {
         let env: Vec<(String, String)> = env
             .iter()
