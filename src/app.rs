@@ -215,6 +215,9 @@ impl App {
                 dead_after: Duration::from_secs(settings.cluster.lease_secs)
                     .saturating_mul(2)
                     .saturating_add(Duration::from_millis(settings.humand.timeout_ms)),
+                unknown_outcome: settings.delivery.unknown_outcome,
+                lookup_tolerance: Duration::from_secs(settings.delivery.lookup_tolerance_secs),
+                read_page_limit: settings.humand.read_page_limit,
                 replica: replica.clone(),
             },
             punches_queued,

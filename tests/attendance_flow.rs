@@ -601,6 +601,9 @@ async fn an_unknown_outcome_is_checked_in_humand_before_resending() {
                 lease: Duration::from_secs(120),
                 replica: "test-replica".into(),
                 dead_after: Duration::from_secs(45),
+                unknown_outcome: hikbridge::config::UnknownOutcomePolicy::Resend,
+                lookup_tolerance: Duration::from_secs(60),
+                read_page_limit: 50,
             },
             std::sync::Arc::new(tokio::sync::Notify::new()),
         );
@@ -810,6 +813,99 @@ async fn a_punch_earlier_than_a_delivered_one_follows_the_late_event_policy() {
                     assert!(late.response_status.is_some(), "Humand's answer recorded");
                 }
             }
+            db.cleanup().await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_outcome_is_settled_through_day_summaries_when_entries_cannot_be_listed() {
+    for db in all_dbs().await {
+        let f = flow(&db, HumandSimConfig::default(), &[]).await;
+        // Production behaviours: the entries listing answers 400, and Humand keeps only the
+        // minute of `now`; the clock answer is lost after Humand recorded the entry.
+        f.humand.set_entries_listing_refused(true);
+        f.humand.set_truncate_to_minute(true);
+        f.humand.faults.drop_after_next(1);
+        push(
+            &f,
+            &notify(vec![event(
+                "rb-1",
+                196893,
+                "2026-01-27T08:04:37-03:00",
+                "11",
+                "Facial Entrada",
+                "1100000001",
+            )]),
+        )
+        .await;
+        until("settled", || settled(&db)).await;
+        let p = db.store.punches().by_event("rb-1").await.unwrap().unwrap();
+        assert_eq!(p.state, "delivered", "{}: {p:?}", db.name);
+        assert_eq!(
+            p.response_body.as_deref(),
+            Some("found in Humand after an unknown outcome"),
+            "{}: settled by reading back, not by sending again",
+            db.name
+        );
+        assert_eq!(f.humand.entries("1100000001").len(), 1, "{}", db.name);
+        assert_eq!(
+            f.humand.clock_requests(),
+            1,
+            "{}: never sent twice",
+            db.name
+        );
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn with_no_read_api_an_unknown_outcome_follows_the_policy_instead_of_retrying_forever() {
+    for policy in ["park", "resend"] {
+        for db in all_dbs().await {
+            let f = flow(
+                &db,
+                HumandSimConfig::default(),
+                &[("HIKBRIDGE__DELIVERY__UNKNOWN_OUTCOME", policy)],
+            )
+            .await;
+            f.humand.set_entries_listing_refused(true);
+            f.humand.set_day_summaries_refused(true);
+            f.humand.faults.drop_after_next(1);
+            push(
+                &f,
+                &notify(vec![event(
+                    &format!("{policy}-u"),
+                    196893,
+                    "2026-01-27T08:04:00-03:00",
+                    "11",
+                    "Facial Entrada",
+                    "1100000001",
+                )]),
+            )
+            .await;
+            until("settled", || settled(&db)).await;
+            let p = db
+                .store
+                .punches()
+                .by_event(&format!("{policy}-u"))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(p.state, "parked", "{}/{policy}: {p:?}", db.name);
+            if policy == "park" {
+                assert_eq!(p.park_reason.as_deref(), Some("outcome_unknown"));
+                assert!(p
+                    .last_error
+                    .unwrap_or_default()
+                    .contains("no Humand read API"));
+                assert_eq!(f.humand.clock_requests(), 1, "never sent again");
+            } else {
+                // Sent again; Humand refuses a second START, so no duplicate exists.
+                assert_eq!(p.park_reason.as_deref(), Some("humand_rejected"), "{p:?}");
+                assert_eq!(f.humand.clock_requests(), 2);
+            }
+            assert_eq!(f.humand.entries("1100000001").len(), 1, "never a duplicate");
             db.cleanup().await;
         }
     }

@@ -32,7 +32,11 @@ struct Rig {
 /// [`THREE_TYPES`] unless `env` sets them).
 async fn rig(db: &TestDb, env: &[(&str, &str)]) -> Rig {
     let (sim, running) = hikcentral(None).await;
-    let mut all = vec![("HIKBRIDGE__EVENTS__EVENT_TYPES", THREE_TYPES)];
+    // Old records stay acceptable unless a test narrows the window.
+    let mut all = vec![
+        ("HIKBRIDGE__EVENTS__EVENT_TYPES", THREE_TYPES),
+        ("HIKBRIDGE__EVENTS__ACCEPT_PAST_HOURS", "2400"),
+    ];
     all.extend_from_slice(env);
     let settings = settings_for(&running.base_url, &all);
     let client = ArtemisClient::new(
@@ -103,12 +107,12 @@ async fn one_pass_stores_every_record_across_doors_types_and_pages() {
             }
         }
         let report = rig.poller.poll_once(now).await.expect("poll");
-        // 5 records per type at 3 per page: 2 pages for each of the 3 types.
+        // One query for the three types (eventTypes): 15 records at 3 per page, 5 pages.
         assert_eq!(
             report,
             PollReport {
                 windows: 1,
-                calls: 6,
+                calls: 5,
                 records: 15,
                 accepted: 15,
                 duplicates: 0,
@@ -117,7 +121,7 @@ async fn one_pass_stores_every_record_across_doors_types_and_pages() {
             "{}",
             db.name
         );
-        assert_eq!(rig.sim.request_count(), 6);
+        assert_eq!(rig.sim.request_count(), 5);
         assert_eq!(db.store.inbox().count().await.unwrap(), 15, "{}", db.name);
         let ev = stored(&db, "ev-7").await.expect("ev-7 stored");
         assert_eq!(ev.source, "poll");
@@ -362,11 +366,7 @@ async fn denied_events_are_polled_and_kept_with_the_default_event_types() {
         sim.record_event(event("no-access-level", 197635, now - minutes(1), "1"));
         let report = poller.poll_once(now).await.unwrap();
         assert_eq!(report.accepted, 2, "{}", db.name);
-        assert_eq!(
-            report.calls as usize,
-            settings.events.event_types.len(),
-            "one call per configured type"
-        );
+        assert_eq!(report.calls, 1, "one call for every configured type");
         let ev = stored(&db, "denied-face").await.expect("denied kept");
         assert_eq!(ev.event_type, i64::from(DENIED_FACE));
         db.cleanup().await;
@@ -407,6 +407,53 @@ async fn run_survives_an_upstream_failure_and_stops_on_shutdown() {
             .expect("run returns on shutdown")
             .expect("task");
         assert!(result.is_ok());
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn polled_records_outside_the_time_window_are_kept_as_rejected_never_punched() {
+    for db in all_dbs().await {
+        let rig = rig(
+            &db,
+            &[
+                ("HIKBRIDGE__EVENTS__ACCEPT_PAST_HOURS", "24"),
+                ("HIKBRIDGE__EVENTS__POLL_LOOKBACK_HOURS", "72"),
+            ],
+        )
+        .await;
+        let now = now();
+        rig.sim.record_event(event(
+            "two-days-old",
+            GRANTED_FACE,
+            now - TimeDelta::days(2),
+            "1",
+        ));
+        rig.sim
+            .record_event(event("fresh", GRANTED_FACE, now - minutes(5), "1"));
+        let report = rig.poller.poll_once(now).await.unwrap();
+        assert_eq!((report.accepted, report.rejected), (1, 1), "{}", db.name);
+        assert!(stored(&db, "two-days-old").await.is_none());
+        let rejected = db.store.inbox().rejected(10).await.unwrap();
+        assert!(
+            rejected[0].reason.contains("accept_past_hours"),
+            "{rejected:?}"
+        );
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn one_call_per_type_when_configured_for_servers_that_refuse_the_list() {
+    for db in all_dbs().await {
+        let rig = rig(&db, &[("HIKBRIDGE__EVENTS__POLL_TYPES_PER_CALL", "one")]).await;
+        let now = now();
+        rig.sim
+            .record_event(event("a", GRANTED_FACE, now - minutes(3), "1"));
+        rig.sim
+            .record_event(event("b", GRANTED_CARD, now - minutes(2), "1"));
+        let report = rig.poller.poll_once(now).await.unwrap();
+        assert_eq!((report.calls, report.accepted), (3, 2), "{}", db.name);
         db.cleanup().await;
     }
 }

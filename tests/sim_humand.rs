@@ -388,7 +388,8 @@ async fn entries_listing_requires_its_three_filters_and_pages() {
         format!("employeeId={EMPLOYEE}&endDate={to}"),
         format!("employeeId={EMPLOYEE}&startDate={from}"),
         format!("employeeId={EMPLOYEE}&startDate=27/01/2026&endDate={to}"),
-        format!("employeeId={EMPLOYEE}&startDate={from}&endDate={to}&limit=501"),
+        format!("employeeId={EMPLOYEE}&startDate={from}&endDate={to}&limit=51"),
+        format!("employeeId={EMPLOYEE}&startDate={from}&endDate={to}&limit=9"),
         format!("employeeId={EMPLOYEE}&startDate={from}&endDate={to}&limit=0"),
     ] {
         let (s, b) =
@@ -400,23 +401,24 @@ async fn entries_listing_requires_its_three_filters_and_pages() {
         );
     }
 
+    // The spec's minimum page size is 10: five entries fit on page 1, page 2 is empty.
     let page = |n: u32| {
-        format!("/time-tracking/entries?employeeId={EMPLOYEE}&startDate={from}&endDate={to}&page={n}&limit=2")
+        format!("/time-tracking/entries?employeeId={EMPLOYEE}&startDate={from}&endDate={to}&page={n}&limit=10")
     };
     let mut times = Vec::new();
-    for n in 1..=3 {
+    for n in 1..=2 {
         let (s, body) = status_and_body(h.get(&page(n)).await).await;
         assert_eq!(s, StatusCode::OK);
         assert_eq!(
             (body["page"].clone(), body["limit"].clone()),
-            (json!(n), json!(2))
+            (json!(n), json!(10))
         );
         assert_eq!(
             (body["count"].clone(), body["totalPages"].clone()),
-            (json!(5), json!(3))
+            (json!(5), json!(1))
         );
         let items = body["items"].as_array().unwrap();
-        assert_eq!(items.len(), if n < 3 { 2 } else { 1 });
+        assert_eq!(items.len(), if n == 1 { 5 } else { 0 });
         times.extend(
             items
                 .iter()
@@ -548,4 +550,50 @@ fn config_debug_never_shows_the_key() {
     let printed = format!("{:?}", HumandSimConfig::default());
     assert!(!printed.contains(KEY));
     assert!(printed.contains("limit: 50"));
+}
+
+#[tokio::test]
+async fn the_entries_listing_can_be_refused_and_day_summaries_answer_instead() {
+    let h = Harness::default().await;
+    let at = Utc::now() - ChronoDuration::minutes(5);
+    assert_eq!(
+        h.clock("clockIn", json!(EMPLOYEE), at).await.status(),
+        StatusCode::CREATED
+    );
+    let today = Utc::now().date_naive();
+    let (from, to) = (today.pred_opt().unwrap(), today.succ_opt().unwrap());
+    h.sim.set_entries_listing_refused(true);
+    let (s, _) = status_and_body(
+        h.get(&format!(
+            "/time-tracking/entries?employeeId={EMPLOYEE}&startDate={from}&endDate={to}"
+        ))
+        .await,
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "as one production answered");
+    let (s, body) = status_and_body(
+        h.get(&format!(
+            "/time-tracking/day-summaries?employeeIds={EMPLOYEE}&startDate={from}&endDate={to}&limit=50"
+        ))
+        .await,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let items = body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3, "one summary per day: {body}");
+    assert_eq!(body["totalPages"], 1);
+    let entries: Vec<&Value> = items
+        .iter()
+        .flat_map(|d| d["entries"].as_array().unwrap())
+        .collect();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0]["type"], "START");
+    let (s, _) = status_and_body(
+        h.get(&format!(
+            "/time-tracking/day-summaries?employeeIds={EMPLOYEE}&startDate={from}&endDate={to}&limit=9"
+        ))
+        .await,
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "limit below 10 refused");
 }

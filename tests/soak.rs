@@ -361,8 +361,8 @@ async fn soak_sqlite_with_kills_and_lost_answers() {
     db.cleanup().await;
 }
 
-#[tokio::test]
-async fn soak_postgres_with_kills_and_lost_answers() {
+/// The soak on a fresh PostgreSQL database with `replicas` processes.
+async fn soak_on_postgres(replicas: usize) {
     let Some(db) = common::db::postgres_db().await else {
         eprintln!(
             "postgres skipped: {} is not set",
@@ -370,21 +370,23 @@ async fn soak_postgres_with_kills_and_lost_answers() {
         );
         return;
     };
-    let t = soak(&db.url, 1, "postgres, 1 replica").await;
+    let label = format!("postgres, {replicas} replica(s)");
+    let t = soak(&db.url, replicas, &label).await;
     assert_clean(&t);
     db.cleanup().await;
 }
 
 #[tokio::test]
+async fn soak_postgres_with_kills_and_lost_answers() {
+    soak_on_postgres(1).await;
+}
+
+#[tokio::test]
+async fn soak_two_replicas_on_postgres_one_killed_at_a_time() {
+    soak_on_postgres(2).await;
+}
+
+#[tokio::test]
 async fn soak_three_replicas_on_postgres_one_killed_at_a_time() {
-    let Some(db) = common::db::postgres_db().await else {
-        eprintln!(
-            "postgres skipped: {} is not set",
-            common::db::POSTGRES_URL_VAR
-        );
-        return;
-    };
-    let t = soak(&db.url, 3, "postgres, 3 replicas").await;
-    assert_clean(&t);
-    db.cleanup().await;
+    soak_on_postgres(3).await;
 }

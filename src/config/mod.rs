@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 mod reliability;
-pub use reliability::{ClusterSettings, LateEventPolicy, RetentionSettings};
+pub use reliability::{ClusterSettings, LateEventPolicy, RetentionSettings, UnknownOutcomePolicy};
 
 /// The documented defaults; also the list of every key the service knows.
 pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
@@ -188,6 +188,8 @@ pub struct DeliverySettings {
     pub settle_secs: u64,
     pub late_events: LateEventPolicy,
     pub lease_secs: u64,
+    pub unknown_outcome: UnknownOutcomePolicy,
+    pub lookup_tolerance_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -215,9 +217,18 @@ pub struct EventsSettings {
     pub writer_queue_depth: usize,
     pub accept_past_hours: u64,
     pub accept_future_secs: u64,
+    pub poll_types_per_call: String,
 }
 
 impl EventsSettings {
+    /// The event times accepted from pushes and polls.
+    pub fn time_window(&self) -> crate::attendance::event::TimeWindow {
+        crate::attendance::event::TimeWindow {
+            max_past: std::time::Duration::from_secs(self.accept_past_hours.saturating_mul(3600)),
+            max_future: std::time::Duration::from_secs(self.accept_future_secs),
+        }
+    }
+
     /// The allowlist parsed (validated at load, so unparsable entries cannot remain).
     pub fn allowed_networks(&self) -> Vec<ipnet::IpNet> {
         self.allowed_ips
@@ -327,6 +338,7 @@ pub struct HumandSettings {
     pub rate_limit: u32,
     pub rate_window_secs: u64,
     pub max_attempts: u32,
+    pub read_page_limit: u32,
 }
 
 impl HumandSettings {
@@ -782,6 +794,14 @@ impl Settings {
                 &"[]",
                 "list at least one event type",
                 "[196893, 198914]",
+            );
+        }
+        if !matches!(e.poll_types_per_call.as_str(), "all" | "one") {
+            bad(
+                "events.poll_types_per_call",
+                &quoted(&e.poll_types_per_call),
+                "must be \"all\" (eventTypes, one call) or \"one\" (eventType, a call per type)",
+                "\"all\"",
             );
         }
         if !(1..=500).contains(&e.poll_page_size) {
@@ -1437,5 +1457,10 @@ mod tests {
             redact_url("postgres://u:pw@h:5432/db"),
             "postgres://u:***@h:5432/db"
         );
+        // The one implementation for every place a database URL is printed: a password given
+        // as a query parameter is hidden too (it was printed at start and by check-config).
+        let shown = redact_url("postgres://u@h:5432/db?sslmode=require&password=s3cr3t");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        assert!(shown.contains("sslmode=require"), "{shown}");
     }
 }

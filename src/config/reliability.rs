@@ -32,3 +32,14 @@ pub enum LateEventPolicy {
     /// Park it with reason `late_event` for an operator to retry or discard.
     Park,
 }
+
+/// A punch whose outcome is unknown when no Humand read API answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnknownOutcomePolicy {
+    /// Send it again: Humand refuses a second record of the same type in a row, so a resend of
+    /// a recorded punch is refused (and parked with Humand's message) rather than duplicated.
+    Resend,
+    /// Park it with reason `outcome_unknown` for an operator to check Humand and retry or discard.
+    Park,
+}

@@ -9,7 +9,7 @@
 //! failing store 503 with `Retry-After` — and in every error case nothing is stored.
 
 use crate::app::AppState;
-use crate::attendance::event::{cap_rejected, parse_notify_limited, PayloadError, TimeWindow};
+use crate::attendance::event::{cap_rejected, parse_notify_limited, PayloadError};
 use crate::error::ApiError;
 use crate::workers::inbox_writer::IngestError;
 use axum::body::Body;
@@ -88,12 +88,8 @@ pub async fn receive(
                 .into_response();
         }
     };
-    let window = TimeWindow {
-        max_past: Duration::from_secs(events.accept_past_hours.saturating_mul(3600)),
-        max_future: Duration::from_secs(events.accept_future_secs),
-    };
     let items = cap_rejected(
-        window.apply(items, chrono::Utc::now()),
+        events.time_window().apply(items, chrono::Utc::now()),
         events.max_rejected_stored_per_push,
     );
     // The body is parsed: what waits for the commit is bounded by the writer's queue instead.

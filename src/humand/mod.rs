@@ -2,5 +2,6 @@
 
 pub mod client;
 pub mod ratelimit;
+pub mod readback;
 
 pub use client::{HumandClient, HumandError};

@@ -12,10 +12,11 @@
 //! attempt first looks for the entry in `GET /time-tracking/entries` and only resends when it is
 //! not there.
 
-use crate::config::LateEventPolicy;
+use crate::config::{LateEventPolicy, UnknownOutcomePolicy};
+use crate::humand::readback::{Lookup, ReadBack, Wanted};
 use crate::humand::{HumandClient, HumandError};
 use crate::store::{punch_state, Punch, Punches, Store};
-use chrono::{DateTime, NaiveDate, SecondsFormat, TimeDelta, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use http::Method;
 use rand::Rng;
 use serde_json::{json, Value};
@@ -57,12 +58,19 @@ pub struct DeliveryOptions {
     /// A claim held by a replica that has sent no heartbeat for this long is taken over
     /// without waiting for its lease to expire (the replica died).
     pub dead_after: Duration,
+    /// An unknown outcome when no read API answers (`delivery.unknown_outcome`).
+    pub unknown_outcome: UnknownOutcomePolicy,
+    /// A record read back matches within this much time (`delivery.lookup_tolerance_secs`).
+    pub lookup_tolerance: Duration,
+    /// Items per page when reading back (`humand.read_page_limit`).
+    pub read_page_limit: u32,
 }
 
 #[derive(Clone)]
 pub struct Delivery {
     store: Store,
     humand: Option<HumandClient>,
+    readback: Option<ReadBack>,
     opts: Arc<DeliveryOptions>,
     status: Arc<Mutex<DeliveryStatus>>,
     wake: Arc<Notify>,
@@ -90,9 +98,13 @@ impl Delivery {
             dry_run: opts.dry_run,
             ..DeliveryStatus::default()
         };
+        let readback = humand
+            .clone()
+            .map(|c| ReadBack::new(c, opts.lookup_tolerance, opts.read_page_limit));
         Self {
             store,
             humand,
+            readback,
             opts: Arc::new(opts),
             status: Arc::new(Mutex::new(status)),
             wake,
@@ -292,22 +304,8 @@ impl Delivery {
         };
         // A previous attempt may have reached Humand: look before sending again.
         if p.state == punch_state::SENDING {
-            match self.find_entry(humand, p).await {
-                Ok(Some(id)) => {
-                    punches
-                        .mark_delivered(
-                            p.id,
-                            &id,
-                            0,
-                            "found in Humand after an unknown outcome",
-                            now_ms,
-                        )
-                        .await?;
-                    tracing::info!(punch = p.id, entry = %id, "unknown outcome resolved: already delivered");
-                    return Ok(Outcome::Delivered(id));
-                }
-                Ok(None) => {}
-                Err(e) => return self.failed(p, &e, true).await,
+            if let Some(outcome) = self.settle_unknown(p, now_ms).await? {
+                return Ok(outcome);
             }
         }
         if !punches.mark_sending(p.id, &request, now_ms).await? {
@@ -445,63 +443,56 @@ impl Delivery {
         Ok(Outcome::RetryLater { unknown })
     }
 
-    /// Look for the punch among the employee's Humand entries around its day.
-    async fn find_entry(
-        &self,
-        humand: &HumandClient,
-        p: &Punch,
-    ) -> Result<Option<String>, HumandError> {
-        let at = DateTime::from_timestamp_millis(p.at_ms).unwrap_or_default();
-        let day = at.date_naive();
-        let fmt = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
-        let (start, end) = (fmt(day - TimeDelta::days(1)), fmt(day + TimeDelta::days(1)));
-        let want_type = if p.direction == "exit" {
-            "END"
-        } else {
-            "START"
+    /// A punch left `sending` (its outcome unknown): look it up in Humand. `Some(outcome)` ends
+    /// this attempt (found → delivered; no read API and the policy is `park` → parked; a
+    /// transient read failure → retried later); `None` means send it.
+    async fn settle_unknown(&self, p: &Punch, now_ms: i64) -> anyhow::Result<Option<Outcome>> {
+        let Some(readback) = &self.readback else {
+            return Ok(None);
         };
-        let mut page = 1u32;
-        loop {
-            let page_s = page.to_string();
-            let (_, v) = humand
-                .send(
-                    Method::GET,
-                    "/time-tracking/entries",
-                    &[
-                        ("employeeId", &p.employee_id),
-                        ("startDate", &start),
-                        ("endDate", &end),
-                        ("page", &page_s),
-                        ("limit", "50"),
-                    ],
-                    None,
-                )
-                .await?;
-            let items = v
-                .get("items")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            for item in &items {
-                let same_type = item.get("type").and_then(Value::as_str) == Some(want_type);
-                let time = item
-                    .get("time")
-                    .and_then(Value::as_str)
-                    .and_then(|t| DateTime::parse_from_rfc3339(t).ok());
-                let close = time
-                    .is_some_and(|t| (t.with_timezone(&Utc) - at).num_milliseconds().abs() < 1000);
-                if same_type && close {
-                    let id = item.get("id").map(|i| match i {
-                        Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    });
-                    return Ok(id);
+        let wanted = Wanted {
+            employee_id: &p.employee_id,
+            kind: if p.direction == "exit" {
+                "END"
+            } else {
+                "START"
+            },
+            at: DateTime::from_timestamp_millis(p.at_ms).unwrap_or_default(),
+        };
+        let punches = self.punches();
+        match readback.find(wanted).await {
+            Ok(Lookup::Found(id)) => {
+                punches
+                    .mark_delivered(
+                        p.id,
+                        &id,
+                        0,
+                        "found in Humand after an unknown outcome",
+                        now_ms,
+                    )
+                    .await?;
+                tracing::info!(punch = p.id, entry = %id, "unknown outcome resolved: already delivered");
+                Ok(Some(Outcome::Delivered(id)))
+            }
+            Ok(Lookup::NotFound) => Ok(None),
+            Ok(Lookup::Unavailable(why)) => match self.opts.unknown_outcome {
+                UnknownOutcomePolicy::Resend => {
+                    tracing::warn!(punch = p.id, reasons = %why, "no Humand read API answers; sending again (delivery.unknown_outcome = resend: Humand refuses a second record of a type)");
+                    Ok(None)
                 }
-            }
-            if items.len() < 50 || page >= 100 {
-                return Ok(None);
-            }
-            page += 1;
+                UnknownOutcomePolicy::Park => {
+                    let detail = format!(
+                        "the outcome of the last attempt is unknown and no Humand read API \
+                         answers ({why}); check the employee's records in Humand, then retry or \
+                         discard (delivery.unknown_outcome = park)"
+                    );
+                    punches
+                        .park(p.id, "outcome_unknown", None, None, &detail, now_ms)
+                        .await?;
+                    Ok(Some(Outcome::Parked("outcome_unknown")))
+                }
+            },
+            Err(e) => self.failed(p, &e, true).await.map(Some),
         }
     }
 }

@@ -9,21 +9,26 @@
 //!   reconnect); the inbox counts them as duplicates.
 //! - **Windows**: at most [`MAX_WINDOW`] (30 days; HikCentral refuses more than 31, so a day of
 //!   margin absorbs offsets and rounding). After downtime, one pass catches up window by window.
-//! - **Calls**: one per configured event type (the API needs `eventType` or `personName`) and per
-//!   group of at most [`MAX_DOORS_PER_CALL`] door codes, or one with `doorIndexCodes: []` (all
-//!   doors) when `events.poll_doors` is empty; every page, sorted ascending by swipe time so
-//!   records arriving during paging land on later pages instead of shifting earlier ones.
+//! - **Calls**: one for all configured event types (`eventTypes`, a comma-separated string; with
+//!   `events.poll_types_per_call = "one"` one call per type with `eventType`, for servers that
+//!   refuse the list — UNCONFIRMED which do) per group of at most [`MAX_DOORS_PER_CALL`] door
+//!   codes, or one with `doorIndexCodes: []` (all doors) when `events.poll_doors` is empty; every
+//!   page, sorted ascending by swipe time so records arriving during paging land on later pages
+//!   instead of shifting earlier ones.
 //! - **Checkpoint**: moved to a window's end only after every page of that window is committed.
 //!   A failure ends the pass with the checkpoint where the committed work left it; the next pass
 //!   re-reads from there (duplicates, never gaps).
-//! - **Times**: requests carry UTC with milliseconds and an explicit `+00:00` offset (accepted by
-//!   every ISO-8601 offset parser, unlike a bare `Z` in some); the checkpoint is RFC 3339 UTC
-//!   with milliseconds (`2026-01-27T11:00:00.000Z`).
+//! - **Times**: requests carry exactly the documented format, whole seconds with an offset
+//!   (`2026-01-27T11:00:00+00:00`; a window's start is rounded down and its end up to the second,
+//!   so nothing is missed); the checkpoint is RFC 3339 UTC with milliseconds
+//!   (`2026-01-27T11:00:00.000Z`).
+//! - **Plausibility**: polled records outside `events.accept_past_hours` /
+//!   `events.accept_future_secs` are kept as rejected events, like pushed ones.
 
 use super::inbox_writer::InboxWriter;
 use crate::artemis::model::Page;
 use crate::artemis::ArtemisClient;
-use crate::attendance::event::{parse_door_record, Parsed};
+use crate::attendance::event::{parse_door_record, Parsed, TimeWindow};
 use crate::config::EventsSettings;
 use crate::store::{IngestReport, Store};
 use anyhow::{bail, Context};
@@ -109,9 +114,38 @@ pub fn door_groups(doors: &[String]) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// A time as sent to HikCentral: `2026-01-27T11:00:00.000+00:00`.
+/// A time as sent to HikCentral: `2026-01-27T11:00:00+00:00` — whole seconds with an offset,
+/// the spec's "yyyy-MM-ddTHH:mm:ss+current zone" (a fraction is refused by real servers).
 pub fn wire_time(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.3f+00:00").to_string()
+    t.format("%Y-%m-%dT%H:%M:%S+00:00").to_string()
+}
+
+/// `t` rounded up to the whole second (a window's end, so its last fraction is not missed).
+fn ceil_to_second(t: DateTime<Utc>) -> DateTime<Utc> {
+    let floor = t.trunc_subsecs(0);
+    if floor == t {
+        t
+    } else {
+        floor + TimeDelta::seconds(1)
+    }
+}
+
+/// Which event types one `door/events` call asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TypeFilter {
+    /// `eventTypes: "196893,198914,…"`: one call for every type.
+    All(Vec<u32>),
+    /// `eventType: 196893`.
+    One(u32),
+}
+
+impl TypeFilter {
+    fn describe(&self) -> String {
+        match self {
+            TypeFilter::All(types) => format!("{} event types", types.len()),
+            TypeFilter::One(t) => format!("eventType {t}"),
+        }
+    }
 }
 
 /// The checkpoint value for `t`: RFC 3339, UTC, milliseconds.
@@ -123,21 +157,28 @@ pub fn checkpoint_value(t: DateTime<Utc>) -> String {
 /// present; `[]` means all doors.
 pub fn door_events_body(
     window: &Window,
-    event_type: u32,
+    types: &TypeFilter,
     doors: &[String],
     page_no: u64,
     page_size: u32,
 ) -> Value {
-    json!({
-        "startTime": wire_time(window.start),
-        "endTime": wire_time(window.end),
-        "eventType": event_type,
+    let mut body = json!({
+        "startTime": wire_time(window.start.trunc_subsecs(0)),
+        "endTime": wire_time(ceil_to_second(window.end)),
         "doorIndexCodes": doors,
         "pageNo": page_no,
         "pageSize": page_size,
         "sortField": "SwipeTime",
         "orderType": 0,
-    })
+    });
+    match types {
+        TypeFilter::All(list) => {
+            let csv: Vec<String> = list.iter().map(u32::to_string).collect();
+            body["eventTypes"] = json!(csv.join(","));
+        }
+        TypeFilter::One(t) => body["eventType"] = json!(t),
+    }
+    body
 }
 
 /// `t - secs`, or an error naming `setting` when that leaves chrono's range.
@@ -156,6 +197,7 @@ pub struct Poller {
     store: Store,
     writer: InboxWriter,
     settings: EventsSettings,
+    window: TimeWindow,
 }
 
 impl Poller {
@@ -165,11 +207,13 @@ impl Poller {
         writer: InboxWriter,
         settings: EventsSettings,
     ) -> Self {
+        let window = settings.time_window();
         Self {
             client,
             store,
             writer,
             settings,
+            window,
         }
     }
 
@@ -283,17 +327,22 @@ impl Poller {
         )
     }
 
-    /// Every event type × door group of one window, all pages.
+    /// Every type filter × door group of one window, all pages.
     async fn poll_window(&self, window: &Window, report: &mut PollReport) -> anyhow::Result<()> {
         let mut types = self.settings.event_types.clone();
         types.sort_unstable();
         types.dedup();
         if types.is_empty() {
-            bail!("events.event_types is empty: HikCentral needs an event type per query");
+            bail!("events.event_types is empty: HikCentral needs event types to query");
         }
-        for event_type in types {
+        let filters: Vec<TypeFilter> = if self.settings.poll_types_per_call == "one" {
+            types.into_iter().map(TypeFilter::One).collect()
+        } else {
+            vec![TypeFilter::All(types)]
+        };
+        for filter in &filters {
             for doors in door_groups(&self.settings.poll_doors) {
-                self.poll_query(window, event_type, &doors, report).await?;
+                self.poll_query(window, filter, &doors, report).await?;
             }
         }
         Ok(())
@@ -303,20 +352,21 @@ impl Poller {
     async fn poll_query(
         &self,
         window: &Window,
-        event_type: u32,
+        types: &TypeFilter,
         doors: &[String],
         report: &mut PollReport,
     ) -> anyhow::Result<()> {
         let page_size = self.settings.poll_page_size.clamp(1, MAX_PAGE_SIZE);
         for page_no in 1..=MAX_PAGES {
-            let body = door_events_body(window, event_type, doors, page_no, page_size);
+            let body = door_events_body(window, types, doors, page_no, page_size);
             let page: Page<Value> = self
                 .client
                 .call_data(DOOR_EVENTS_PATH, &body)
                 .await
                 .with_context(|| {
                     format!(
-                        "acs/v1/door/events eventType {event_type}, {}, page {page_no}",
+                        "acs/v1/door/events {}, {}, page {page_no}",
+                        types.describe(),
                         describe_doors(doors)
                     )
                 })?;
@@ -324,7 +374,7 @@ impl Poller {
             let received = page.list.len();
             report.records += u32::try_from(received).unwrap_or(u32::MAX);
             tracing::debug!(
-                event_type,
+                types = %types.describe(),
                 doors = doors.len(),
                 page_no,
                 received,
@@ -333,6 +383,7 @@ impl Poller {
             );
             if received > 0 {
                 let items: Vec<Parsed> = page.list.iter().map(parse_door_record).collect();
+                let items = self.window.apply(items, Utc::now());
                 let ingest = self
                     .writer
                     .commit_waiting(items, "poll")
@@ -352,8 +403,9 @@ impl Poller {
             }
         }
         bail!(
-            "acs/v1/door/events eventType {event_type}, {}: still full pages after {MAX_PAGES} \
+            "acs/v1/door/events {}, {}: still full pages after {MAX_PAGES} \
              pages; HikCentral's paging looks broken",
+            types.describe(),
             describe_doors(doors)
         )
     }
@@ -414,14 +466,15 @@ mod tests {
     fn the_body_follows_reference_section_five() {
         let w = Window {
             start: t("2026-01-27T11:00:00.123456Z"),
-            end: t("2026-01-27T12:00:00-03:00"),
+            end: t("2026-01-27T12:00:00.400-03:00"),
         };
+        // Whole seconds with an offset (start rounded down, end up), every type in one call.
         assert_eq!(
-            door_events_body(&w, 196893, &[], 2, 500),
+            door_events_body(&w, &TypeFilter::All(vec![196893, 198914]), &[], 2, 500),
             json!({
-                "startTime": "2026-01-27T11:00:00.123+00:00",
-                "endTime": "2026-01-27T15:00:00.000+00:00",
-                "eventType": 196893,
+                "startTime": "2026-01-27T11:00:00+00:00",
+                "endTime": "2026-01-27T15:00:01+00:00",
+                "eventTypes": "196893,198914",
                 "doorIndexCodes": [],
                 "pageNo": 2,
                 "pageSize": 500,
@@ -429,10 +482,28 @@ mod tests {
                 "orderType": 0,
             })
         );
-        let body = door_events_body(&w, 1, &["11".into()], 1, 10);
+        let body = door_events_body(&w, &TypeFilter::One(196893), &["11".into()], 1, 10);
         assert_eq!(body["doorIndexCodes"], json!(["11"]));
-        let parsed = DateTime::parse_from_rfc3339(body["startTime"].as_str().unwrap()).unwrap();
-        assert_eq!(parsed, t("2026-01-27T11:00:00.123Z"));
+        assert_eq!(body["eventType"], json!(196893));
+        assert!(body.get("eventTypes").is_none(), "mutually exclusive");
+        let start = body["startTime"].as_str().unwrap();
+        assert!(
+            regex_like_spec(start),
+            "{start} is yyyy-MM-ddTHH:mm:ss+hh:mm"
+        );
+    }
+
+    /// `yyyy-MM-ddTHH:mm:ss±hh:mm`, nothing else.
+    fn regex_like_spec(s: &str) -> bool {
+        let b = s.as_bytes();
+        b.len() == 25
+            && s.chars().enumerate().all(|(i, c)| match i {
+                4 | 7 => c == '-',
+                10 => c == 'T',
+                13 | 16 | 22 => c == ':',
+                19 => c == '+' || c == '-',
+                _ => c.is_ascii_digit(),
+            })
     }
 
     #[test]

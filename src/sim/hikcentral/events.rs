@@ -111,7 +111,8 @@ pub(crate) fn door_record(ev: &Value, persons: &Persons) -> Value {
 pub(crate) struct DoorQuery {
     pub start: DateTime<FixedOffset>,
     pub end: DateTime<FixedOffset>,
-    pub event_type: Option<i64>,
+    /// `eventType`, or the types of `eventTypes` (empty: any type).
+    pub event_types: Vec<i64>,
     pub person_name: Option<String>,
     pub doors: Vec<String>,
     pub page_no: u64,
@@ -119,12 +120,25 @@ pub(crate) struct DoorQuery {
     pub descending: bool,
 }
 
+/// The spec's only format: "yyyy-MM-ddTHH:mm:ss+current zone" (2018-07-26T15:00:00+08:00) —
+/// whole seconds and a ±hh:mm offset. A fraction or a bare `Z` is refused, as real servers do.
 fn required_time(p: &Params, key: &str) -> Result<DateTime<FixedOffset>, ApiError> {
     let s = p.req_str(key, code::MISSING)?;
-    DateTime::parse_from_rfc3339(&s).map_err(|_| {
+    let shaped = s.len() == 25
+        && s.char_indices().all(|(i, c)| match i {
+            4 | 7 => c == '-',
+            10 => c == 'T',
+            13 | 16 | 22 => c == ':',
+            19 => c == '+' || c == '-',
+            _ => c.is_ascii_digit(),
+        });
+    let parsed = DateTime::parse_from_rfc3339(&s).ok().filter(|_| shaped);
+    parsed.ok_or_else(|| {
         ApiError::new(
             code::BAD_FORMAT,
-            format!("{key} {s:?} is not ISO-8601 with an offset"),
+            format!(
+                "{key} {s:?} is not yyyy-MM-ddTHH:mm:ss+hh:mm (e.g. 2018-07-26T15:00:00+08:00)"
+            ),
         )
     })
 }
@@ -141,11 +155,33 @@ impl DoorQuery {
             ));
         }
         let event_type = p.opt_int("eventType")?;
+        let listed = p.opt_str("eventTypes")?;
         let person_name = p.opt_str("personName")?;
-        if event_type.is_none() && person_name.is_none() {
+        let event_types = match (event_type, listed) {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::new(
+                    code::BAD_FORMAT,
+                    "eventType and eventTypes are mutually exclusive",
+                ))
+            }
+            (Some(t), None) => vec![t],
+            (None, Some(csv)) => csv
+                .split(',')
+                .map(|t| {
+                    t.trim().parse::<i64>().map_err(|_| {
+                        ApiError::new(
+                            code::BAD_FORMAT,
+                            format!("eventTypes {csv:?} is not a comma-separated list of codes"),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+            (None, None) => Vec::new(),
+        };
+        if event_types.is_empty() && person_name.is_none() {
             return Err(ApiError::new(
                 code::MISSING,
-                "eventType or personName is required",
+                "eventType, eventTypes or personName is required",
             ));
         }
         let doors = match p.get("doorIndexCodes") {
@@ -196,7 +232,7 @@ impl DoorQuery {
         Ok(Self {
             start,
             end,
-            event_type,
+            event_types,
             person_name: person_name.map(|n| n.to_lowercase()),
             doors,
             page_no,
@@ -213,8 +249,11 @@ impl DoorQuery {
             .filter_map(|ev| Some((happen_time(ev)?, ev)))
             .filter(|(t, _)| *t >= self.start && *t <= self.end)
             .filter(|(_, ev)| {
-                self.event_type
-                    .is_none_or(|want| ev.get("eventType").and_then(as_i64) == Some(want))
+                self.event_types.is_empty()
+                    || ev
+                        .get("eventType")
+                        .and_then(as_i64)
+                        .is_some_and(|t| self.event_types.contains(&t))
             })
             .filter(|(_, ev)| {
                 self.doors.is_empty()
@@ -324,9 +363,24 @@ mod tests {
         let mut v = base();
         v["endTime"] = json!("2025-12-31T00:00:00-03:00");
         assert_eq!(query(v).unwrap_err().code, code::OUT_OF_RANGE);
+        // Only the spec's format: whole seconds with a ±hh:mm offset (the old client sent
+        // milliseconds, which real servers refuse).
+        for bad in [
+            "2026-01-01 00:00",
+            "2026-01-01T00:00:00.000+00:00",
+            "2026-01-01T00:00:00Z",
+            "2026-01-01T00:00:00",
+        ] {
+            let mut v = base();
+            v["startTime"] = json!(bad);
+            assert_eq!(query(v).unwrap_err().code, code::BAD_FORMAT, "{bad}");
+        }
+        // eventTypes (a comma-separated string) or eventType, never both.
         let mut v = base();
-        v["startTime"] = json!("2026-01-01 00:00");
-        assert_eq!(query(v).unwrap_err().code, code::BAD_FORMAT);
+        v["eventTypes"] = json!("196893,198914");
+        assert_eq!(query(v.clone()).unwrap_err().code, code::BAD_FORMAT);
+        v.as_object_mut().unwrap().remove("eventType");
+        assert_eq!(query(v).unwrap().event_types, [196893, 198914]);
         let mut v = base();
         v.as_object_mut().unwrap().remove("eventType");
         assert_eq!(query(v).unwrap_err().code, code::MISSING);

@@ -75,6 +75,12 @@ impl fmt::Debug for HumandSimConfig {
 pub(crate) struct Shared {
     api_key: Mutex<String>,
     time_tracking_allowed: AtomicBool,
+    /// Production behaviour seen in June 2026: `GET /time-tracking/entries` answers 400.
+    pub(crate) entries_listing_refused: AtomicBool,
+    /// `GET /time-tracking/day-summaries` answers 400 too (no read API at all).
+    pub(crate) day_summaries_refused: AtomicBool,
+    /// Record clock times truncated to the minute (whether Humand does is UNCONFIRMED).
+    pub(crate) truncate_to_minute: AtomicBool,
     business_rule_status: StatusCode,
     future_tolerance: chrono::Duration,
     limiter: Mutex<FixedWindow>,
@@ -113,6 +119,9 @@ impl HumandSim {
             shared: Arc::new(Shared {
                 api_key: Mutex::new(cfg.api_key),
                 time_tracking_allowed: AtomicBool::new(true),
+                entries_listing_refused: AtomicBool::new(false),
+                day_summaries_refused: AtomicBool::new(false),
+                truncate_to_minute: AtomicBool::new(false),
                 business_rule_status,
                 future_tolerance,
                 limiter: Mutex::new(FixedWindow::new(cfg.limit, cfg.window)),
@@ -166,6 +175,25 @@ impl HumandSim {
     }
 
     /// `false`: the valid key gets 403 `ACCESS_DENIED` on every time-tracking route.
+    /// Make `GET /time-tracking/entries` answer 400, as one production did ("write-only").
+    pub fn set_entries_listing_refused(&self, yes: bool) {
+        self.shared
+            .entries_listing_refused
+            .store(yes, Ordering::SeqCst);
+    }
+
+    /// Make `GET /time-tracking/day-summaries` answer 400 as well.
+    pub fn set_day_summaries_refused(&self, yes: bool) {
+        self.shared
+            .day_summaries_refused
+            .store(yes, Ordering::SeqCst);
+    }
+
+    /// Record clock times truncated to the minute.
+    pub fn set_truncate_to_minute(&self, yes: bool) {
+        self.shared.truncate_to_minute.store(yes, Ordering::SeqCst);
+    }
+
     pub fn set_time_tracking_allowed(&self, yes: bool) {
         self.shared
             .time_tracking_allowed
