@@ -39,6 +39,8 @@ struct Inner {
     /// This process's name in leases and heartbeats.
     replica: String,
     leader: tokio::sync::watch::Receiver<bool>,
+    /// HikCentral's `common/v1/version`, read at start.
+    hikcentral_version: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl AppState {
@@ -105,13 +107,26 @@ impl AppState {
             }
         };
         let mut humand = one(self.0.humand.is_some(), self.humand().map(|c| c.health()));
+        let mut hikcentral = one(
+            self.0.hikcentral.is_some(),
+            self.hikcentral().map(|c| c.health()),
+        );
+        if let Some(v) = self
+            .0
+            .hikcentral_version
+            .lock()
+            .ok()
+            .and_then(|v| v.clone())
+        {
+            hikcentral["version"] = json!(v);
+        }
         let delivery = self.delivery().status();
         if let Some(reason) = delivery.paused_reason {
             humand["status"] = json!("warning");
             humand["delivery_paused"] = json!(reason);
         }
         json!({
-            "hikcentral": one(self.0.hikcentral.is_some(), self.hikcentral().map(|c| c.health())),
+            "hikcentral": hikcentral,
             "humand": humand,
         })
     }
@@ -222,6 +237,23 @@ impl App {
             },
             punches_queued,
         );
+        let hikcentral_version = Arc::new(std::sync::Mutex::new(None));
+        if let Some(client) = &hikcentral {
+            let (client, slot) = (client.clone(), hikcentral_version.clone());
+            tokio::spawn(async move {
+                match client.version().await {
+                    Ok(v) => {
+                        tracing::info!(version = %v, "HikCentral version (common/v1/version)");
+                        if let Ok(mut s) = slot.lock() {
+                            *s = Some(v.to_string());
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot read HikCentral's version (common/v1/version)")
+                    }
+                }
+            });
+        }
         if let Some(client) = &hikcentral {
             if settings.events.subscribe_on_start {
                 let (client, events) = (client.clone(), settings.events.clone());
@@ -317,6 +349,7 @@ impl App {
             push_permits,
             replica,
             leader,
+            hikcentral_version,
         }));
         let router = crate::http::router(state.clone());
         Ok(App { state, router })

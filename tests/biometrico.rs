@@ -4,6 +4,7 @@
 mod common;
 
 use axum::http::StatusCode;
+use base64::Engine;
 use common::app::{spawn_app_on_store, TestApp};
 use common::upstreams::{hikcentral, APP_KEY, APP_SECRET};
 use hikbridge::siad::seed::{generate, seed_demo, ProblemCase, SeedSummary};
@@ -300,14 +301,55 @@ async fn an_oversized_photo_is_normalised_under_the_budget() {
 }
 
 #[tokio::test]
-async fn update_falls_back_to_a_full_update_that_clears_nothing() {
+async fn a_photo_update_is_reported_only_once_hikcentral_holds_the_new_face() {
     let e = env(&[]).await;
     let ci = person_of(&e.summary, "D");
-    let (_, body, _) = post(&e, &format!("/biometrico/sync-hikcentral/{ci}"), json!({})).await;
-    let pid = body["data"].as_str().unwrap().to_string();
+    // Registered elsewhere with another picture (a plain grey square), so the SIAD photo the
+    // update sends is a different face.
+    let mut other = Vec::new();
+    image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(
+        300,
+        300,
+        image::Rgb([90, 90, 90]),
+    ))
+    .write_to(
+        &mut std::io::Cursor::new(&mut other),
+        image::ImageFormat::Jpeg,
+    )
+    .unwrap();
+    let pid = e
+        .hik
+        .add_person(json!({"personCode": ci, "personGivenName": "X",
+        "personFamilyName": "Y", "orgIndexCode": "1",
+        "faces": [{"faceData": base64::engine::general_purpose::STANDARD.encode(&other)}]}));
     let before = e.hik.person_by_code(&ci).unwrap();
-    e.hik.set_face_update_supported(false);
 
+    // A server that answers success but keeps the old face: never "photo updated".
+    e.hik.set_face_update_ignored(true);
+    let (status, body, _) = post(
+        &e,
+        &format!("/biometrico/sync-hikdupdatedoce/{ci}"),
+        json!({"personaId": pid}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
+    assert_eq!(body["code"], "face_not_applied", "{body}");
+    assert!(
+        body["details"]["msg"]
+            .as_str()
+            .unwrap()
+            .contains("still holds the previous face"),
+        "{body}"
+    );
+
+    assert_eq!(
+        e.hik.person_by_code(&ci).unwrap(),
+        before,
+        "the old face is still there"
+    );
+
+    // A server that applies it: success, and the face really changed.
+    e.hik.set_face_update_ignored(false);
     let (status, body, _) = post(
         &e,
         &format!("/biometrico/sync-hikdupdatedoce/{ci}"),
@@ -317,26 +359,12 @@ async fn update_falls_back_to_a_full_update_that_clears_nothing() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["code"], "0", "{body}");
     let after = e.hik.person_by_code(&ci).unwrap();
-    for key in [
-        "email",
-        "personGivenName",
-        "personFamilyName",
-        "orgIndexCode",
-        "beginTime",
-        "endTime",
-    ] {
-        assert_eq!(
-            after[key], before[key],
-            "{key} must survive the full update"
-        );
-    }
-    assert!(after["personPhoto"]["picUri"].is_string());
     assert_ne!(
         after["personPhoto"]["picUri"], before["personPhoto"]["picUri"],
         "the face was replaced"
     );
 
-    // The student variant, with idper and the same body.
+    // The student variant, with idper and an empty personaId (the ledger knows the person).
     let student = person_of(&e.summary, "E");
     post(
         &e,
@@ -344,7 +372,6 @@ async fn update_falls_back_to_a_full_update_that_clears_nothing() {
         json!({}),
     )
     .await;
-    e.hik.set_face_update_supported(true);
     let (_, body, _) = post(
         &e,
         &format!("/biometrico/sync-hikdoc-update/{student}?idper=2026-1"),
@@ -354,6 +381,36 @@ async fn update_falls_back_to_a_full_update_that_clears_nothing() {
     assert_eq!(
         body["code"], "0",
         "an empty personaId falls back to the ledger: {body}"
+    );
+}
+
+#[tokio::test]
+async fn an_edition_without_face_update_gets_a_plain_refusal_and_nothing_changes() {
+    let e = env(&[]).await;
+    let ci = person_of(&e.summary, "D");
+    let (_, body, _) = post(&e, &format!("/biometrico/sync-hikcentral/{ci}"), json!({})).await;
+    let pid = body["data"].as_str().unwrap().to_string();
+    let before = e.hik.person_by_code(&ci).unwrap();
+    e.hik.set_face_update_supported(false);
+    let (status, body, _) = post(
+        &e,
+        &format!("/biometrico/sync-hikdupdatedoce/{ci}"),
+        json!({"personaId": pid}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_IMPLEMENTED, "{body}");
+    assert_eq!(body["code"], "face_update_unsupported");
+    assert!(
+        body["details"]["msg"]
+            .as_str()
+            .unwrap()
+            .contains("cannot replace a face through OpenAPI"),
+        "{body}"
+    );
+    assert_eq!(
+        e.hik.person_by_code(&ci).unwrap(),
+        before,
+        "nothing changed"
     );
 }
 
@@ -605,4 +662,26 @@ mod jobs {
         let (status, _) = get(&e, "/biometrico/jobs/nope").await;
         assert_eq!(status, StatusCode::NOT_FOUND);
     }
+}
+
+#[tokio::test]
+async fn a_ci_that_cannot_be_a_person_code_is_refused_with_the_reason_before_any_call() {
+    let e = env(&[]).await;
+    let calls = e.hik.request_count();
+    let (status, body, _) = post(
+        &e,
+        "/biometrico/sync-hikdoc/12345678901234567890",
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["code"], "person_code_unfit");
+    assert!(
+        body["details"]["msg"]
+            .as_str()
+            .unwrap()
+            .contains("1 to 16 letters or digits"),
+        "{body}"
+    );
+    assert_eq!(e.hik.request_count(), calls, "HikCentral was not called");
 }

@@ -105,6 +105,12 @@ async fn ready_turns_degraded_when_an_upstream_fails() {
     .await;
     let hik = app.state.hikcentral().expect("configured");
     hik.version().await.expect("works");
+    // The version is read once at start and shown (wait for it, so the fault below is ours).
+    common::until("the version read at start", || async {
+        let body: Value = app.server.get("/ready").await.json();
+        body["checks"]["upstreams"]["hikcentral"]["version"].is_string()
+    })
+    .await;
     let body: Value = app.server.get("/ready").await.json();
     assert_eq!(body["status"], "ready");
     assert_eq!(body["checks"]["upstreams"]["hikcentral"]["status"], "ok");

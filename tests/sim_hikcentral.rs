@@ -401,7 +401,7 @@ async fn add_then_duplicate_person_code_is_131() {
 }
 
 #[tokio::test]
-async fn update_replaces_the_record_and_clears_omitted_fields() {
+async fn update_replaces_the_record_clears_omitted_fields_and_never_touches_the_face() {
     let f = Fixture::new().await;
     let full = json!({
         "personCode": "0923456789", "personGivenName": "Juan Alberto", "personFamilyName": "Perez Garcia",
@@ -433,8 +433,22 @@ async fn update_replaces_the_record_and_clears_omitted_fields() {
     assert_eq!(after["remark"], "");
     assert_eq!(after["gender"], 0);
     assert_eq!(after["cards"], json!([]));
-    assert!(after.get("personPhoto").is_none());
     assert!(after.get("beginTime").is_none() && after.get("endTime").is_none());
+    // The face is not a field of single/update (spec): neither cleared nor replaced by it.
+    assert_eq!(after["personPhoto"], before["personPhoto"]);
+    let with_faces = f
+        .call(
+            &format!("{RES}/person/single/update"),
+            json!({"personId": id, "personGivenName": "Juan", "personFamilyName": "Perez",
+                   "orgIndexCode": "3", "faces": [{"faceData": B64.encode(jpeg(4096))}]}),
+        )
+        .await;
+    assert_eq!(code(&with_faces), "0");
+    assert_eq!(
+        f.sim.person_by_code("0923456789").unwrap()["personPhoto"],
+        before["personPhoto"],
+        "faces sent to single/update change nothing"
+    );
 
     let change_code = f
         .call(

@@ -60,6 +60,46 @@ async fn subscribe_then_view_shows_the_types_at_the_callback_url() {
         sim.subscriptions(),
         [json!({"eventTypes": [196893, 198914], "eventDest": OWN_DEST})]
     );
+    assert_eq!(
+        sim.subscription_pass_back(OWN_DEST),
+        Some(1),
+        "passBack on by default: HikCentral keeps pushes it could not deliver"
+    );
+}
+
+#[tokio::test]
+async fn event_types_outside_hikcentrals_limits_are_refused_before_any_call() {
+    let (sim, _running, client, settings) = setup(&[]).await;
+    let err = subscribe(&client, &settings.events, &[99_999])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("100000..=2147483647"), "{err}");
+    let many: Vec<u32> = (0..257).map(|i| 196_000 + i).collect();
+    let err = subscribe(&client, &settings.events, &many)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("at most 256"), "{err}");
+    assert_eq!(sim.request_count(), 0, "nothing was sent");
+    // The configuration refuses them too.
+    let problem = hikbridge::config::Settings::defaults_with_env(&[(
+        "HIKBRIDGE__EVENTS__EVENT_TYPES",
+        "196893,42",
+    )])
+    .unwrap_err()
+    .to_string();
+    assert!(problem.contains("events.event_types"), "{problem}");
+}
+
+#[tokio::test]
+async fn pass_back_can_be_switched_off() {
+    let (sim, _running, client, settings) =
+        setup(&[("HIKBRIDGE__EVENTS__PASS_BACK", "false")]).await;
+    subscribe(&client, &settings.events, &[196893])
+        .await
+        .unwrap();
+    assert_eq!(sim.subscription_pass_back(OWN_DEST), Some(0));
 }
 
 #[tokio::test]

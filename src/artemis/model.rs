@@ -77,6 +77,16 @@ pub enum ArtemisCode {
     Parameter { code: String, msg: String },
     #[error("response too long, reduce the page size (code 0x00072004): {0}")]
     ResponseTooLong(String),
+    #[error(
+        "HikCentral's licence is exhausted (code {code}): {msg}; free licences or extend the \
+         licence in HikCentral before registering more people"
+    )]
+    LicenceExhausted { code: String, msg: String },
+    #[error(
+        "HikCentral refuses the AppKey (code {code}): {msg}; check hikcentral.app_key and the \
+         partner's AppSecret in HikCentral's OpenAPI settings"
+    )]
+    AppKeyRefused { code: String, msg: String },
     #[error("HikCentral answered code {0}: {1}")]
     Other(String, String),
 }
@@ -92,14 +102,21 @@ impl ArtemisCode {
             "6" => Self::Busy(m),
             "8" | "12" => Self::NotSupported { code: c, msg: m },
             "17" => Self::NoOpenApiPermission(m),
-            "128" => Self::NotFound(m),
+            "128" | "0x00072203" => Self::NotFound(m),
             "130" => Self::NoResourcePermission(m),
             "131" => Self::AlreadyExists(m),
             "132" => Self::LimitReached(m),
             "0x02401003" => Self::InvalidSignature(m),
             "0x02401007" => Self::NoPermission(m),
             "0x02401009" | "0x00052101" => Self::Throttled { code: c, msg: m },
-            "0x00052102" | "0x00052103" | "0x00052104" => Self::ServiceError { code: c, msg: m },
+            // Transient: network timeout, service exception, connecting to a service, resource
+            // offline, connecting to a device, gateway authentication exception.
+            "4" | "5" | "16" | "129" | "194" | "0x02401008" | "0x00052102" | "0x00052103"
+            | "0x00052104" => Self::ServiceError { code: c, msg: m },
+            "0x00072204" => Self::LicenceExhausted { code: c, msg: m },
+            "0x02401000" | "0x02401001" | "0x02401004" | "0x02401005" | "0x02401006" | "9"
+            | "64" | "65" | "66" | "67" => Self::AppKeyRefused { code: c, msg: m },
+            "0x00072201" | "0x00072202" => Self::NoResourcePermission(m),
             "0x00072001" | "0x00072002" | "0x00072003" => Self::Parameter { code: c, msg: m },
             "0x00072004" => Self::ResponseTooLong(m),
             _ => Self::Other(c, m),
@@ -130,6 +147,8 @@ impl ArtemisCode {
             Self::NoPermission(_) => "0x02401007".into(),
             Self::ResponseTooLong(_) => "0x00072004".into(),
             Self::NotSupported { code, .. }
+            | Self::LicenceExhausted { code, .. }
+            | Self::AppKeyRefused { code, .. }
             | Self::Throttled { code, .. }
             | Self::ServiceError { code, .. }
             | Self::Parameter { code, .. }
@@ -151,6 +170,8 @@ impl ArtemisCode {
             | Self::ResponseTooLong(m)
             | Self::Other(_, m) => m,
             Self::NotSupported { msg, .. }
+            | Self::LicenceExhausted { msg, .. }
+            | Self::AppKeyRefused { msg, .. }
             | Self::Throttled { msg, .. }
             | Self::ServiceError { msg, .. }
             | Self::Parameter { msg, .. } => msg,
@@ -218,6 +239,25 @@ impl fmt::Display for VersionInfo {
     }
 }
 
+/// HikCentral's limits on subscribed event types: at most 256, each 100000..=2147483647.
+pub fn check_subscription_types(types: &[u32]) -> Result<(), String> {
+    if types.len() > 256 {
+        return Err(format!(
+            "{} event types: HikCentral subscribes at most 256 per request",
+            types.len()
+        ));
+    }
+    if let Some(bad) = types
+        .iter()
+        .find(|t| !(100_000..=2_147_483_647).contains(*t))
+    {
+        return Err(format!(
+            "event type {bad} is outside HikCentral's range 100000..=2147483647"
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,7 +271,15 @@ mod tests {
             ("0X02401009", CodeClass::Throttled),
             ("0x00052101", CodeClass::Throttled),
             ("0x00052103", CodeClass::Transient),
+            // The transient codes of the spec's appendix: retried, never parked at once.
+            ("4", CodeClass::Transient),
+            ("5", CodeClass::Transient),
+            ("16", CodeClass::Transient),
+            ("129", CodeClass::Transient),
+            ("194", CodeClass::Transient),
             ("128", CodeClass::NotFound),
+            ("0x00072203", CodeClass::NotFound),
+            ("0x00072204", CodeClass::Permanent),
             ("131", CodeClass::AlreadyExists),
             ("0x02401003", CodeClass::Permanent),
             ("12", CodeClass::Permanent),
@@ -240,6 +288,18 @@ mod tests {
         for (code, class) in table {
             assert_eq!(classify_code(code), class, "code {code}");
         }
+    }
+
+    #[test]
+    fn licence_and_appkey_refusals_are_said_plainly() {
+        let licence = ArtemisCode::from_code("0x00072204", "max licenses").unwrap();
+        assert!(
+            licence.to_string().contains("licence is exhausted"),
+            "{licence}"
+        );
+        assert_eq!(licence.code(), "0x00072204");
+        let key = ArtemisCode::from_code("0x02401001", "partner missing").unwrap();
+        assert!(key.to_string().contains("hikcentral.app_key"), "{key}");
     }
 
     #[test]

@@ -4,7 +4,11 @@
 //! The callback secret is the only thing guarding the receiver, so nothing here prints it: every
 //! destination shown has its last path segment after `/hikcentral/events/` replaced by
 //! `<secret>`, and the secret is also masked in error messages (HikCentral may echo the
-//! `eventDest` back in one). `passBack` is not sent: only community code uses it (UNCONFIRMED).
+//! `eventDest` back in one).
+//!
+//! `passBack: 1` is sent when `events.pass_back` is on (the default): the spec says HikCentral
+//! then keeps pushes it could not deliver (at most 500, for a day) and sends them again. The
+//! types are checked before any call: at most 256, each between 100000 and 2147483647.
 
 use crate::artemis::{ArtemisClient, ArtemisError};
 use crate::config::EventsSettings;
@@ -74,11 +78,12 @@ pub async fn subscribe(
     let types = distinct(types)?;
     let dest = callback_url(settings)?;
     let secret = settings.callback_secret.expose();
+    let mut body = json!({"eventTypes": types, "eventDest": dest});
+    if settings.pass_back {
+        body["passBack"] = json!(1);
+    }
     client
-        .call(
-            SUBSCRIBE_PATH,
-            &json!({"eventTypes": types, "eventDest": dest}),
-        )
+        .call(SUBSCRIBE_PATH, &body)
         .await
         .map_err(|e| masked(e, secret))
         .with_context(|| {
@@ -301,6 +306,7 @@ fn distinct(types: &[u32]) -> anyhow::Result<Vec<u32>> {
     if out.is_empty() {
         anyhow::bail!("no event types: set events.event_types or pass --types 196893,198914");
     }
+    crate::artemis::model::check_subscription_types(&out).map_err(anyhow::Error::msg)?;
     Ok(out)
 }
 
@@ -368,7 +374,11 @@ mod tests {
 
     #[test]
     fn types_are_deduplicated_and_required() {
-        assert_eq!(distinct(&[2, 1, 2]).unwrap(), [2, 1]);
+        assert_eq!(
+            distinct(&[198914, 196893, 198914]).unwrap(),
+            [198914, 196893]
+        );
+        assert!(distinct(&[2]).unwrap_err().to_string().contains("100000"));
         assert!(distinct(&[])
             .unwrap_err()
             .to_string()

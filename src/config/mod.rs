@@ -68,6 +68,42 @@ pub struct BiometricoSettings {
     pub org_by_person_type: Vec<String>,
     #[serde(deserialize_with = "string_or_list")]
     pub validity: Vec<String>,
+    /// How a CI becomes a HikCentral personCode (at most 16 letters or digits).
+    pub person_code: PersonCodeRule,
+}
+
+/// `biometrico.person_code`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PersonCodeRule {
+    /// The CI exactly; a CI that is not 1–16 letters or digits is refused with the reason.
+    Ci,
+    /// The CI's letters and digits only ("1.234.567-8" → "12345678"), then the same check.
+    CiAlnum,
+}
+
+impl PersonCodeRule {
+    /// The personCode for `ci`, or why it cannot have one.
+    pub fn person_code(self, ci: &str) -> Result<String, String> {
+        let code: String = match self {
+            PersonCodeRule::Ci => ci.trim().to_owned(),
+            PersonCodeRule::CiAlnum => ci.chars().filter(char::is_ascii_alphanumeric).collect(),
+        };
+        let fits =
+            (1..=16).contains(&code.len()) && code.chars().all(|c| c.is_ascii_alphanumeric());
+        if fits {
+            Ok(code)
+        } else {
+            Err(format!(
+                "CI {ci:?} cannot be a HikCentral personCode: it must be 1 to 16 letters or \
+                 digits (biometrico.person_code = \"{}\")",
+                match self {
+                    PersonCodeRule::Ci => "ci",
+                    PersonCodeRule::CiAlnum => "ci_alnum",
+                }
+            ))
+        }
+    }
 }
 
 impl BiometricoSettings {
@@ -203,6 +239,7 @@ pub struct EventsSettings {
     pub allowed_ips: Vec<String>,
     pub public_url: String,
     pub subscribe_on_start: bool,
+    pub pass_back: bool,
     #[serde(deserialize_with = "u32_list")]
     pub event_types: Vec<u32>,
     pub poll_interval_secs: u64,
@@ -793,6 +830,14 @@ impl Settings {
                 "events.event_types",
                 &"[]",
                 "list at least one event type",
+                "[196893, 198914]",
+            );
+        }
+        if let Err(problem) = crate::artemis::model::check_subscription_types(&e.event_types) {
+            bad(
+                "events.event_types",
+                &format!("{} types", e.event_types.len()),
+                &problem,
                 "[196893, 198914]",
             );
         }
@@ -1449,6 +1494,23 @@ mod tests {
         let colons: Vec<&str> = std::iter::repeat_n("AB", 32).collect();
         assert_eq!(parse_pin(&colons.join(":")), parse_pin(&hex64));
         assert!(parse_pin("abcd").is_none());
+    }
+
+    #[test]
+    fn person_codes_are_at_most_sixteen_letters_or_digits() {
+        assert_eq!(
+            PersonCodeRule::Ci.person_code("0923456789").unwrap(),
+            "0923456789"
+        );
+        let too_long = PersonCodeRule::Ci
+            .person_code("12345678901234567")
+            .unwrap_err();
+        assert!(too_long.contains("1 to 16 letters or digits"), "{too_long}");
+        assert!(PersonCodeRule::Ci.person_code("1.234.567-8").is_err());
+        assert_eq!(
+            PersonCodeRule::CiAlnum.person_code("1.234.567-8").unwrap(),
+            "12345678"
+        );
     }
 
     #[test]

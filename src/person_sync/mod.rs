@@ -2,6 +2,7 @@
 //! read the person and photo from SIAD, validate and normalise the photo, register or update in
 //! HikCentral, and translate every outcome into the frontend's contract.
 
+mod face;
 pub mod outcome;
 
 use crate::artemis::model::ArtemisCode;
@@ -19,7 +20,6 @@ use std::sync::Arc;
 const PERSON_INFO: &str = "/artemis/api/resource/v1/person/personCode/personInfo";
 const PERSON_BY_ID: &str = "/artemis/api/resource/v1/person/personId/personInfo";
 const ADD: &str = "/artemis/api/resource/v1/person/single/add";
-const UPDATE: &str = "/artemis/api/resource/v1/person/single/update";
 const FACE_UPDATE: &str = "/artemis/api/resource/v1/person/face/update";
 const PICTURE: &str = "/artemis/api/resource/v1/person/picture_data";
 
@@ -51,6 +51,14 @@ pub fn valid_ci(ci: &str) -> bool {
 }
 
 impl PersonSync {
+    /// HikCentral's personCode for `ci` (`biometrico.person_code`), validated before any call.
+    fn person_code(&self, ci: &str) -> Result<String, SyncFailure> {
+        self.settings
+            .person_code
+            .person_code(ci)
+            .map_err(SyncFailure::PersonCodeUnfit)
+    }
+
     pub fn new(
         store: Store,
         siad: Option<Arc<dyn Directory>>,
@@ -95,11 +103,15 @@ impl PersonSync {
         if let Some(pid) = self.store.ledger_entry(ci).await?.and_then(|e| e.person_id) {
             return Ok(Registration::Registered { person_id: pid });
         }
+        let code = self.person_code(ci)?;
         match self
             .hik()?
-            .call(PERSON_INFO, &json!({"personCode": ci}))
+            .call(PERSON_INFO, &json!({"personCode": code}))
             .await
         {
+            // Some servers answer success with an empty `data` for an unknown person code: the
+            // same as 128.
+            Ok(info) if is_empty_answer(&info) => Ok(Registration::NotRegistered),
             Ok(info) => {
                 let pid = person_id_of(&info).ok_or_else(|| {
                     SyncFailure::Upstream(ArtemisError::Decode(
@@ -194,58 +206,6 @@ impl PersonSync {
                     "reason": format!("would register {} (dry run: nothing sent)", person.full_name())}),
                 ))
             }
-        }
-    }
-
-    /// Replace the face of a registered person (`person/face/update`; when the edition does not
-    /// offer it, a full `single/update` carrying every current field so nothing is cleared).
-    pub async fn update_photo(
-        &self,
-        ci: &str,
-        person_id: Option<&str>,
-    ) -> Result<Contract, SyncFailure> {
-        let pid = match person_id.map(str::trim).filter(|p| !p.is_empty()) {
-            Some(p) => p.to_string(),
-            None => match self.registration(ci).await? {
-                Registration::Registered { person_id } => person_id,
-                Registration::NotRegistered => {
-                    return Err(SyncFailure::NotRegistered(ci.to_string()))
-                }
-            },
-        };
-        let person = self.siad_person(ci).await?;
-        let face = match self.face_or_rejection(ci, &person).await? {
-            Ok(face) => face,
-            Err(rejected) => return Ok(rejected),
-        };
-        let hik = self.hik()?;
-        let result = match hik
-            .call(FACE_UPDATE, &json!({"personId": pid, "faceData": face.0}))
-            .await
-        {
-            Err(ArtemisError::Api(ArtemisCode::NotSupported { .. })) => {
-                let current = match hik.call(PERSON_BY_ID, &json!({"personId": pid})).await {
-                    Ok(v) => v,
-                    Err(e) => return self.upstream_outcome(ci, &person, e).await,
-                };
-                let body = self.full_update_body(&person, &pid, &current, &face.0)?;
-                hik.call(UPDATE, &body).await
-            }
-            other => other,
-        };
-        match result {
-            Ok(_) => {
-                self.note(
-                    ci,
-                    &person,
-                    Some((&pid, &face.1)),
-                    "updated",
-                    "photo updated in HikCentral",
-                )
-                .await?;
-                Ok(Contract::success(&pid, "photo updated in HikCentral"))
-            }
-            Err(e) => self.upstream_outcome(ci, &person, e).await,
         }
     }
 
@@ -370,7 +330,7 @@ impl PersonSync {
             .org_for(&p.person_type)
             .ok_or_else(|| SyncFailure::NoOrg(p.person_type.clone()))?;
         let mut body = json!({
-            "personCode": p.ci,
+            "personCode": self.person_code(&p.ci)?,
             "personGivenName": p.given_names,
             "personFamilyName": p.family_name(),
             "orgIndexCode": org,
@@ -386,32 +346,6 @@ impl PersonSync {
         }
         if let Some(pid) = person_id {
             body["personId"] = json!(pid);
-        }
-        Ok(body)
-    }
-
-    /// A full update keeps every field HikCentral has (omitted fields are cleared).
-    fn full_update_body(
-        &self,
-        p: &SiadPerson,
-        pid: &str,
-        current: &Value,
-        face: &str,
-    ) -> Result<Value, SyncFailure> {
-        let mut body = self.person_body(p, Some(pid), face)?;
-        for key in [
-            "gender",
-            "phoneNo",
-            "email",
-            "remark",
-            "cards",
-            "beginTime",
-            "endTime",
-            "orgIndexCode",
-        ] {
-            if let Some(v) = current.get(key).filter(|v| !v.is_null() && *v != "") {
-                body[key] = v.clone();
-            }
         }
         Ok(body)
     }
@@ -469,10 +403,35 @@ impl PersonSync {
     }
 }
 
+/// `data` that carries nothing: null, `""`, `{}` or `[]`.
+fn is_empty_answer(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::String(s) => s.trim().is_empty(),
+        Value::Object(m) => m.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        _ => false,
+    }
+}
+
 fn person_id_of(info: &Value) -> Option<String> {
     match info.get("personId")? {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod empty_answer_tests {
+    use super::is_empty_answer;
+    use serde_json::json;
+
+    #[test]
+    fn an_empty_data_is_not_a_person() {
+        for empty in [json!(null), json!(""), json!({}), json!([])] {
+            assert!(is_empty_answer(&empty), "{empty}");
+        }
+        assert!(!is_empty_answer(&json!({"personId": "1"})));
     }
 }

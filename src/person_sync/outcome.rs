@@ -70,6 +70,9 @@ pub enum SyncFailure {
     BadCi(String),
     #[error("SIAD has no person with CI {0}")]
     UnknownCi(String),
+    /// The CI cannot be a HikCentral personCode under `biometrico.person_code`.
+    #[error("{0}")]
+    PersonCodeUnfit(String),
     #[error("CI {0} is not registered in HikCentral; register it first")]
     NotRegistered(String),
     #[error("{0}")]
@@ -82,12 +85,22 @@ pub enum SyncFailure {
     Upstream(ArtemisError),
     #[error("the ledger could not be read or written: {0}")]
     Store(#[from] crate::store::StoreError),
+    /// `person/face/update` answered 12: this edition offers no way to replace a face.
+    #[error(
+        "this HikCentral edition cannot replace a face through OpenAPI (person/face/update \
+         answered 12, not supported); replace the photo in HikCentral's own client, or delete \
+         and register the person again (this gives a new personId and loses its access levels)"
+    )]
+    FaceUpdateUnsupported,
+    /// HikCentral accepted the update, but reading the person back does not show the new face.
+    #[error("{0}")]
+    FaceNotApplied(String),
 }
 
 impl SyncFailure {
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::BadCi(_) => StatusCode::BAD_REQUEST,
+            Self::BadCi(_) | Self::PersonCodeUnfit(_) => StatusCode::BAD_REQUEST,
             Self::UnknownCi(_) | Self::NotRegistered(_) => StatusCode::NOT_FOUND,
             Self::Siad(_) | Self::HikCentralNotConfigured | Self::NoOrg(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
@@ -96,7 +109,8 @@ impl SyncFailure {
             Self::Upstream(ArtemisError::Transport(_) | ArtemisError::GaveUp { .. }) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
-            Self::Upstream(_) => StatusCode::BAD_GATEWAY,
+            Self::Upstream(_) | Self::FaceNotApplied(_) => StatusCode::BAD_GATEWAY,
+            Self::FaceUpdateUnsupported => StatusCode::NOT_IMPLEMENTED,
             Self::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -104,6 +118,7 @@ impl SyncFailure {
     fn code(&self) -> &'static str {
         match self {
             Self::BadCi(_) => "bad_ci",
+            Self::PersonCodeUnfit(_) => "person_code_unfit",
             Self::UnknownCi(_) => "unknown_ci",
             Self::NotRegistered(_) => "not_registered",
             Self::Siad(_) => "siad_unavailable",
@@ -111,6 +126,8 @@ impl SyncFailure {
             Self::NoOrg(_) => "no_org_for_person_type",
             Self::Upstream(e) if e.is_throttled() => "hikcentral_throttled",
             Self::Upstream(_) => "hikcentral_error",
+            Self::FaceUpdateUnsupported => "face_update_unsupported",
+            Self::FaceNotApplied(_) => "face_not_applied",
             Self::Store(_) => "internal",
         }
     }

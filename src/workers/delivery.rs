@@ -224,10 +224,7 @@ impl Delivery {
     /// The exact request for a punch: (path, body).
     pub fn request_for(&self, p: &Punch) -> Result<(String, Value), &'static str> {
         let employee: Value = if self.opts.employee_id_integer {
-            match p.employee_id.parse::<u64>() {
-                Ok(n) if n > 0 => json!(n),
-                _ => return Err("employee_id_not_numeric"),
-            }
+            employee_number(&p.employee_id).ok_or("employee_id_not_integer")?
         } else {
             json!(p.employee_id)
         };
@@ -497,6 +494,16 @@ impl Delivery {
     }
 }
 
+/// `employeeId` as a JSON integer, only when that loses nothing: digits only, no leading zero
+/// ("0923456789" would become 923456789, another employee or none), at least 1.
+fn employee_number(id: &str) -> Option<Value> {
+    let exact = !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) && !id.starts_with('0');
+    if !exact {
+        return None;
+    }
+    id.parse::<u64>().ok().map(|n| json!(n))
+}
+
 /// Exponential with equal jitter, capped.
 fn backoff(attempts: u32) -> Duration {
     let exp = attempts.saturating_sub(1).min(16);
@@ -508,6 +515,22 @@ fn backoff(attempts: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integer_employee_ids_never_lose_digits() {
+        assert_eq!(employee_number("43013830"), Some(json!(43013830)));
+        for refused in [
+            "0923456789",
+            "0",
+            "",
+            "12a",
+            " 12",
+            "-5",
+            "99999999999999999999999",
+        ] {
+            assert_eq!(employee_number(refused), None, "{refused:?}");
+        }
+    }
 
     #[test]
     fn backoff_grows_and_is_capped() {

@@ -41,6 +41,9 @@ pub struct HikSimConfig {
     pub throttle_http_429: bool,
     /// `false`: `person/face/update` answers code `12` (not offered by this edition).
     pub face_update_supported: bool,
+    /// `true`: `person/face/update` answers success but keeps the old face (a live server did
+    /// report success for changes it never applied; the service must read the face back).
+    pub face_update_ignored: bool,
     /// `person/picture_data` answers a `data:image/jpeg;base64,...` string (true) or raw JPEG.
     pub picture_as_data_uri: bool,
     pub max_face_bytes: usize,
@@ -56,6 +59,7 @@ impl Default for HikSimConfig {
             throttle_per_second: None,
             throttle_http_429: false,
             face_update_supported: true,
+            face_update_ignored: false,
             picture_as_data_uri: false,
             max_face_bytes: 200 * 1024,
             product_name: "HikCentral Professional".into(),
@@ -246,6 +250,10 @@ impl HikSim {
         self.cfg_mut().face_update_supported = yes;
     }
 
+    pub fn set_face_update_ignored(&self, yes: bool) {
+        self.cfg_mut().face_update_ignored = yes;
+    }
+
     pub fn set_picture_as_data_uri(&self, yes: bool) {
         self.cfg_mut().picture_as_data_uri = yes;
     }
@@ -277,6 +285,11 @@ impl HikSim {
     /// Correctly signed requests answered as throttled.
     pub fn throttled_requests(&self) -> u64 {
         self.inner.throttled.load(Ordering::SeqCst)
+    }
+
+    /// The `passBack` `dest` was last subscribed with (0 when the request had none).
+    pub fn subscription_pass_back(&self, dest: &str) -> Option<i64> {
+        self.store().subscriptions.pass_back(dest)
     }
 
     /// `[{"eventTypes":[...],"eventDest":"..."}]`, one entry per destination.

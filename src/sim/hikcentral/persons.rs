@@ -209,7 +209,8 @@ pub(crate) fn add(sim: &HikSim, p: &Params) -> ApiResult {
     Ok(json!(store.persons.insert(fields, None)))
 }
 
-/// Replace the record: omitted optional fields are cleared; personCode cannot change.
+/// Replace the record: omitted optional fields are cleared; personCode cannot change; the face
+/// is not a field of this API and is never changed by it.
 pub(crate) fn update(sim: &HikSim, p: &Params) -> ApiResult {
     let id = person_id(p)?;
     let fields = PersonFields::parse(p, sim.cfg().max_face_bytes)?;
@@ -226,13 +227,12 @@ pub(crate) fn update(sim: &HikSim, p: &Params) -> ApiResult {
             fields.org
         )));
     }
-    let face = store.persons.face(old.id, fields.face.clone());
+    // `single/update` has no face field (spec): a `faces` list is ignored, the face stays.
     let person = Person {
         fields: PersonFields {
             face: None,
             ..fields
         },
-        face,
         ..old
     };
     store.persons.by_id.insert(person.id, person);
@@ -240,9 +240,13 @@ pub(crate) fn update(sim: &HikSim, p: &Params) -> ApiResult {
 }
 
 pub(crate) fn face_update(sim: &HikSim, p: &Params) -> ApiResult {
-    let (supported, max) = {
+    let (supported, ignored, max) = {
         let cfg = sim.cfg();
-        (cfg.face_update_supported, cfg.max_face_bytes)
+        (
+            cfg.face_update_supported,
+            cfg.face_update_ignored,
+            cfg.max_face_bytes,
+        )
     };
     if !supported {
         return Err(ApiError::new(code::NOT_SUPPORTED, "API not supported"));
@@ -253,9 +257,11 @@ pub(crate) fn face_update(sim: &HikSim, p: &Params) -> ApiResult {
     let Some(pid) = store.persons.by_id(&id).map(|p| p.id) else {
         return Err(not_found("personId"));
     };
-    let face = store.persons.face(pid, Some(jpeg));
-    if let Some(person) = store.persons.by_id.get_mut(&pid) {
-        person.face = face;
+    if !ignored {
+        let face = store.persons.face(pid, Some(jpeg));
+        if let Some(person) = store.persons.by_id.get_mut(&pid) {
+            person.face = face;
+        }
     }
     Ok(Value::Null)
 }

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Default)]
-pub(crate) struct Subscriptions(BTreeMap<i64, String>);
+pub(crate) struct Subscriptions(BTreeMap<i64, String>, BTreeMap<String, i64>);
 
 impl Subscriptions {
     /// `[{"eventTypes":[...],"eventDest":"..."}]`, one entry per destination, sorted.
@@ -20,6 +20,11 @@ impl Subscriptions {
             .into_iter()
             .map(|(dest, types)| json!({ "eventTypes": types, "eventDest": dest }))
             .collect()
+    }
+
+    /// The `passBack` a destination was last subscribed with (0 when not sent).
+    pub fn pass_back(&self, dest: &str) -> Option<i64> {
+        self.1.get(dest).copied()
     }
 
     /// For each destination, the events of the types it subscribed to (in order).
@@ -38,17 +43,33 @@ impl Subscriptions {
     }
 }
 
-/// A non-empty list of integer event types (numeric strings accepted).
+/// Most event types in one request (spec: "up to 256").
+pub(crate) const MAX_TYPES: usize = 256;
+/// The range of an event type code (spec: "between 100000 and 2147483647").
+pub(crate) const TYPE_RANGE: std::ops::RangeInclusive<i64> = 100_000..=2_147_483_647;
+
+/// A non-empty list of at most [`MAX_TYPES`] event types within [`TYPE_RANGE`] (numeric strings
+/// accepted).
 fn event_types(p: &Params) -> Result<Vec<i64>, ApiError> {
     let types = p
         .get("eventTypes")
         .and_then(Value::as_array)
         .filter(|a| !a.is_empty())
         .ok_or_else(|| ApiError::bad("eventTypes must be a non-empty list of event types"))?;
+    if types.len() > MAX_TYPES {
+        return Err(ApiError::bad(format!(
+            "eventTypes: at most {MAX_TYPES} types per request, got {}",
+            types.len()
+        )));
+    }
     types
         .iter()
         .map(|t| {
-            as_i64(t).ok_or_else(|| ApiError::bad(format!("eventTypes: {t} is not an event type")))
+            as_i64(t).filter(|t| TYPE_RANGE.contains(t)).ok_or_else(|| {
+                ApiError::bad(format!(
+                    "eventTypes: {t} is not an event type (100000..=2147483647)"
+                ))
+            })
         })
         .collect()
 }
@@ -56,6 +77,9 @@ fn event_types(p: &Params) -> Result<Vec<i64>, ApiError> {
 /// An absolute `http://` or `https://` URL with a host.
 fn event_dest(p: &Params) -> Result<String, ApiError> {
     let dest = p.req_str("eventDest", super::wire::code::BAD_PARAMETER)?;
+    if dest.len() > 1024 {
+        return Err(ApiError::bad("eventDest is longer than 1024 characters"));
+    }
     match url::Url::parse(&dest) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(dest),
         _ => Err(ApiError::bad(format!(
@@ -68,7 +92,13 @@ pub(crate) fn subscribe(sim: &HikSim, p: &Params) -> ApiResult {
     let types = event_types(p)?;
     let dest = event_dest(p)?;
     p.opt_str("token")?;
+    let pass_back = match p.opt_int("passBack")? {
+        None => 0,
+        Some(n @ (0 | 1)) => n,
+        Some(n) => return Err(ApiError::bad(format!("passBack must be 0 or 1, got {n}"))),
+    };
     let mut store = sim.store();
+    store.subscriptions.1.insert(dest.clone(), pass_back);
     for t in types {
         store.subscriptions.0.insert(t, dest.clone());
     }
