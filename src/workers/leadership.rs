@@ -27,13 +27,15 @@ pub fn replica_id() -> String {
     format!("{host}-{}-{}", std::process::id(), &suffix[..8])
 }
 
-/// The lease loop of one replica.
+/// The lease loop of one replica; clones share the leadership signal, so the supervisor can
+/// restart the loop.
+#[derive(Clone)]
 pub struct Leadership {
     store: Store,
     owner: String,
     lease: Duration,
     started_at_ms: i64,
-    leader: watch::Sender<bool>,
+    leader: std::sync::Arc<watch::Sender<bool>>,
 }
 
 impl Leadership {
@@ -46,7 +48,7 @@ impl Leadership {
             owner,
             lease,
             started_at_ms: chrono::Utc::now().timestamp_millis(),
-            leader,
+            leader: std::sync::Arc::new(leader),
         };
         (me, rx)
     }
