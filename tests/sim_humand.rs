@@ -157,7 +157,8 @@ async fn clock_in_then_out_are_created_with_id_and_utc_millis_time() {
         h.sim.add_user(EMPLOYEE, "Ana", "Pérez")["id"]
     );
 
-    let out_at = ago(1);
+    // The same day (a later day would find it auto-closed by Humand).
+    let out_at = local.to_utc() + ChronoDuration::hours(8);
     let (s, end) = status_and_body(h.clock("clockOut", json!(EMPLOYEE), out_at).await).await;
     assert_eq!(s, StatusCode::CREATED, "{end}");
     assert_eq!(end["type"], "END");
@@ -596,4 +597,35 @@ async fn the_entries_listing_can_be_refused_and_day_summaries_answer_instead() {
     )
     .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "limit below 10 refused");
+}
+
+#[tokio::test]
+async fn a_day_left_open_is_auto_closed_by_humand_itself() {
+    let h = Harness::default().await;
+    let yesterday = Utc::now() - ChronoDuration::days(1);
+    let today = Utc::now() - ChronoDuration::minutes(1);
+    assert_eq!(
+        h.clock("clockIn", json!(EMPLOYEE), yesterday)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    // The next day's START is accepted: Humand closed the open day with an AUTO_CLOSE END.
+    assert_eq!(
+        h.clock("clockIn", json!(EMPLOYEE), today).await.status(),
+        StatusCode::CREATED
+    );
+    let entries = h.sim.entries(EMPLOYEE);
+    let kinds: Vec<(&str, &str)> = entries
+        .iter()
+        .map(|e| (e["type"].as_str().unwrap(), e["source"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [("START", "API"), ("END", "AUTO_CLOSE"), ("START", "API")]
+    );
+    assert!(entries[1]["time"]
+        .as_str()
+        .unwrap()
+        .ends_with("T23:59:59.000Z"));
 }

@@ -70,6 +70,8 @@ pub(crate) struct Entry {
     pub time: DateTime<Utc>,
     pub comment: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// `API` for clock calls; `AUTO_CLOSE` for the END Humand adds to a day left open.
+    pub source: &'static str,
 }
 
 impl Entry {
@@ -87,7 +89,7 @@ impl Entry {
             "date": date,
             "referenceDate": date,
             "type": self.kind.as_str(),
-            "source": "API",
+            "source": self.source,
             "site": null,
             "coordinates": null,
             "comment": self.comment,
@@ -187,12 +189,35 @@ impl Store {
         if req.time > latest_allowed {
             return Err(RuleViolation::Future);
         }
-        let started = self
+        let last = self
             .entries
             .iter()
             .rev()
             .find(|e| e.employee_internal_id == req.employee_id)
-            .is_some_and(|e| e.kind == EntryKind::Start);
+            .map(|e| (e.kind, e.time, e.user_id));
+        let mut started = last.is_some_and(|(kind, _, _)| kind == EntryKind::Start);
+        // A day left open (a START and no END before the day changed) is closed by Humand
+        // itself with an AUTO_CLOSE END at the end of that day; the new record then starts
+        // afresh. Humand never needs the integrator to invent that clock-out.
+        if let Some((EntryKind::Start, at, user)) = last {
+            if at.date_naive() < req.time.date_naive() {
+                let end_of_day = at
+                    .date_naive()
+                    .and_hms_opt(23, 59, 59)
+                    .map_or(at, |t| t.and_utc());
+                self.entries.push(Entry {
+                    id: uuid::Uuid::new_v4().to_string(),
+                    user_id: user,
+                    employee_internal_id: req.employee_id.clone(),
+                    kind: EntryKind::End,
+                    time: end_of_day,
+                    comment: None,
+                    created_at: now,
+                    source: "AUTO_CLOSE",
+                });
+                started = false;
+            }
+        }
         match (req.kind, started) {
             (EntryKind::Start, true) => return Err(RuleViolation::AlreadyStarted),
             (EntryKind::End, false) => return Err(RuleViolation::NotStarted),
@@ -206,6 +231,7 @@ impl Store {
             time: req.time,
             comment: req.comment,
             created_at: now,
+            source: "API",
         });
         Ok(&self.entries[self.entries.len() - 1])
     }
