@@ -685,3 +685,26 @@ async fn a_ci_that_cannot_be_a_person_code_is_refused_with_the_reason_before_any
     );
     assert_eq!(e.hik.request_count(), calls, "HikCentral was not called");
 }
+
+#[tokio::test]
+async fn uuid_like_person_ids_are_kept_as_strings_end_to_end() {
+    let e = env(&[]).await;
+    e.hik.set_uuid_person_ids(true);
+    let ci = person_of(&e.summary, "D");
+    let (status, body, _) = post(&e, &format!("/biometrico/sync-hikcentral/{ci}"), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let pid = body["data"].as_str().unwrap().to_string();
+    assert_eq!(pid.len(), 32, "the spec's UUID-like form: {pid}");
+    assert!(pid.starts_with("f5"), "{pid}");
+    let (_, status_body) = get(&e, &format!("/biometrico/getperson/{ci}")).await;
+    assert_eq!(status_body, json!({"registrado": true, "personId": pid}));
+    let (status, body, _) = post(
+        &e,
+        &format!("/biometrico/sync-hikdupdatedoce/{ci}"),
+        json!({"personaId": pid}),
+    )
+    .await;
+    // The same SIAD photo again: HikCentral holds it, so the update is confirmed.
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"], pid.as_str());
+}

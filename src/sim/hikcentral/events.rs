@@ -75,7 +75,7 @@ pub(crate) fn door_record(ev: &Value, persons: &Persons) -> Value {
     });
     let person_id = Some(d("personId"))
         .filter(|id| !id.is_empty())
-        .or_else(|| person.map(|p| p.id.to_string()))
+        .or_else(|| person.map(|p| p.id_text.clone()))
         .unwrap_or_default();
     let person_name = person.map(|p| p.name()).unwrap_or_else(|| d("personName"));
     let s = |k: &str| ev.get(k).and_then(as_string).unwrap_or_default();

@@ -269,6 +269,11 @@ impl HikSim {
 
     /// Insert a person as if registered by other means (lenient: no API validation). Uses the
     /// given numeric `personId` when free; returns the personId.
+    /// Hand out UUID-like personIds (32 hex digits, as in the spec's examples) from now on.
+    pub fn set_uuid_person_ids(&self, yes: bool) {
+        self.store().persons.uuid_ids = yes;
+    }
+
     pub fn add_person(&self, person: Value) -> String {
         self.store().persons.insert_raw(&person)
     }

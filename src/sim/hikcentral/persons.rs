@@ -25,6 +25,8 @@ pub(crate) struct Face {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Person {
     pub id: u64,
+    /// The personId as HikCentral prints it: decimal, or UUID-like hex (the spec's examples).
+    pub id_text: String,
     pub code: String,
     pub fields: PersonFields,
     pub face: Option<Face>,
@@ -45,7 +47,7 @@ impl Person {
     pub fn info(&self) -> Value {
         let f = &self.fields;
         let mut v = json!({
-            "personId": self.id.to_string(),
+            "personId": self.id_text,
             "personCode": self.code,
             "personName": self.name(),
             "personFamilyName": f.family,
@@ -75,6 +77,8 @@ pub(crate) struct Persons {
     by_id: BTreeMap<u64, Person>,
     next_id: u64,
     pic_seq: u64,
+    /// Hand out UUID-like personIds (`f5…`, 32 hex digits) instead of decimal ones.
+    pub uuid_ids: bool,
 }
 
 impl Default for Persons {
@@ -83,6 +87,7 @@ impl Default for Persons {
             by_id: BTreeMap::new(),
             next_id: FIRST_PERSON_ID,
             pic_seq: 0,
+            uuid_ids: false,
         }
     }
 }
@@ -92,10 +97,9 @@ impl Persons {
         self.by_id.values().find(|p| p.code == code)
     }
 
-    /// Exact match on the decimal personId as HikCentral prints it.
+    /// Exact match on the personId as HikCentral prints it (a string, never a number).
     pub fn by_id(&self, id: &str) -> Option<&Person> {
-        let n: u64 = id.parse().ok()?;
-        self.by_id.get(&n).filter(|p| p.id.to_string() == id)
+        self.by_id.values().find(|p| p.id_text == id)
     }
 
     pub fn all_info(&self) -> Vec<Value> {
@@ -132,8 +136,14 @@ impl Persons {
         }
         let code = fields.code.clone().unwrap_or_else(|| id.to_string());
         let face = self.face(id, fields.face.clone());
+        let id_text = if self.uuid_ids {
+            format!("f5{id:030x}")
+        } else {
+            id.to_string()
+        };
         let person = Person {
             id,
+            id_text: id_text.clone(),
             code,
             fields: PersonFields {
                 face: None,
@@ -142,7 +152,7 @@ impl Persons {
             face,
         };
         self.by_id.insert(id, person);
-        id.to_string()
+        id_text
     }
 
     /// Lenient insert for the test hook: no API validation.
