@@ -200,11 +200,10 @@ impl PersonSync {
             Err(reason) => Ok(Contract::photo_rejected(None, &reason)),
             Ok(_) => {
                 self.person_body(&person, None, "")?;
-                Ok(Contract(
-                    json!({"code": "dry_run", "msg": "Would register", "data": null,
-                    "upstreamCode": null, "upstreamMsg": null,
-                    "reason": format!("would register {} (dry run: nothing sent)", person.full_name())}),
-                ))
+                Ok(Contract::would_register(&format!(
+                    "would register {} (dry run: nothing sent)",
+                    person.full_name()
+                )))
             }
         }
     }

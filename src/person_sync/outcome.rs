@@ -12,16 +12,52 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use serde_json::{json, Value};
+use serde_json::json;
 
-/// A contract answer (always HTTP 200).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Contract(pub Value);
+/// A contract answer (always HTTP 200), typed; it becomes the frontend's JSON only when
+/// answered (`IntoResponse`): `{"code","msg","data","upstreamCode","upstreamMsg","reason"}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Contract {
+    /// `"0"` registered or updated, `"131"` already registered, `"128"` photo not compatible,
+    /// `"dry_run"`, or HikCentral's own code.
+    pub code: String,
+    pub msg: String,
+    /// The HikCentral personId, when there is one.
+    pub data: Option<String>,
+    #[serde(rename = "upstreamCode")]
+    pub upstream_code: Option<String>,
+    #[serde(rename = "upstreamMsg")]
+    pub upstream_msg: Option<String>,
+    /// A sentence for people.
+    pub reason: String,
+}
 
 impl Contract {
+    fn new(
+        code: &str,
+        msg: &str,
+        data: Option<&str>,
+        upstream: Option<(&str, &str)>,
+        reason: &str,
+    ) -> Self {
+        Self {
+            code: code.to_owned(),
+            msg: msg.to_owned(),
+            data: data.map(str::to_owned),
+            upstream_code: upstream.map(|u| u.0.to_owned()),
+            upstream_msg: upstream.map(|u| u.1.to_owned()),
+            reason: reason.to_owned(),
+        }
+    }
+
     pub fn success(person_id: &str, reason: &str) -> Self {
-        Self(json!({"code": "0", "msg": "Success", "data": person_id,
-                    "upstreamCode": "0", "upstreamMsg": "Success", "reason": reason}))
+        Self::new(
+            "0",
+            "Success",
+            Some(person_id),
+            Some(("0", "Success")),
+            reason,
+        )
     }
 
     /// `upstream`: HikCentral's own (code, msg) when it said so; `None` when the ledger or a
@@ -31,35 +67,37 @@ impl Contract {
         upstream: Option<(&str, &str)>,
         reason: &str,
     ) -> Self {
-        Self(
-            json!({"code": "131", "msg": "Person already registered", "data": person_id,
-                    "upstreamCode": upstream.map(|u| u.0), "upstreamMsg": upstream.map(|u| u.1),
-                    "reason": reason}),
+        Self::new(
+            "131",
+            "Person already registered",
+            Some(person_id),
+            upstream,
+            reason,
         )
     }
 
     pub fn photo_rejected(upstream: Option<(&str, &str)>, reason: &str) -> Self {
-        Self(
-            json!({"code": "128", "msg": "Photo incompatible", "data": null,
-                    "upstreamCode": upstream.map(|u| u.0), "upstreamMsg": upstream.map(|u| u.1),
-                    "reason": reason}),
-        )
+        Self::new("128", "Photo incompatible", None, upstream, reason)
+    }
+
+    /// What a dry run would do.
+    pub fn would_register(reason: &str) -> Self {
+        Self::new("dry_run", "Would register", None, None, reason)
     }
 
     /// HikCentral's code and message passed through (the frontend shows `msg`).
     pub fn other(code: &str, msg: &str, reason: &str) -> Self {
-        Self(json!({"code": code, "msg": msg, "data": null,
-                    "upstreamCode": code, "upstreamMsg": msg, "reason": reason}))
+        Self::new(code, msg, None, Some((code, msg)), reason)
     }
 
     pub fn code(&self) -> &str {
-        self.0["code"].as_str().unwrap_or_default()
+        &self.code
     }
 }
 
 impl IntoResponse for Contract {
     fn into_response(self) -> Response {
-        Json(self.0).into_response()
+        Json(self).into_response()
     }
 }
 
@@ -237,7 +275,9 @@ mod tests {
             Contract::already_registered("187", None, "ledger"),
             Contract::photo_rejected(None, "photo is 80×60 px; at least 200×200 is needed"),
             Contract::other("2", "bad", "refused"),
+            Contract::would_register("would register Ana"),
         ] {
+            let wire = serde_json::to_value(&c).unwrap();
             for key in [
                 "code",
                 "msg",
@@ -246,9 +286,10 @@ mod tests {
                 "upstreamMsg",
                 "reason",
             ] {
-                assert!(c.0.get(key).is_some(), "{key} missing in {}", c.0);
+                assert!(wire.get(key).is_some(), "{key} missing in {wire}");
             }
-            assert!(c.0["code"].is_string());
+            assert!(wire["code"].is_string());
+            assert!(wire["reason"].as_str().is_some_and(|r| !r.is_empty()));
         }
     }
 

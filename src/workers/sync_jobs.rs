@@ -129,18 +129,13 @@ impl SyncJobs {
             };
             match result {
                 Ok(c) => {
-                    let code = c.code().to_string();
-                    let reason = c.0["reason"].as_str().unwrap_or_default().to_string();
-                    let pid = c.0["data"]
-                        .as_str()
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_string);
-                    let reason = if outcome_of(&code) == "failed" {
-                        format!("{} ({})", reason, c.0["msg"].as_str().unwrap_or_default())
+                    let pid = c.data.filter(|s| !s.is_empty());
+                    let reason = if outcome_of(&c.code) == "failed" {
+                        format!("{} ({})", c.reason, c.msg)
                     } else {
-                        reason
+                        c.reason
                     };
-                    return (outcome_of(&code).into(), Some(code), reason, pid);
+                    return (outcome_of(&c.code).into(), Some(c.code), reason, pid);
                 }
                 Err(SyncFailure::UnknownCi(_)) => {
                     return (
