@@ -708,3 +708,78 @@ async fn uuid_like_person_ids_are_kept_as_strings_end_to_end() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"], pid.as_str());
 }
+
+#[tokio::test]
+async fn registration_adds_the_access_levels_and_status_says_whether_the_face_reached_the_devices()
+{
+    let e = env(&[("HIKBRIDGE__BIOMETRICO__ACCESS_LEVELS", "E=7|8, *=9")]).await;
+    // Level 9 (for staff) does not exist in HikCentral.
+    for (id, name) in [("7", "Campus gates"), ("8", "Library")] {
+        e.hik.add_access_level(id, name);
+    }
+    let student = person_of(&e.summary, "E");
+    let (status, body, _) = post(
+        &e,
+        &format!("/biometrico/sync-hikdoc-est-id/{student}?idper=2026-1"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let pid = body["data"].as_str().unwrap().to_string();
+    assert!(
+        body["reason"]
+            .as_str()
+            .unwrap()
+            .contains("access levels 7, 8"),
+        "{body}"
+    );
+    assert_eq!(e.hik.access_level_members("7"), std::slice::from_ref(&pid));
+    assert_eq!(e.hik.access_level_members("8"), std::slice::from_ref(&pid));
+    assert!(e.hik.access_level_members("9").is_empty());
+
+    let (_, st) = get(&e, &format!("/biometrico/getperson-est/{student}")).await;
+    assert_eq!(st["registrado"], true);
+    assert_eq!(st["devices"]["status"], "applied", "{st}");
+    assert_eq!(st["devices"]["accessLevels"], json!(["7", "8"]));
+
+    // The devices refuse the face: the operator sees it is a photo problem.
+    e.hik.set_application_error(&student, Some("3"));
+    let (_, st) = get(&e, &format!("/biometrico/getperson-est/{student}")).await;
+    assert_eq!(st["devices"]["status"], "failed", "{st}");
+    assert!(
+        st["devices"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("incorrect face information: replace the photo"),
+        "{st}"
+    );
+
+    // An access level that does not exist: registered, and the reason says what failed.
+    let staff = person_of(&e.summary, "D");
+    let (status, body, _) = post(
+        &e,
+        &format!("/biometrico/sync-hikcentral/{staff}"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["code"], "0");
+    assert!(
+        body["reason"]
+            .as_str()
+            .unwrap()
+            .contains("could not add the person to access level 9"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn without_access_levels_configured_the_status_contract_is_unchanged() {
+    let e = env(&[]).await;
+    let ci = person_of(&e.summary, "D");
+    let (_, body, _) = post(&e, &format!("/biometrico/sync-hikcentral/{ci}"), json!({})).await;
+    let pid = body["data"].as_str().unwrap().to_string();
+    assert_eq!(body["reason"], "registered in HikCentral");
+    let (_, st) = get(&e, &format!("/biometrico/getperson/{ci}")).await;
+    assert_eq!(st, json!({"registrado": true, "personId": pid}));
+}

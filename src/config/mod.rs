@@ -70,6 +70,9 @@ pub struct BiometricoSettings {
     pub validity: Vec<String>,
     /// How a CI becomes a HikCentral personCode (at most 16 letters or digits).
     pub person_code: PersonCodeRule,
+    /// Access levels (privilege group ids) per person type: `TYPE=id|id`, `*` the fallback.
+    #[serde(deserialize_with = "string_or_list")]
+    pub access_levels: Vec<String>,
 }
 
 /// `biometrico.person_code`.
@@ -110,6 +113,20 @@ impl BiometricoSettings {
     /// The orgIndexCode for a SIAD person type (`*` is the fallback).
     pub fn org_for(&self, person_type: &str) -> Option<String> {
         per_type(&self.org_by_person_type, person_type).map(str::to_string)
+    }
+
+    /// The access levels (privilege group ids) a person of this type is added to; empty when
+    /// none is configured (the person then opens no door).
+    pub fn access_levels_for(&self, person_type: &str) -> Vec<String> {
+        per_type(&self.access_levels, person_type)
+            .map(|v| {
+                v.split('|')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// (beginTime, endTime) for a SIAD person type.

@@ -76,11 +76,20 @@ async fn update(State(s): State<AppState>, Path(cedula): Path<String>, body: Byt
     }
 }
 
-/// `{"registrado": bool, "personId": string|null}`.
+/// `{"registrado": bool, "personId": string|null}`; when `biometrico.access_levels` is set, a
+/// registered person also gets `"devices": {"status", "reason", "accessLevels"}` (whether the
+/// face reached the devices).
 async fn status(State(s): State<AppState>, Path(ci): Path<String>) -> Response {
-    match s.person_sync().registration(ci.trim()).await {
+    let ci = ci.trim();
+    match s.person_sync().registration(ci).await {
         Ok(Registration::Registered { person_id }) => {
-            Json(json!({"registrado": true, "personId": person_id})).into_response()
+            let mut body = json!({"registrado": true, "personId": person_id});
+            match s.person_sync().device_status_of(ci).await {
+                Ok(Some(devices)) => body["devices"] = json!(devices),
+                Ok(None) => {}
+                Err(e) => return e.into_response(),
+            }
+            Json(body).into_response()
         }
         Ok(Registration::NotRegistered) => {
             Json(json!({"registrado": false, "personId": null})).into_response()

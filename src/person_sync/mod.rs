@@ -2,6 +2,7 @@
 //! read the person and photo from SIAD, validate and normalise the photo, register or update in
 //! HikCentral, and translate every outcome into the frontend's contract.
 
+mod access;
 mod face;
 pub mod outcome;
 
@@ -152,22 +153,25 @@ impl PersonSync {
             Err(rejected) => return Ok(rejected),
         };
         let body = self.person_body(&person, None, &face.0)?;
-        match self.hik()?.call(ADD, &body).await {
+        let hik = self.hik()?;
+        match hik.call(ADD, &body).await {
             Ok(data) => {
                 let pid = data
                     .as_str()
                     .map(str::to_string)
                     .or_else(|| person_id_of(&data))
                     .unwrap_or_default();
-                self.note(
-                    ci,
-                    &person,
-                    Some((&pid, &face.1)),
-                    "registered",
-                    "registered in HikCentral",
-                )
-                .await?;
-                Ok(Contract::success(&pid, "registered in HikCentral"))
+                let reason = match self.grant_access(hik, &pid, &person.person_type).await {
+                    Ok(done) if done.is_empty() => "registered in HikCentral".to_owned(),
+                    Ok(done) => format!("registered in HikCentral; {done}"),
+                    Err(problem) => {
+                        tracing::warn!(problem = %problem, "registered, but access levels failed");
+                        format!("registered in HikCentral, but {problem}")
+                    }
+                };
+                self.note(ci, &person, Some((&pid, &face.1)), "registered", &reason)
+                    .await?;
+                Ok(Contract::success(&pid, &reason))
             }
             Err(ArtemisError::Api(ArtemisCode::AlreadyExists(msg))) => {
                 // Registered by someone else meanwhile: find the personId, never create twice.

@@ -5,6 +5,7 @@
 //! event subscriptions with push, and the door-event log, with HikCentral's rules and limits
 //! (see `shared/reference/hikcentral-artemis.md`).
 
+mod access;
 mod events;
 mod gateway;
 mod orgs;
@@ -88,6 +89,7 @@ impl fmt::Debug for HikSimConfig {
 #[derive(Default)]
 struct Store {
     persons: persons::Persons,
+    access: access::AccessLevels,
     orgs: orgs::Orgs,
     subscriptions: subscriptions::Subscriptions,
     events: events::EventLog,
@@ -215,6 +217,18 @@ impl HikSim {
                 "/artemis/api/acs/v1/door/events".into(),
                 api(events::door_events),
             ),
+            (
+                "/artemis/api/acs/v1/privilege/group/single/addPersons".into(),
+                api(access::add_persons),
+            ),
+            (
+                "/artemis/api/visitor/v1/auth/reapplication".into(),
+                api(access::reapplication),
+            ),
+            (
+                "/artemis/api/acs/v1/auth/applicationResult".into(),
+                api(access::application_result),
+            ),
         ];
         let mut router = Router::new();
         for (path, method_router) in routes {
@@ -269,6 +283,22 @@ impl HikSim {
 
     /// Insert a person as if registered by other means (lenient: no API validation). Uses the
     /// given numeric `personId` when free; returns the personId.
+    /// Create access level (privilege group) `id`.
+    pub fn add_access_level(&self, id: &str, name: &str) {
+        self.store().access.add_group(id, name);
+    }
+
+    /// The personIds in access level `id`.
+    pub fn access_level_members(&self, id: &str) -> Vec<String> {
+        self.store().access.members(id)
+    }
+
+    /// Make the devices refuse `person_code` with `errorItems` (e.g. "3", incorrect face
+    /// information); `None` clears it.
+    pub fn set_application_error(&self, person_code: &str, items: Option<&str>) {
+        self.store().access.set_error(person_code, items);
+    }
+
     /// Hand out UUID-like personIds (32 hex digits, as in the spec's examples) from now on.
     pub fn set_uuid_person_ids(&self, yes: bool) {
         self.store().persons.uuid_ids = yes;
