@@ -783,3 +783,29 @@ async fn without_access_levels_configured_the_status_contract_is_unchanged() {
     let (_, st) = get(&e, &format!("/biometrico/getperson/{ci}")).await;
     assert_eq!(st, json!({"registrado": true, "personId": pid}));
 }
+
+#[tokio::test]
+async fn the_face_quality_pre_check_refuses_a_photo_before_it_is_sent() {
+    let e = env(&[("HIKBRIDGE__BIOMETRICO__FACE_CHECK_DEVICE", "acs-dev-1")]).await;
+    let ci = person_of(&e.summary, "D");
+    e.hik.set_face_check_refuses(true);
+    let (status, body, _) = post(&e, &format!("/biometrico/sync-hikcentral/{ci}"), json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["code"], "128", "the contract's photo answer: {body}");
+    assert!(
+        body["reason"]
+            .as_str()
+            .unwrap()
+            .contains("face check refused the photo"),
+        "{body}"
+    );
+    assert_eq!(body["upstreamCode"], "2");
+    assert!(e.hik.person_by_code(&ci).is_none(), "nothing registered");
+
+    e.hik.set_face_check_refuses(false);
+    let (_, body, _) = post(&e, &format!("/biometrico/sync-hikcentral/{ci}"), json!({})).await;
+    assert_eq!(
+        body["code"], "0",
+        "a photo the check accepts is registered: {body}"
+    );
+}

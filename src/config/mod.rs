@@ -73,6 +73,9 @@ pub struct BiometricoSettings {
     /// Access levels (privilege group ids) per person type: `TYPE=id|id`, `*` the fallback.
     #[serde(deserialize_with = "string_or_list")]
     pub access_levels: Vec<String>,
+    /// The access-control device whose face model checks photos before they are sent
+    /// (`acs/v1/faceCheck`); empty = no pre-check.
+    pub face_check_device: String,
 }
 
 /// `biometrico.person_code`.

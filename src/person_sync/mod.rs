@@ -23,6 +23,7 @@ const PERSON_BY_ID: &str = "/artemis/api/resource/v1/person/personId/personInfo"
 const ADD: &str = "/artemis/api/resource/v1/person/single/add";
 const FACE_UPDATE: &str = "/artemis/api/resource/v1/person/face/update";
 const PICTURE: &str = "/artemis/api/resource/v1/person/picture_data";
+const FACE_CHECK: &str = "/artemis/api/acs/v1/faceCheck";
 
 #[derive(Clone)]
 pub struct PersonSync {
@@ -297,13 +298,46 @@ impl PersonSync {
         ci: &str,
         person: &SiadPerson,
     ) -> Result<Result<(String, String), Contract>, SyncFailure> {
-        match self.normalised_photo(ci).await? {
-            Ok(face) => Ok(Ok(face)),
-            Err(reason) => {
-                self.note(ci, person, None, "photo_rejected", &reason)
-                    .await?;
-                Ok(Err(Contract::photo_rejected(None, &reason)))
+        let refused = match self.normalised_photo(ci).await? {
+            Ok(face) => match self.face_check(&face.0).await? {
+                None => return Ok(Ok(face)),
+                Some(refusal) => refusal,
+            },
+            Err(reason) => (None, reason),
+        };
+        let (upstream, reason) = refused;
+        self.note(ci, person, None, "photo_rejected", &reason)
+            .await?;
+        let upstream = upstream.as_ref().map(|(c, m)| (c.as_str(), m.as_str()));
+        Ok(Err(Contract::photo_rejected(upstream, &reason)))
+    }
+
+    /// HikCentral's face-quality pre-check (`acs/v1/faceCheck` against the device
+    /// `biometrico.face_check_device`), when configured: `Some((HikCentral's code and message,
+    /// reason))` when it refuses the picture. An edition without the API skips the check.
+    async fn face_check(
+        &self,
+        face_b64: &str,
+    ) -> Result<Option<(Option<(String, String)>, String)>, SyncFailure> {
+        let device = self.settings.face_check_device.trim();
+        if device.is_empty() {
+            return Ok(None);
+        }
+        let body = json!({"faceData": face_b64, "acsDevIndexCode": device});
+        match self.hik()?.call(FACE_CHECK, &body).await {
+            Ok(_) => Ok(None),
+            Err(ArtemisError::Api(ArtemisCode::NotSupported { .. })) => {
+                tracing::warn!("acs/v1/faceCheck is not offered by this HikCentral: photos are sent without the pre-check");
+                Ok(None)
             }
+            Err(ArtemisError::Api(code)) => Ok(Some((
+                Some((code.code(), code.message().to_owned())),
+                format!(
+                    "HikCentral's face check refused the photo: {}",
+                    code.message()
+                ),
+            ))),
+            Err(e) => Err(SyncFailure::Upstream(e)),
         }
     }
 

@@ -45,6 +45,8 @@ pub struct HikSimConfig {
     /// `true`: `person/face/update` answers success but keeps the old face (a live server did
     /// report success for changes it never applied; the service must read the face back).
     pub face_update_ignored: bool,
+    /// `true`: `acs/v1/faceCheck` refuses every picture.
+    pub face_check_refuses: bool,
     /// `person/picture_data` answers a `data:image/jpeg;base64,...` string (true) or raw JPEG.
     pub picture_as_data_uri: bool,
     pub max_face_bytes: usize,
@@ -61,6 +63,7 @@ impl Default for HikSimConfig {
             throttle_http_429: false,
             face_update_supported: true,
             face_update_ignored: false,
+            face_check_refuses: false,
             picture_as_data_uri: false,
             max_face_bytes: 200 * 1024,
             product_name: "HikCentral Professional".into(),
@@ -226,6 +229,10 @@ impl HikSim {
                 api(access::reapplication),
             ),
             (
+                "/artemis/api/acs/v1/faceCheck".into(),
+                api(persons::face_check),
+            ),
+            (
                 "/artemis/api/acs/v1/auth/applicationResult".into(),
                 api(access::application_result),
             ),
@@ -262,6 +269,10 @@ impl HikSim {
 
     pub fn set_face_update_supported(&self, yes: bool) {
         self.cfg_mut().face_update_supported = yes;
+    }
+
+    pub fn set_face_check_refuses(&self, yes: bool) {
+        self.cfg_mut().face_check_refuses = yes;
     }
 
     pub fn set_face_update_ignored(&self, yes: bool) {

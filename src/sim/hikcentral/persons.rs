@@ -276,6 +276,23 @@ pub(crate) fn face_update(sim: &HikSim, p: &Params) -> ApiResult {
     Ok(Value::Null)
 }
 
+/// `acs/v1/faceCheck {faceData, acsDevIndexCode}`: the device's face model judges the picture
+/// (the failure codes are undocumented; the simulator answers 2 with a message).
+pub(crate) fn face_check(sim: &HikSim, p: &Params) -> ApiResult {
+    let (refuses, max) = {
+        let cfg = sim.cfg();
+        (cfg.face_check_refuses, cfg.max_face_bytes)
+    };
+    p.req_str("acsDevIndexCode", code::BAD_PARAMETER)?;
+    decode_face(&p.req_str("faceData", code::BAD_PARAMETER)?, max)?;
+    if refuses {
+        return Err(ApiError::bad(
+            "face picture quality check failed: no face detected",
+        ));
+    }
+    Ok(Value::String("null".into()))
+}
+
 pub(crate) fn delete(sim: &HikSim, p: &Params) -> ApiResult {
     let id = person_id(p)?;
     let mut store = sim.store();
