@@ -11,7 +11,7 @@ use hikbridge::artemis::ArtemisClient;
 use hikbridge::sim::hikcentral::HikSim;
 use hikbridge::sim::RunningSim;
 use hikbridge::workers::inbox_writer::InboxWriter;
-use hikbridge::workers::poller::{checkpoint_value, PollReport, Poller, CHECKPOINT};
+use hikbridge::workers::poller::{checkpoint_value, PollReport, Poller, CHECKPOINT, V2};
 use hikbridge::workers::Workers;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -121,7 +121,11 @@ async fn one_pass_stores_every_record_across_doors_types_and_pages() {
             "{}",
             db.name
         );
-        assert_eq!(rig.sim.request_count(), 5);
+        assert_eq!(
+            rig.sim.request_count(),
+            6,
+            "5 pages and one probe of acs/v2/door/events"
+        );
         assert_eq!(db.store.inbox().count().await.unwrap(), 15, "{}", db.name);
         let ev = stored(&db, "ev-7").await.expect("ev-7 stored");
         assert_eq!(ev.source, "poll");
@@ -454,6 +458,52 @@ async fn one_call_per_type_when_configured_for_servers_that_refuse_the_list() {
             .record_event(event("b", GRANTED_CARD, now - minutes(2), "1"));
         let report = rig.poller.poll_once(now).await.unwrap();
         assert_eq!((report.calls, report.accepted), (3, 2), "{}", db.name);
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn late_uploads_are_back_filled_by_receive_time_where_hikcentral_offers_it() {
+    for db in all_dbs().await {
+        let rig = rig(&db, &[("HIKBRIDGE__EVENTS__POLL_OVERLAP_SECS", "60")]).await;
+        let now = now();
+        // The event-time back-fill has already passed an hour ago.
+        db.store
+            .checkpoints()
+            .set(CHECKPOINT, &checkpoint_value(now - minutes(10)))
+            .await
+            .unwrap();
+        // An offline device uploads, just now, a record from three hours ago.
+        let mut late = event("late-upload", GRANTED_FACE, now - TimeDelta::hours(3), "1");
+        late["receivedAt"] = json!((now - minutes(1)).to_rfc3339());
+        rig.sim.record_event(late.clone());
+
+        // Without v2 (HikCentral Professional's catalogue has none): probed once, then skipped.
+        let report = rig.poller.poll_once(now).await.unwrap();
+        assert_eq!(report.accepted, 0, "{}", db.name);
+        assert_eq!(rig.poller.v2(), V2::NotOffered);
+        assert!(stored(&db, "late-upload").await.is_none());
+
+        // A server with v2 finds the late upload by receive time (a fresh process probes again).
+        rig.sim.set_door_events_v2(true);
+        let settings = settings_for(
+            &rig._running.base_url,
+            &[("HIKBRIDGE__EVENTS__EVENT_TYPES", THREE_TYPES)],
+        );
+        let writer = InboxWriter::spawn(db.store.clone(), &Workers::default());
+        let fresh = Poller::new(
+            rig.client.clone(),
+            db.store.clone(),
+            writer,
+            settings.events,
+        );
+        let report = fresh.poll_once(now).await.unwrap();
+        assert_eq!(report.accepted, 1, "{}", db.name);
+        assert_eq!(fresh.v2(), V2::Offered);
+        let ev = stored(&db, "late-upload")
+            .await
+            .expect("late upload stored");
+        assert_eq!(ev.source, "poll");
         db.cleanup().await;
     }
 }

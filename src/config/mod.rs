@@ -275,6 +275,7 @@ pub struct EventsSettings {
     pub accept_past_hours: u64,
     pub accept_future_secs: u64,
     pub poll_types_per_call: String,
+    pub poll_receive_time: String,
 }
 
 impl EventsSettings {
@@ -867,6 +868,14 @@ impl Settings {
                 &quoted(&e.poll_types_per_call),
                 "must be \"all\" (eventTypes, one call) or \"one\" (eventType, a call per type)",
                 "\"all\"",
+            );
+        }
+        if !matches!(e.poll_receive_time.as_str(), "auto" | "off") {
+            bad(
+                "events.poll_receive_time",
+                &quoted(&e.poll_receive_time),
+                "must be \"auto\" (use acs/v2/door/events where offered) or \"off\"",
+                "\"auto\"",
             );
         }
         if !(1..=500).contains(&e.poll_page_size) {

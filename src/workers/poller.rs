@@ -25,6 +25,9 @@
 //! - **Plausibility**: polled records outside `events.accept_past_hours` /
 //!   `events.accept_future_secs` are kept as rejected events, like pushed ones.
 
+mod received;
+pub use received::{RECEIVED_CHECKPOINT, V2, V2_DOOR_EVENTS_PATH};
+
 use super::inbox_writer::InboxWriter;
 use crate::artemis::model::Page;
 use crate::artemis::ArtemisClient;
@@ -198,6 +201,8 @@ pub struct Poller {
     writer: InboxWriter,
     settings: EventsSettings,
     window: TimeWindow,
+    /// Whether HikCentral offers the receive-time back-fill (probed once).
+    v2: std::sync::Arc<std::sync::Mutex<V2>>,
 }
 
 impl Poller {
@@ -214,6 +219,7 @@ impl Poller {
             writer,
             settings,
             window,
+            v2: std::sync::Arc::new(std::sync::Mutex::new(V2::Unknown)),
         }
     }
 
@@ -245,6 +251,9 @@ impl Poller {
                 .await
                 .with_context(|| format!("cannot save the checkpoint {CHECKPOINT}"))?;
             report.windows += 1;
+        }
+        if let Err(e) = self.poll_received(now, &mut report).await {
+            tracing::warn!(error = %format!("{e:#}"), "back-fill by receive time failed; retried at the next pass");
         }
         tracing::info!(
             from = %checkpoint_value(from),

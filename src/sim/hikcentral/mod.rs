@@ -47,6 +47,8 @@ pub struct HikSimConfig {
     pub face_update_ignored: bool,
     /// `true`: `acs/v1/faceCheck` refuses every picture.
     pub face_check_refuses: bool,
+    /// `true`: `acs/v2/door/events` (by receive time) exists; `false` answers code 12.
+    pub door_events_v2: bool,
     /// `person/picture_data` answers a `data:image/jpeg;base64,...` string (true) or raw JPEG.
     pub picture_as_data_uri: bool,
     pub max_face_bytes: usize,
@@ -64,6 +66,7 @@ impl Default for HikSimConfig {
             face_update_supported: true,
             face_update_ignored: false,
             face_check_refuses: false,
+            door_events_v2: false,
             picture_as_data_uri: false,
             max_face_bytes: 200 * 1024,
             product_name: "HikCentral Professional".into(),
@@ -229,6 +232,10 @@ impl HikSim {
                 api(access::reapplication),
             ),
             (
+                "/artemis/api/acs/v2/door/events".into(),
+                api(events::door_events_v2),
+            ),
+            (
                 "/artemis/api/acs/v1/faceCheck".into(),
                 api(persons::face_check),
             ),
@@ -269,6 +276,10 @@ impl HikSim {
 
     pub fn set_face_update_supported(&self, yes: bool) {
         self.cfg_mut().face_update_supported = yes;
+    }
+
+    pub fn set_door_events_v2(&self, yes: bool) {
+        self.cfg_mut().door_events_v2 = yes;
     }
 
     pub fn set_face_check_refuses(&self, yes: bool) {
