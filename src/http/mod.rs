@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod auth;
 pub mod biometrico;
+pub mod contract;
 pub mod events;
 pub mod health;
 pub mod jobs;

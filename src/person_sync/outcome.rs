@@ -7,12 +7,9 @@ use crate::artemis::model::ArtemisCode;
 use crate::artemis::ArtemisError;
 use crate::siad::SiadError;
 use crate::upstream::UpstreamResponse;
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::http::StatusCode;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use serde_json::json;
 
 /// A contract answer (always HTTP 200), typed; it becomes the frontend's JSON only when
 /// answered (`IntoResponse`): `{"code","msg","data","upstreamCode","upstreamMsg","reason"}`.
@@ -95,12 +92,6 @@ impl Contract {
     }
 }
 
-impl IntoResponse for Contract {
-    fn into_response(self) -> Response {
-        Json(self).into_response()
-    }
-}
-
 /// Why a request could not be answered within the contract.
 #[derive(Debug, thiserror::Error)]
 pub enum SyncFailure {
@@ -153,7 +144,8 @@ impl SyncFailure {
         }
     }
 
-    fn code(&self) -> &'static str {
+    /// The stable error code of the JSON answer.
+    pub fn code(&self) -> &'static str {
         match self {
             Self::BadCi(_) => "bad_ci",
             Self::PersonCodeUnfit(_) => "person_code_unfit",
@@ -168,35 +160,6 @@ impl SyncFailure {
             Self::FaceNotApplied(_) => "face_not_applied",
             Self::Store(_) => "internal",
         }
-    }
-}
-
-impl IntoResponse for SyncFailure {
-    fn into_response(self) -> Response {
-        let status = self.status();
-        let message = if matches!(self, Self::Store(_)) {
-            tracing::error!(error = %self, "ledger failure");
-            "internal error; the request id in the x-request-id header finds it in the logs"
-                .to_string()
-        } else {
-            self.to_string()
-        };
-        let upstream = match &self {
-            Self::Upstream(e) => e.upstream_code(),
-            _ => None,
-        };
-        let body = json!({
-            "code": self.code(),
-            "msg": message,
-            "details": {"msg": message, "upstreamCode": upstream},
-            "error": {"code": self.code(), "message": message, "details": {"upstreamCode": upstream}},
-        });
-        let mut res = (status, Json(body)).into_response();
-        if status == StatusCode::TOO_MANY_REQUESTS {
-            res.headers_mut()
-                .insert("retry-after", HeaderValue::from_static("5"));
-        }
-        res
     }
 }
 
@@ -291,16 +254,5 @@ mod tests {
             assert!(wire["code"].is_string());
             assert!(wire["reason"].as_str().is_some_and(|r| !r.is_empty()));
         }
-    }
-
-    #[test]
-    fn throttling_is_http_429_with_retry_after_and_details_msg() {
-        let f = SyncFailure::Upstream(ArtemisError::Api(ArtemisCode::Throttled {
-            code: "0x02401009".into(),
-            msg: "too many".into(),
-        }));
-        let res = f.into_response();
-        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
-        assert_eq!(res.headers()["retry-after"], "5");
     }
 }
