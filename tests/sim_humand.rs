@@ -629,3 +629,46 @@ async fn a_day_left_open_is_auto_closed_by_humand_itself() {
         .unwrap()
         .ends_with("T23:59:59.000Z"));
 }
+
+#[tokio::test]
+async fn a_night_shift_is_split_at_midnight_with_day_change_entries() {
+    let h = Harness::default().await;
+    // "Today" is a day whose 00:01 has passed (yesterday, in the first minutes after midnight).
+    let today = (Utc::now() - ChronoDuration::minutes(5)).date_naive();
+    let yesterday_22 = (today - ChronoDuration::days(1))
+        .and_hms_opt(22, 0, 0)
+        .unwrap()
+        .and_utc();
+    let today_0001 = today.and_hms_opt(0, 1, 0).unwrap().and_utc();
+    assert_eq!(
+        h.clock("clockIn", json!(EMPLOYEE), yesterday_22)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        h.clock("clockOut", json!(EMPLOYEE), today_0001)
+            .await
+            .status(),
+        StatusCode::CREATED,
+        "the night shift's exit is accepted"
+    );
+    let kinds: Vec<(String, String)> = h
+        .sim
+        .entries(EMPLOYEE)
+        .iter()
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap().into(),
+                e["source"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let want = [
+        ("START", "API"),
+        ("END", "DAY_CHANGE"),
+        ("START", "DAY_CHANGE"),
+        ("END", "API"),
+    ];
+    assert_eq!(kinds, want.map(|(a, b)| (a.to_string(), b.to_string())));
+}

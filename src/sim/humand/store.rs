@@ -196,26 +196,44 @@ impl Store {
             .find(|e| e.employee_internal_id == req.employee_id)
             .map(|e| (e.kind, e.time, e.user_id));
         let mut started = last.is_some_and(|(kind, _, _)| kind == EntryKind::Start);
-        // A day left open (a START and no END before the day changed) is closed by Humand
-        // itself with an AUTO_CLOSE END at the end of that day; the new record then starts
-        // afresh. Humand never needs the integrator to invent that clock-out.
+        // A day left open (a START and no END before the day changed) is handled by Humand
+        // itself (UNCONFIRMED in detail): a new START closes the old day with an AUTO_CLOSE END
+        // at its end; an END (a night shift) splits the shift at midnight with a DAY_CHANGE END
+        // and a DAY_CHANGE START, then records the END. The integrator never invents either.
         if let Some((EntryKind::Start, at, user)) = last {
             if at.date_naive() < req.time.date_naive() {
                 let end_of_day = at
                     .date_naive()
                     .and_hms_opt(23, 59, 59)
                     .map_or(at, |t| t.and_utc());
-                self.entries.push(Entry {
+                let system = |kind, time, source| Entry {
                     id: uuid::Uuid::new_v4().to_string(),
                     user_id: user,
                     employee_internal_id: req.employee_id.clone(),
-                    kind: EntryKind::End,
-                    time: end_of_day,
+                    kind,
+                    time,
                     comment: None,
                     created_at: now,
-                    source: "AUTO_CLOSE",
-                });
-                started = false;
+                    source,
+                };
+                match req.kind {
+                    EntryKind::Start => {
+                        self.entries
+                            .push(system(EntryKind::End, end_of_day, "AUTO_CLOSE"));
+                        started = false;
+                    }
+                    EntryKind::End => {
+                        let midnight = req
+                            .time
+                            .date_naive()
+                            .and_hms_opt(0, 0, 0)
+                            .map_or(req.time, |t| t.and_utc());
+                        self.entries
+                            .push(system(EntryKind::End, end_of_day, "DAY_CHANGE"));
+                        self.entries
+                            .push(system(EntryKind::Start, midnight, "DAY_CHANGE"));
+                    }
+                }
             }
         }
         match (req.kind, started) {
