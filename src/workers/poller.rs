@@ -357,6 +357,23 @@ impl Poller {
         Ok(())
     }
 
+    /// Commit one page of door records (through the time window) to the inbox; counted in
+    /// `report`.
+    async fn store_page(&self, records: &[Value], report: &mut PollReport) -> anyhow::Result<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let items: Vec<Parsed> = records.iter().map(parse_door_record).collect();
+        let items = self.window.apply(items, Utc::now());
+        let ingest = self
+            .writer
+            .commit_waiting(items, "poll")
+            .await
+            .context("cannot store the polled events")?;
+        report.add(ingest);
+        Ok(())
+    }
+
     /// All pages of one query; each page is committed before the next is asked for.
     async fn poll_query(
         &self,
@@ -390,16 +407,7 @@ impl Poller {
                 total = page.total,
                 "door events page"
             );
-            if received > 0 {
-                let items: Vec<Parsed> = page.list.iter().map(parse_door_record).collect();
-                let items = self.window.apply(items, Utc::now());
-                let ingest = self
-                    .writer
-                    .commit_waiting(items, "poll")
-                    .await
-                    .context("cannot store the polled events")?;
-                report.add(ingest);
-            }
+            self.store_page(&page.list, report).await?;
             // HikCentral may answer with a smaller page size than asked; page by what it used.
             let size = match page.page_size {
                 s @ 1.. if s < u64::from(page_size) => s,

@@ -9,8 +9,6 @@
 use super::{door_groups, wire_time, PollReport, Poller, MAX_PAGE_SIZE};
 use crate::artemis::model::{ArtemisCode, Page};
 use crate::artemis::ArtemisError;
-use crate::attendance::event::{parse_door_record, Parsed};
-use anyhow::Context;
 use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use serde_json::{json, Value};
 
@@ -84,16 +82,7 @@ impl Poller {
                 report.calls += 1;
                 let received = page.list.len();
                 report.records += u32::try_from(received).unwrap_or(u32::MAX);
-                if received > 0 {
-                    let items: Vec<Parsed> = page.list.iter().map(parse_door_record).collect();
-                    let items = self.window.apply(items, Utc::now());
-                    let ingest = self
-                        .writer
-                        .commit_waiting(items, "poll")
-                        .await
-                        .context("cannot store the events read by receive time")?;
-                    report.add(ingest);
-                }
+                self.store_page(&page.list, report).await?;
                 if (received as u64) < u64::from(page_size) {
                     break;
                 }
