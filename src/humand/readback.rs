@@ -94,7 +94,7 @@ impl ReadBack {
         }
     }
 
-    /// The API that answered last, if any (for `/ready`).
+    /// The API that answered last, if any (tried first next time).
     pub fn working_api(&self) -> Option<ReadApi> {
         self.learned.lock().ok().and_then(|l| l.preferred)
     }

@@ -2,24 +2,6 @@
 //! replicas' heartbeats. Both are plain rows, so they work the same on SQLite and PostgreSQL.
 
 use super::{Store, StoreError};
-use serde::Serialize;
-use sqlx::Row;
-
-/// One replica's last heartbeat.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ReplicaBeat {
-    pub owner: String,
-    pub started_at_ms: i64,
-    pub seen_at_ms: i64,
-}
-
-/// Who holds a lease, and until when.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LeaseHolder {
-    pub owner: String,
-    pub until_ms: i64,
-    pub acquired_at_ms: i64,
-}
 
 impl Store {
     /// Take or renew lease `name` for `owner` until `now_ms + ttl_ms`. Succeeds when the lease
@@ -59,21 +41,6 @@ impl Store {
         Ok(())
     }
 
-    pub async fn lease_holder(&self, name: &str) -> Result<Option<LeaseHolder>, StoreError> {
-        let row = sqlx::query("SELECT owner, until_ms, acquired_at_ms FROM leases WHERE name = $1")
-            .bind(name)
-            .fetch_optional(self.pool())
-            .await?;
-        row.map(|r| {
-            Ok(LeaseHolder {
-                owner: r.try_get("owner")?,
-                until_ms: r.try_get("until_ms")?,
-                acquired_at_ms: r.try_get("acquired_at_ms")?,
-            })
-        })
-        .transpose()
-    }
-
     /// Record that `owner` is alive. Also the store's write probe: its outcome updates
     /// [`Store::write_health`], so a store that failed recovers its status without traffic.
     pub async fn heartbeat(
@@ -92,30 +59,6 @@ impl Store {
         .execute(self.pool())
         .await;
         self.track_write(done).map(|_| ())
-    }
-
-    /// Replicas seen since `since_ms`, most recently started first; older rows are removed.
-    pub async fn replicas(&self, since_ms: i64) -> Result<Vec<ReplicaBeat>, StoreError> {
-        sqlx::query("DELETE FROM replicas WHERE seen_at_ms < $1")
-            .bind(since_ms.saturating_sub(86_400_000))
-            .execute(self.pool())
-            .await?;
-        let rows = sqlx::query(
-            "SELECT owner, started_at_ms, seen_at_ms FROM replicas WHERE seen_at_ms >= $1 \
-             ORDER BY started_at_ms DESC",
-        )
-        .bind(since_ms)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(ReplicaBeat {
-                    owner: r.try_get("owner")?,
-                    started_at_ms: r.try_get("started_at_ms")?,
-                    seen_at_ms: r.try_get("seen_at_ms")?,
-                })
-            })
-            .collect()
     }
 
     /// Record a single-statement write's outcome in the write health.

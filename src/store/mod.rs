@@ -27,7 +27,6 @@ mod tx;
 mod url;
 
 pub use checkpoints::{Checkpoint, Checkpoints};
-pub use cluster::{LeaseHolder, ReplicaBeat};
 pub use decisions::DecisionRecord;
 pub use error::StoreError;
 pub use health::{WriteFailure, WriteHealth};

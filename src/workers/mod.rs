@@ -92,11 +92,6 @@ impl Workers {
         }
     }
 
-    /// The token every worker gets a child of; cancelled by [`Workers::shutdown`].
-    pub fn shutdown_token(&self) -> CancellationToken {
-        self.cancel.clone()
-    }
-
     /// Run `work` as the named worker on this replica, supervised (see the module docs). Each
     /// attempt gets a token that is cancelled at shutdown.
     pub fn spawn<F, Fut>(&self, name: &'static str, work: F)
