@@ -138,9 +138,26 @@ pub struct App {
     pub router: axum::Router,
 }
 
+/// Whether [`App::build_with`] starts the background work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Background {
+    /// The lease loop and, while this replica leads, the decider, poller, delivery and the
+    /// other cluster-wide workers (what `serve` runs).
+    Run,
+    /// Only what requests need (the inbox writer): no lease, so no cluster-wide worker ever
+    /// starts and nothing writes to the store unless a request does. For tests that drive the
+    /// store themselves.
+    Off,
+}
+
 impl App {
-    /// Open the store (migrations applied), build the clients and the router.
+    /// Open the store (migrations applied), build the clients and the router, start the workers.
     pub async fn build(settings: Settings) -> anyhow::Result<App> {
+        Self::build_with(settings, Background::Run).await
+    }
+
+    /// [`App::build`], choosing whether background work runs.
+    pub async fn build_with(settings: Settings, background: Background) -> anyhow::Result<App> {
         let opts = StoreOptions {
             max_connections: settings.store.max_connections,
             busy_timeout_ms: settings.store.busy_timeout_ms,
@@ -173,18 +190,20 @@ impl App {
             Duration::from_secs(settings.cluster.lease_secs),
         );
         let workers = Workers::new(leader.clone());
-        let leadership = Arc::new(tokio::sync::Mutex::new(Some(leadership)));
-        workers.spawn("leadership", move |token| {
-            let leadership = leadership.clone();
-            async move {
-                match leadership.lock().await.take() {
-                    Some(l) => l.run(token).await,
-                    None => {
-                        anyhow::bail!("the lease loop cannot be restarted; restart the service")
+        if background == Background::Run {
+            let leadership = Arc::new(tokio::sync::Mutex::new(Some(leadership)));
+            workers.spawn("leadership", move |token| {
+                let leadership = leadership.clone();
+                async move {
+                    match leadership.lock().await.take() {
+                        Some(l) => l.run(token).await,
+                        None => {
+                            anyhow::bail!("the lease loop cannot be restarted; restart the service")
+                        }
                     }
                 }
-            }
-        });
+            });
+        }
         let events_stored = Arc::new(tokio::sync::Notify::new());
         let punches_queued = Arc::new(tokio::sync::Notify::new());
         let inbox_writer = InboxWriter::spawn_with(

@@ -62,8 +62,8 @@ async fn ready_is_503_with_the_message_while_a_worker_fails_and_names_the_replic
 
 #[tokio::test]
 async fn ready_is_503_while_store_writes_fail_and_recovers_after_a_successful_write() {
-    // A long lease: the heartbeat (a write) does not run again during the test.
-    let app = spawn_app(&[("HIKBRIDGE__CLUSTER__LEASE_SECS", "600")]).await;
+    // No background work: no heartbeat, lease or worker write can clear the failure early.
+    let app = common::app::spawn_app_without_workers(&[]).await;
     let store = app.state.store();
     store.write_health().failed("database or disk is full");
     let res = app.server.get("/ready").await;
