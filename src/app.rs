@@ -41,6 +41,8 @@ struct Inner {
     leader: tokio::sync::watch::Receiver<bool>,
     /// HikCentral's `common/v1/version`, read at start.
     hikcentral_version: Arc<std::sync::Mutex<Option<String>>>,
+    /// The poller's latest passes (`None` without HikCentral).
+    poller_passes: Option<Arc<UpstreamHealth>>,
 }
 
 impl AppState {
@@ -91,6 +93,11 @@ impl AppState {
 
     pub fn sync_jobs(&self) -> &SyncJobs {
         &self.0.sync_jobs
+    }
+
+    /// The door-event back-fill's latest passes; `None` when HikCentral is not configured.
+    pub fn poller_passes(&self) -> Option<&Arc<UpstreamHealth>> {
+        self.0.poller_passes.as_ref()
     }
 
     /// Per upstream: `not_configured`, or the health of the latest calls.
@@ -163,6 +170,8 @@ impl App {
             busy_timeout_ms: settings.store.busy_timeout_ms,
             connect_timeout_ms: settings.store.connect_timeout_ms,
         };
+        // Installed before anything is counted (a no-op when already installed).
+        let _ = crate::metrics::handle();
         let store = Store::open(&settings.store.url, &opts)
             .await
             .with_context(|| "cannot open the store (store.url)")?;
@@ -273,6 +282,7 @@ impl App {
                 }
             });
         }
+        let mut poller_passes = None;
         if let Some(client) = &hikcentral {
             if settings.events.subscribe_on_start {
                 let (client, events) = (client.clone(), settings.events.clone());
@@ -294,6 +304,7 @@ impl App {
                 inbox_writer.clone(),
                 settings.events.clone(),
             );
+            poller_passes = Some(poller.passes());
             workers.spawn_leader("poller", move |token| {
                 poller.clone().run(token.cancelled_owned())
             });
@@ -369,6 +380,7 @@ impl App {
             replica,
             leader,
             hikcentral_version,
+            poller_passes,
         }));
         let router = crate::http::router(state.clone());
         Ok(App { state, router })
@@ -396,8 +408,32 @@ impl App {
                 "shutting down: finishing in-flight requests"
             );
         };
+        let metrics_server = match self.state.settings().metrics.listen {
+            Some(addr) => {
+                let listener = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot listen on metrics.listen = {addr}"))?;
+                tracing::info!(%addr, "metrics on a separate address (metrics.listen)");
+                let router = crate::http::metrics_router(self.state.clone());
+                let stop = self.state.workers().cancellation();
+                Some(tokio::spawn(async move {
+                    crate::http::server::serve(
+                        listener,
+                        router,
+                        limits,
+                        stop.cancelled_owned(),
+                        Duration::from_secs(1),
+                    )
+                    .await
+                }))
+            }
+            None => None,
+        };
         crate::http::server::serve(listener, self.router, limits, announce, grace).await;
         self.state.workers().shutdown(grace).await;
+        if let Some(task) = metrics_server {
+            let _ = task.await;
+        }
         self.state.store().close().await;
         tracing::info!("stopped");
         Ok(())

@@ -10,6 +10,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod humand;
+pub mod metrics;
 pub mod person_sync;
 pub mod photo;
 pub mod secret;

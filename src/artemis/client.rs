@@ -155,7 +155,7 @@ impl ArtemisClient {
             .pool_idle_timeout(Duration::from_secs(60))
             .user_agent(concat!("hikbridge/", env!("CARGO_PKG_VERSION")));
         let http = crate::upstream::tls::apply(builder, &tls)?.build()?;
-        let transport = HttpTransport::new(http, base_url.clone());
+        let transport = HttpTransport::new(http, base_url.clone()).named("hikcentral");
         let backoff = Backoff {
             max_attempts: settings.max_attempts.max(1),
             base: Duration::from_millis(settings.backoff_base_ms),

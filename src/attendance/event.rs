@@ -122,8 +122,33 @@ pub enum Parsed {
     Rejected {
         event_id: Option<String>,
         reason: String,
+        kind: RejectKind,
         raw: Value,
     },
+}
+
+/// Why an event was rejected, as a fixed set (a metric label; `reason` has the details).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RejectKind {
+    /// Not a JSON object.
+    NotAnObject,
+    /// A required field (id, type, time) is missing or unusable.
+    Unusable,
+    /// The event time is outside `events.accept_past_hours` / `accept_future_secs`.
+    OutsideTimeWindow,
+    /// Counted in a summary row instead of stored one by one (`max_rejected_stored_per_push`).
+    Omitted,
+}
+
+impl RejectKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectKind::NotAnObject => "not_an_object",
+            RejectKind::Unusable => "unusable",
+            RejectKind::OutsideTimeWindow => "outside_time_window",
+            RejectKind::Omitted => "omitted",
+        }
+    }
 }
 
 /// Parse an `OnEventNotify` body into one [`Parsed`] per event, in body order.
@@ -259,6 +284,7 @@ impl TimeWindow {
                     Parsed::Rejected {
                         event_id: Some(ev.event_id.as_str().to_owned()),
                         reason,
+                        kind: RejectKind::OutsideTimeWindow,
                         raw: ev.raw,
                     }
                 }
@@ -294,6 +320,7 @@ pub fn cap_rejected(items: Vec<Parsed>, max: usize) -> Vec<Parsed> {
                 "{dropped} more unusable items of this push were counted, not stored one by \
                  one (events.max_rejected_stored_per_push = {max})"
             ),
+            kind: RejectKind::Omitted,
             raw: serde_json::json!({"omitted_items": dropped}),
         });
     }
@@ -387,6 +414,7 @@ fn parse_one(raw: Value, source: EventSource) -> Parsed {
         return Parsed::Rejected {
             event_id: None,
             reason,
+            kind: RejectKind::NotAnObject,
             raw,
         };
     };
@@ -410,6 +438,7 @@ fn parse_one(raw: Value, source: EventSource) -> Parsed {
             return Parsed::Rejected {
                 event_id,
                 reason: reasons.join("; "),
+                kind: RejectKind::Unusable,
                 raw,
             };
         }

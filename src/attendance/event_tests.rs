@@ -466,6 +466,7 @@ fn events_without_usable_meaning_are_rejected_with_the_reason() {
                 event_id,
                 reason,
                 raw,
+                ..
             } => {
                 assert_eq!(event_id.as_deref(), want_id, "{name}");
                 assert!(

@@ -10,7 +10,9 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+mod operations;
 mod reliability;
+pub use operations::MetricsSettings;
 pub use reliability::{ClusterSettings, LateEventPolicy, RetentionSettings, UnknownOutcomePolicy};
 
 /// The documented defaults; also the list of every key the service knows.
@@ -60,6 +62,7 @@ pub struct Settings {
     pub api: ApiSettings,
     pub cluster: ClusterSettings,
     pub retention: RetentionSettings,
+    pub metrics: MetricsSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]

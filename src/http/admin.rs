@@ -34,6 +34,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         )
         .route("/admin/doors/unmapped", get(unmapped_doors))
         .route("/admin/events/redecide", post(redecide))
+        .route("/admin/rejected", get(super::rejected::list))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             super::auth::require_bearer,
@@ -56,6 +57,7 @@ async fn summary(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
     let unmapped = s.store().unmapped_doors().await.map_err(store_err)?.len();
     Ok(Json(json!({
         "events": s.store().inbox().count().await.map_err(store_err)?,
+        "rejected_events": s.store().count_rejected_events().await.map_err(store_err)?,
         "punches": punches,
         "parked_events": parked_events,
         "unmapped_doors": unmapped,

@@ -30,6 +30,7 @@ pub async fn receive(
 ) -> Response {
     let events = &state.settings().events;
     if !secret_matches(events.callback_secret.expose(), &secret) {
+        crate::metrics::push_refused("wrong_secret");
         return ApiError::for_status(StatusCode::NOT_FOUND).into_response();
     }
     let networks = state.allowed_push_networks();
@@ -39,6 +40,7 @@ pub async fn receive(
             .map(|c| c.0.ip());
         if !peer.is_some_and(|ip| networks.iter().any(|n| n.contains(&ip))) {
             tracing::warn!(peer = ?peer, "event push from an address outside events.allowed_ips");
+            crate::metrics::push_refused("address_not_allowed");
             return ApiError::new(
                 StatusCode::FORBIDDEN,
                 "forbidden",
@@ -51,6 +53,7 @@ pub async fn receive(
     let permit =
         tokio::time::timeout(Duration::from_millis(250), state.push_permits().acquire()).await;
     let Ok(Ok(permit)) = permit else {
+        crate::metrics::push_refused("too_many_pushes");
         return busy(
             "too many pushes are being received at once (events.max_concurrent_pushes); \
              nothing was stored, push again shortly",
@@ -64,9 +67,11 @@ pub async fn receive(
             if e.downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some() =>
         {
+            crate::metrics::push_refused("too_large");
             return ApiError::for_status(StatusCode::PAYLOAD_TOO_LARGE).into_response();
         }
         Err(e) => {
+            crate::metrics::push_refused("unreadable_body");
             return ApiError::bad_request(format!("the request body could not be read: {e}"))
                 .into_response();
         }
@@ -75,6 +80,7 @@ pub async fn receive(
         Ok(items) => items,
         Err(e @ PayloadError::TooMany { .. }) => {
             tracing::warn!(error = %e, "event push refused: too many events");
+            crate::metrics::push_refused("too_many_events");
             return ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "too_many_events",
@@ -84,6 +90,7 @@ pub async fn receive(
         }
         Err(e) => {
             tracing::warn!(error = %e.to_string().escape_debug(), bytes = body.len(), "event push refused");
+            crate::metrics::push_refused("invalid_payload");
             return ApiError::new(StatusCode::BAD_REQUEST, "invalid_payload", e.to_string())
                 .into_response();
         }
@@ -94,7 +101,15 @@ pub async fn receive(
     );
     // The body is parsed: what waits for the commit is bounded by the writer's queue instead.
     drop((permit, body));
-    match state.inbox_writer().commit(items, "push").await {
+    let result = state.inbox_writer().commit(items, "push").await;
+    if let Err(e) = &result {
+        crate::metrics::push_refused(match e {
+            IngestError::Refused(_) => "refused_by_database",
+            IngestError::Busy => "writer_busy",
+            IngestError::Store(_) | IngestError::Stopped => "store_failed",
+        });
+    }
+    match result {
         Ok(report) => {
             tracing::info!(
                 accepted = report.accepted,

@@ -1,4 +1,4 @@
-//! Bulk sync jobs: `POST /biometrico/jobs`, progress (`GET …/{id}`), live progress as
+//! Bulk sync jobs: `POST /biometrico/jobs`, the newest jobs (`GET /biometrico/jobs`), progress (`GET …/{id}`), live progress as
 //! server-sent events (`…/{id}/events`), a CSV report (`…/{id}/report.csv`) and cancel.
 
 use crate::app::AppState;
@@ -18,7 +18,7 @@ use std::time::Duration;
 
 pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
-        .route("/biometrico/jobs", post(create))
+        .route("/biometrico/jobs", post(create).get(list))
         .route("/biometrico/jobs/{id}", get(progress))
         .route("/biometrico/jobs/{id}/events", get(events))
         .route("/biometrico/jobs/{id}/report.csv", get(report))
@@ -140,6 +140,29 @@ async fn progress_of(s: &AppState, job: &SyncJob) -> Result<Value, ApiError> {
         "counts": counts, "error": job.error,
         "createdAt": job.created_at_ms, "finishedAt": job.finished_at_ms,
     }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    limit: Option<i64>,
+}
+
+/// The newest jobs first (`?limit=`, 20 by default, at most 200), each as its progress.
+async fn list(
+    State(s): State<AppState>,
+    axum::extract::Query(q): axum::extract::Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let jobs = s
+        .store()
+        .recent_sync_jobs(q.limit.unwrap_or(20).clamp(1, 200))
+        .await
+        .map_err(store_err)?;
+    let mut items = Vec::with_capacity(jobs.len());
+    for job in &jobs {
+        items.push(progress_of(&s, job).await?);
+    }
+    Ok(Json(json!({"count": items.len(), "items": items})))
 }
 
 async fn find(s: &AppState, id: &str) -> Result<SyncJob, ApiError> {

@@ -8,6 +8,8 @@ pub mod contract;
 pub mod events;
 pub mod health;
 pub mod jobs;
+pub mod metrics;
+pub mod rejected;
 pub mod server;
 
 use crate::app::AppState;
@@ -30,13 +32,28 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The whole inbound surface.
 pub fn router(state: AppState) -> Router {
     let server = state.settings().server.clone();
-    let routes = Router::new()
+    let mut routes = Router::new();
+    // With `metrics.listen` set, `/metrics` is served on that address only.
+    if state.settings().metrics.listen.is_none() {
+        routes = routes.route("/metrics", get(metrics::metrics));
+    }
+    let routes = routes
         .route("/health", get(health::live))
         .route("/ready", get(health::ready))
         .route("/hikcentral/events/{secret}", post(events::receive))
         .merge(admin::routes(state.clone()))
         .merge(biometrico::routes(state.clone()))
         .merge(jobs::routes(state.clone()))
+        .fallback(|| async { ApiError::for_status(StatusCode::NOT_FOUND) })
+        .with_state(state);
+    with_shared_layers(routes, &server)
+}
+
+/// `/metrics` alone, for `metrics.listen`.
+pub fn metrics_router(state: AppState) -> Router {
+    let server = state.settings().server.clone();
+    let routes = Router::new()
+        .route("/metrics", get(metrics::metrics))
         .fallback(|| async { ApiError::for_status(StatusCode::NOT_FOUND) })
         .with_state(state);
     with_shared_layers(routes, &server)

@@ -167,7 +167,7 @@ impl HumandClient {
             .layer(tower::timeout::TimeoutLayer::new(Duration::from_millis(
                 settings.timeout_ms,
             )))
-            .service(HttpTransport::new(http, base_url.clone()));
+            .service(HttpTransport::new(http, base_url.clone()).named("humand"));
         let stack = ServiceBuilder::new()
             .layer(tower::retry::RetryLayer::new(policy))
             .service(once.clone());
@@ -248,6 +248,7 @@ impl HumandClient {
     fn follow_rate_limit(&self, resp: &UpstreamResponse) {
         let now = tokio::time::Instant::now();
         if let Some(state) = super::ratelimit::parse_rate_limit(&resp.headers) {
+            crate::metrics::humand_budget(state.remaining, state.limit);
             self.pacer
                 .pause_until(now + super::ratelimit::spacing(&state));
         }

@@ -123,6 +123,7 @@ impl<'a> Inbox<'a> {
                         event_id,
                         reason,
                         raw,
+                        ..
                     } => {
                         sqlx::query(INSERT_REJECTED)
                             .bind(event_id.clone())

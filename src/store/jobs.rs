@@ -113,6 +113,17 @@ impl Store {
         row.as_ref().map(job).transpose()
     }
 
+    /// The newest jobs first.
+    pub async fn recent_sync_jobs(&self, limit: i64) -> Result<Vec<SyncJob>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {JOB_COLUMNS} FROM sync_jobs ORDER BY created_at_ms DESC, id DESC LIMIT $1"
+        ))
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(job).collect()
+    }
+
     /// The oldest job that is queued or was running (a restart resumes it).
     pub async fn next_sync_job(&self) -> Result<Option<SyncJob>, StoreError> {
         let row = sqlx::query(&format!(

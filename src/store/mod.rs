@@ -23,6 +23,7 @@ mod migrate;
 mod people;
 mod punches;
 mod retention;
+mod stats;
 mod tx;
 mod url;
 

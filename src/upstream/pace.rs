@@ -76,6 +76,7 @@ impl Pacer {
 
     /// Wait for a turn; the returned permit keeps one in-flight slot until dropped.
     pub async fn acquire(&self) -> tokio::sync::SemaphorePermit<'_> {
+        let started = Instant::now();
         // The semaphore is never closed, so acquire cannot fail.
         let permit = loop {
             if let Ok(p) = self.permits.acquire().await {
@@ -86,6 +87,7 @@ impl Pacer {
             tokio::time::sleep(wait).await;
         }
         self.limiter.until_ready().await;
+        crate::metrics::pace_wait(self.name, started.elapsed());
         permit
     }
 }

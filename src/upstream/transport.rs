@@ -13,11 +13,23 @@ pub const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
 pub struct HttpTransport {
     client: reqwest::Client,
     base_url: url::Url,
+    /// The upstream's name in metrics.
+    upstream: &'static str,
 }
 
 impl HttpTransport {
     pub fn new(client: reqwest::Client, base_url: url::Url) -> Self {
-        Self { client, base_url }
+        Self {
+            client,
+            base_url,
+            upstream: "other",
+        }
+    }
+
+    /// Name the upstream in `hikbridge_upstream_request_duration_seconds`.
+    pub fn named(mut self, upstream: &'static str) -> Self {
+        self.upstream = upstream;
+        self
     }
 
     /// base + path, with the query percent-encoded.
@@ -50,9 +62,23 @@ impl tower::Service<UpstreamRequest> for HttpTransport {
             .request(req.method, url)
             .headers(req.headers)
             .body(req.body);
+        let (upstream, path) = (self.upstream, req.path);
         Box::pin(async move {
-            let resp = request.send().await.map_err(classify_reqwest)?;
+            let started = std::time::Instant::now();
+            let resp = match request.send().await {
+                Ok(r) => r,
+                Err(e) => {
+                    crate::metrics::upstream_request(upstream, &path, None, started.elapsed());
+                    return Err(classify_reqwest(e));
+                }
+            };
             let status = resp.status();
+            crate::metrics::upstream_request(
+                upstream,
+                &path,
+                Some(status.as_u16()),
+                started.elapsed(),
+            );
             let headers = resp.headers().clone();
             let mut body = Vec::new();
             let mut resp = resp;

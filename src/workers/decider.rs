@@ -235,6 +235,7 @@ impl Decider {
         self.store
             .record_decision(stored.id, &rec, punch.as_ref(), unmapped, now_ms)
             .await?;
+        crate::metrics::decision(rec.decision);
         Ok(())
     }
 

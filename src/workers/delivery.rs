@@ -86,6 +86,20 @@ pub enum Outcome {
     CredentialsRefused,
 }
 
+impl Outcome {
+    /// The metric label.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Outcome::Delivered(_) => "delivered",
+            Outcome::DryRun => "dry_run",
+            Outcome::Parked(_) => "parked",
+            Outcome::RetryLater { unknown: false } => "retry",
+            Outcome::RetryLater { unknown: true } => "outcome_unknown",
+            Outcome::CredentialsRefused => "credentials_refused",
+        }
+    }
+}
+
 impl Delivery {
     pub fn new(
         store: Store,
@@ -175,6 +189,7 @@ impl Delivery {
             let mut stop = false;
             for (p, r) in heads.iter().zip(results) {
                 let outcome = r?;
+                crate::metrics::punch_delivery(outcome.label());
                 stop |= outcome == Outcome::CredentialsRefused;
                 all.push((p.id, outcome));
             }

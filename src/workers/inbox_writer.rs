@@ -143,9 +143,15 @@ async fn commit(store: &Store, jobs: Vec<Job>) {
         };
         let now = chrono::Utc::now().timestamp_millis();
         let groups: Vec<&[Parsed]> = batch.iter().map(|j| j.items.as_slice()).collect();
+        let started = std::time::Instant::now();
         match store.inbox().commit_groups(&groups, source, now).await {
             Ok(reports) => {
+                crate::metrics::ingest_commit(
+                    started.elapsed(),
+                    groups.iter().map(|g| g.len()).sum(),
+                );
                 for (job, report) in batch.into_iter().zip(reports) {
+                    count_committed(&job.items, &report, source);
                     let _ = job.done.send(Ok(report));
                 }
             }
@@ -156,12 +162,24 @@ async fn commit(store: &Store, jobs: Vec<Job>) {
                     let groups = [job.items.as_slice()];
                     match store.inbox().commit_groups(&groups, source, now).await {
                         Ok(mut r) => {
-                            let _ = job.done.send(Ok(r.pop().unwrap_or_default()));
+                            let report = r.pop().unwrap_or_default();
+                            count_committed(&job.items, &report, source);
+                            let _ = job.done.send(Ok(report));
                         }
                         Err(e) => answer_alone(vec![job], &e),
                     }
                 }
             }
+        }
+    }
+}
+
+/// Metrics for one committed request: new events by source, rejected ones by kind.
+fn count_committed(items: &[Parsed], report: &IngestReport, source: &'static str) {
+    crate::metrics::events_ingested(source, u64::from(report.accepted));
+    for item in items {
+        if let Parsed::Rejected { kind, .. } = item {
+            crate::metrics::event_rejected(kind.as_str());
         }
     }
 }

@@ -203,6 +203,8 @@ pub struct Poller {
     window: TimeWindow,
     /// Whether HikCentral offers the receive-time back-fill (probed once).
     v2: std::sync::Arc<std::sync::Mutex<V2>>,
+    /// The outcome of the latest passes, for `/ready`, metrics and alerts.
+    passes: std::sync::Arc<crate::upstream::health::UpstreamHealth>,
 }
 
 impl Poller {
@@ -220,7 +222,13 @@ impl Poller {
             settings,
             window,
             v2: std::sync::Arc::new(std::sync::Mutex::new(V2::Unknown)),
+            passes: std::sync::Arc::default(),
         }
+    }
+
+    /// The outcome of the latest back-fill passes (shared by every clone).
+    pub fn passes(&self) -> std::sync::Arc<crate::upstream::health::UpstreamHealth> {
+        self.passes.clone()
     }
 
     /// One catch-up pass up to `now` (see the module documentation for the rules). On error,
@@ -287,6 +295,10 @@ impl Poller {
                 biased;
                 () = &mut shutdown => return Ok(()),
                 result = self.poll_once(Utc::now()) => {
+                    match &result {
+                        Ok(_) => self.passes.record_ok(),
+                        Err(e) => self.passes.record_error(&format!("{e:#}")),
+                    }
                     if let Err(e) = result {
                         tracing::warn!(
                             error = %format!("{e:#}"),

@@ -82,6 +82,7 @@ impl SyncJobs {
         } else {
             tracing::info!(job = %job.id, "sync job resumed");
         }
+        let mut counts = std::collections::BTreeMap::new();
         for item in self.store.pending_sync_items(&job.id).await? {
             // Cancel is checked between persons.
             match self.store.sync_job(&job.id).await?.map(|j| j.state) {
@@ -95,11 +96,13 @@ impl SyncJobs {
                 .set_sync_job_current(&job.id, &item.ci, &item.name, now_ms())
                 .await?;
             let (outcome, code, reason, pid) = self.one(&item.ci, job.dry_run).await;
+            crate::metrics::sync_job_item(outcome);
+            *counts.entry(outcome).or_insert(0u32) += 1;
             self.store
                 .record_sync_item(
                     &job.id,
                     item.position,
-                    &outcome,
+                    outcome,
                     code.as_deref(),
                     &reason,
                     pid.as_deref(),
@@ -110,7 +113,7 @@ impl SyncJobs {
         self.store
             .set_sync_job_state(&job.id, "done", None, now_ms())
             .await?;
-        tracing::info!(job = %job.id, "sync job done");
+        tracing::info!(job = %job.id, outcomes = ?counts, "sync job done");
         Ok(true)
     }
 
@@ -119,7 +122,7 @@ impl SyncJobs {
         &self,
         ci: &str,
         dry_run: bool,
-    ) -> (String, Option<String>, String, Option<String>) {
+    ) -> (&'static str, Option<String>, String, Option<String>) {
         let mut attempt = 1;
         loop {
             let result = if dry_run {
@@ -135,23 +138,18 @@ impl SyncJobs {
                     } else {
                         c.reason
                     };
-                    return (outcome_of(&c.code).into(), Some(c.code), reason, pid);
+                    return (outcome_of(&c.code), Some(c.code), reason, pid);
                 }
                 Err(SyncFailure::UnknownCi(_)) => {
                     return (
-                        "unknown_ci".into(),
+                        "unknown_ci",
                         None,
                         format!("SIAD has no person with CI {ci}"),
                         None,
                     )
                 }
                 Err(SyncFailure::BadCi(_)) => {
-                    return (
-                        "failed".into(),
-                        None,
-                        format!("{ci:?} is not a valid CI"),
-                        None,
-                    )
+                    return ("failed", None, format!("{ci:?} is not a valid CI"), None)
                 }
                 Err(e)
                     if attempt < ATTEMPTS
@@ -162,7 +160,7 @@ impl SyncJobs {
                     tokio::time::sleep(self.retry_delay * attempt).await;
                     attempt += 1;
                 }
-                Err(e) => return ("failed".into(), None, e.to_string(), None),
+                Err(e) => return ("failed", None, e.to_string(), None),
             }
         }
     }

@@ -1,0 +1,49 @@
+//! `GET /admin/rejected`: the newest events that could not be used, with the reason (behind
+//! the admin bearer, like the rest of `/admin`).
+
+use crate::app::AppState;
+use crate::error::ApiError;
+use axum::extract::{Query, State};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RejectedQuery {
+    limit: Option<i64>,
+}
+
+/// `?limit=` (50 by default, at most 1000); `total` counts every kept row.
+pub async fn list(
+    State(s): State<AppState>,
+    Query(q): Query<RejectedQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let store = s.store();
+    let limit = q.limit.unwrap_or(50).clamp(1, 1000);
+    let items = store
+        .newest_rejected_events(limit)
+        .await
+        .map_err(ApiError::internal)?;
+    let total = store
+        .count_rejected_events()
+        .await
+        .map_err(ApiError::internal)?;
+    let items: Vec<Value> = items
+        .into_iter()
+        .map(|r| {
+            json!({
+                "event_id": r.event_id,
+                "source": r.source,
+                "reason": r.reason,
+                "received_at_ms": r.received_at_ms,
+                "received_at": chrono::DateTime::from_timestamp_millis(r.received_at_ms)
+                    .map(|t| t.to_rfc3339()),
+                "raw": r.raw,
+            })
+        })
+        .collect();
+    Ok(Json(
+        json!({"total": total, "count": items.len(), "items": items}),
+    ))
+}

@@ -1,0 +1,190 @@
+// Browser test of the hikbridge operator dashboard, in Debian's headless Chromium.
+//
+//   DASHBOARD_URL='http://127.0.0.1:8080/#token=<api token>' node dashboard.test.mjs
+//
+// The service behind DASHBOARD_URL must be receiving events (so the event count grows, or a
+// punch has been delivered) and must have, or soon have, a parked punch. The test: opens the
+// page, checks it signed in with the fragment's token (and removed it from the address bar),
+// waits for live counts, waits for a parked punch, presses its Retry, and checks the punch
+// leaves the parked list or is tried again (its attempts grow: Humand parked it again).
+//
+// Environment: DASHBOARD_URL (required), CHROMIUM (default /usr/bin/chromium),
+// WAIT_MS (each wait, default and at most 60000), SCREENSHOT (a PNG path written at the end or
+// on failure). Exit 0 on success; otherwise 1 with the failed step and why.
+
+import { chromium } from 'playwright-core';
+
+const url = process.env.DASHBOARD_URL;
+const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
+const WAIT = Math.min(Math.max(Number(process.env.WAIT_MS) || 60000, 1000), 60000);
+const screenshot = process.env.SCREENSHOT || '';
+// Everything together stays bounded even if a step misbehaves.
+const OVERALL_MS = 6 * WAIT + 30000;
+
+let passed = 0;
+let failed = 0;
+const log = (msg) => console.log(`dashboard-test: ${msg}`);
+
+async function step(name, fn) {
+  const started = Date.now();
+  try {
+    const out = await fn();
+    passed++;
+    log(`ok   ${name} (${Date.now() - started} ms)`);
+    return out;
+  } catch (e) {
+    failed++;
+    const why = (e && e.message ? e.message : String(e)).split('\n')[0];
+    const err = new Error(`step "${name}" failed after ${Date.now() - started} ms: ${why}`);
+    err.reported = true;
+    throw err;
+  }
+}
+
+/** The numbers of the count cards, as the page shows them (NaN when not a plain number). */
+function readCounts() {
+  const out = {};
+  for (const node of document.querySelectorAll('[data-count]')) {
+    const t = node.textContent;
+    out[node.dataset.count] = /^\d+$/.test(t) ? Number(t) : NaN;
+  }
+  return out;
+}
+
+async function main() {
+  if (!url) throw new Error('set DASHBOARD_URL to the dashboard address with #token=<api token>, e.g. http://127.0.0.1:8080/#token=secret');
+  if (!/#(.*&)?token=/.test(url)) throw new Error('DASHBOARD_URL must carry the token in its fragment: …/#token=<api token>');
+
+  const browser = await chromium.launch({ executablePath, headless: true, timeout: WAIT });
+  const problems = [];
+  let page;
+  try {
+    const context = await browser.newContext({ acceptDownloads: true });
+    page = await context.newPage();
+    page.setDefaultTimeout(WAIT);
+    page.on('pageerror', (e) => problems.push(`uncaught error in the page: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() !== 'error') return;
+      const t = m.text();
+      // An endpoint an older server lacks (e.g. /admin/rejected) answers 404/405: the page
+      // shows "not available", the browser still logs the failed load.
+      if (/Failed to load resource: the server responded with a status of 40[45]/.test(t)) {
+        log(`note (tolerated): ${t}`);
+        return;
+      }
+      problems.push(`console error: ${t}`);
+    });
+    page.on('dialog', (d) => d.accept());
+
+    await step('opens the dashboard and signs in with the token from the URL', async () => {
+      const res = await page.goto(url, { waitUntil: 'domcontentloaded', timeout: WAIT });
+      if (!res || !res.ok()) throw new Error(`GET ${new URL(url).origin}${new URL(url).pathname} answered ${res ? res.status() : 'nothing'}`);
+      await page.waitForSelector('#app-view', { state: 'visible', timeout: WAIT });
+      await page.waitForSelector('#logout', { state: 'visible', timeout: WAIT });
+      if (await page.isVisible('#login-view')) {
+        throw new Error(`the login form is showing: ${await page.textContent('#login-message')}`);
+      }
+      if (/token=/.test(new URL(page.url()).hash)) throw new Error(`the token is still in the address bar: ${page.url()}`);
+      const stored = await page.evaluate(() => Object.keys(sessionStorage).length);
+      if (stored < 1) throw new Error('nothing was kept in sessionStorage');
+    });
+
+    await step('shows live pipeline counts (events grow, or punches delivered)', async () => {
+      await page.waitForFunction(() => {
+        const n = (k) => {
+          const t = document.querySelector(`[data-count="${k}"]`)?.textContent ?? '';
+          return /^\d+$/.test(t) ? Number(t) : NaN;
+        };
+        const events = n('events');
+        const delivered = n('punches-delivered');
+        if (window.__firstEvents === undefined && events > 0) window.__firstEvents = events;
+        return delivered > 0 || (events > 0 && window.__firstEvents !== undefined && events !== window.__firstEvents);
+      }, null, { timeout: WAIT, polling: 250 }).catch(async (e) => {
+        const counts = await page.evaluate(readCounts).catch(() => ({}));
+        throw new Error(`${e.message.split('\n')[0]}; counts shown: ${JSON.stringify(counts)}`);
+      });
+      const counts = await page.evaluate(readCounts);
+      const bad = ['events', 'events-rejected', 'punches-queued', 'punches-sending', 'punches-delivered', 'parked', 'punches-dry-run']
+        .filter((k) => !Number.isInteger(counts[k]));
+      if (bad.length) throw new Error(`these counts are missing or not plain numbers: ${bad.join(', ')} (${JSON.stringify(counts)})`);
+      log(`     counts: ${JSON.stringify(counts)}`);
+    });
+
+    const parked = await step('lists a parked punch with Retry and Discard', async () => {
+      const row = await page.waitForSelector('#parked-punches tbody tr[data-punch-id]', { state: 'visible', timeout: WAIT })
+        .catch(async (e) => {
+          const counts = await page.evaluate(readCounts).catch(() => ({}));
+          throw new Error(`no parked punch appeared (${e.message.split('\n')[0]}); counts shown: ${JSON.stringify(counts)}`);
+        });
+      const info = await row.evaluate((tr) => ({
+        id: tr.dataset.punchId,
+        attempts: Number(tr.dataset.attempts),
+        text: Array.from(tr.cells).slice(0, -1).map((c) => c.textContent.replace(/\s+/g, ' ').trim()).join(' | '),
+        retry: !!tr.querySelector('button[data-action="retry"]'),
+        discard: !!tr.querySelector('button[data-action="discard"]'),
+      }));
+      if (!info.retry || !info.discard) throw new Error(`the row has no Retry or Discard button: ${info.text}`);
+      log(`     parked punch ${info.id}: ${info.text}`);
+      return info;
+    });
+
+    await step(`Retry moves punch ${parked.id} out of the parked list (or it is tried again)`, async () => {
+      const rowSel = `#parked-punches tbody tr[data-punch-id="${parked.id}"]`;
+      const answer = page.waitForResponse(
+        (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === `/admin/punches/${parked.id}/retry`,
+        { timeout: WAIT },
+      );
+      await page.click(`${rowSel} button[data-action="retry"]`, { timeout: WAIT });
+      const res = await answer;
+      if (res.status() !== 202) throw new Error(`POST /admin/punches/${parked.id}/retry answered ${res.status()}: ${await res.text()}`);
+      // The server puts the punch back in the queue; delivery sends it at once. It then leaves
+      // the parked list (delivered), or comes back parked with one more attempt (Humand refused
+      // it again): either shows that the retry happened.
+      const outcome = await page.waitForFunction(({ sel, before }) => {
+        const tr = document.querySelector(sel);
+        if (!tr) return 'left the parked list';
+        const attempts = Number(tr.dataset.attempts);
+        if (attempts > before) return `parked again after ${attempts} attempt(s)`;
+        return false;
+      }, { sel: rowSel, before: parked.attempts }, { timeout: WAIT, polling: 200 })
+        .then((h) => h.jsonValue())
+        .catch((e) => { throw new Error(`the punch stayed parked with ${parked.attempts} attempt(s): ${e.message.split('\n')[0]}`); });
+      log(`     punch ${parked.id}: ${outcome}`);
+    });
+
+    await step('no errors in the page', async () => {
+      // Let one more refresh run so errors from rendering the new state surface too.
+      await page.waitForFunction(() => {
+        const t = document.querySelector('#last-update')?.textContent || '';
+        window.__lastUpdate ??= t;
+        return t !== window.__lastUpdate;
+      }, null, { timeout: WAIT, polling: 250 });
+      if (await page.isVisible('#login-view')) throw new Error('the page signed out');
+      if (problems.length) throw new Error(problems.join(' | '));
+    });
+  } finally {
+    if (screenshot && page) {
+      await page.screenshot({ path: screenshot, fullPage: true }).catch(() => {});
+      log(`screenshot: ${screenshot}`);
+    }
+    await browser.close().catch(() => {});
+  }
+}
+
+const overall = setTimeout(() => {
+  console.error(`dashboard-test: FAILED: gave up after ${OVERALL_MS} ms in all`);
+  process.exit(1);
+}, OVERALL_MS);
+overall.unref();
+
+main().then(() => {
+  console.log(`dashboard-test: ${passed} passed, ${failed} failed`);
+  process.exit(0);
+}, (e) => {
+  console.error(`dashboard-test: FAILED: ${e && e.message ? e.message : e}`);
+  if (e && !e.reported && e.message && /Executable doesn't exist|ENOENT|spawn/.test(e.message)) {
+    console.error(`dashboard-test: is Chromium installed at ${executablePath}? (apt-get install -y chromium, or set CHROMIUM)`);
+  }
+  console.log(`dashboard-test: ${passed} passed, ${failed + (e && e.reported ? 0 : 1)} failed`);
+  process.exit(1);
+});
