@@ -26,6 +26,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The whole flow on this machine with nothing external: simulated HikCentral and Humand,
+    /// a synthetic SIAD, registrations, a bulk job and a day of access events; prints the
+    /// dashboard's address. Runs until Ctrl-C.
+    Demo(DemoArgs),
     /// Run the service.
     Serve,
     /// Load and validate the configuration, try each configured connection, print ✓/✗ per item.
@@ -44,6 +48,16 @@ pub enum Command {
     /// Run a simulated upstream on this machine (manual runs, benchmarks).
     #[command(subcommand)]
     Sim(SimCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where the demo keeps its store and synthetic SIAD (its own files are replaced each run).
+    #[arg(long, default_value = "demo-data")]
+    pub data_dir: PathBuf,
+    /// People in the synthetic SIAD.
+    #[arg(long, default_value_t = 200)]
+    pub people: u32,
 }
 
 #[derive(Debug, Args)]

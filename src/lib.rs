@@ -7,6 +7,7 @@ pub mod artemis;
 pub mod attendance;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod error;
 pub mod http;
 pub mod humand;

@@ -265,3 +265,78 @@ async fn unmapped_doors_are_listed_with_how_to_map_them() {
         .await;
     assert_eq!(bad.status_code(), StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn rejected_events_are_listed_newest_first_and_counted_in_the_summary() {
+    let (app, _humand, _running, _db) = setup().await;
+    push(
+        &app,
+        vec![
+            json!({"eventId": "r-1"}),
+            json!("not an object"),
+            json!({"eventType": 1}),
+        ],
+    )
+    .await;
+    let summary = get(&app, "/admin/summary").await;
+    assert_eq!(summary["rejected_events"], 3, "{summary}");
+    let listed = get(&app, "/admin/rejected?limit=2").await;
+    assert_eq!(listed["total"], 3, "{listed}");
+    let items = listed["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert!(
+        items[0]["reason"].as_str().unwrap().contains("eventId"),
+        "{listed}"
+    );
+    assert!(
+        items[1]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not a JSON object"),
+        "{listed}"
+    );
+    assert!(items[0]["received_at"].as_str().unwrap().contains('T'));
+    // An unknown filter is refused, not ignored.
+    let res = app
+        .server
+        .get("/admin/rejected?limt=2")
+        .authorization_bearer("new-token-bbbbbbbb")
+        .await;
+    assert_eq!(res.status_code(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn the_dashboard_is_served_with_its_assets_and_a_strict_policy() {
+    let (app, _humand, _running, _db) = setup().await;
+    let page = app.server.get("/").await;
+    assert_eq!(page.status_code(), StatusCode::OK);
+    assert!(page
+        .header("content-type")
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let csp = page.header("content-security-policy");
+    assert!(
+        csp.to_str().unwrap().contains("script-src 'self'"),
+        "{csp:?}"
+    );
+    let html = page.text();
+    for asset in ["/dashboard/app.js", "/dashboard/style.css"] {
+        assert!(html.contains(asset), "the page loads {asset}");
+        let res = app.server.get(asset).await;
+        assert_eq!(res.status_code(), StatusCode::OK, "{asset}");
+        assert!(!res.text().is_empty());
+    }
+    for count in [
+        "events",
+        "events-rejected",
+        "punches-queued",
+        "punches-delivered",
+        "parked",
+    ] {
+        assert!(
+            html.contains(&format!("data-count=\"{count}\"")),
+            "the page has data-count={count}"
+        );
+    }
+}

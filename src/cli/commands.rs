@@ -14,6 +14,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         env: None,
     };
     match cli.command {
+        Command::Demo(args) => demo(args).await,
         Command::Serve => serve(&sources).await,
         Command::CheckConfig => Ok(super::check::run(&sources).await),
         Command::Healthcheck(args) => healthcheck(&sources, &args).await,
@@ -62,6 +63,22 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
 fn load(sources: &Sources) -> anyhow::Result<Settings> {
     Settings::load(sources)
         .map_err(|e| anyhow::anyhow!("{e}run `hikbridge check-config` for details"))
+}
+
+async fn demo(args: super::DemoArgs) -> anyhow::Result<i32> {
+    let listen = match std::env::var("HIKBRIDGE__SERVER__LISTEN") {
+        Ok(v) if !v.trim().is_empty() => Some(v.trim().parse().map_err(|_| {
+            anyhow::anyhow!("HIKBRIDGE__SERVER__LISTEN={v:?} is not an address:port")
+        })?),
+        _ => None,
+    };
+    let opts = crate::demo::DemoOptions {
+        data_dir: args.data_dir,
+        people: args.people,
+        listen,
+    };
+    crate::demo::run(opts, shutdown_signal()).await?;
+    Ok(0)
 }
 
 async fn serve(sources: &Sources) -> anyhow::Result<i32> {

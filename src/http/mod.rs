@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth;
 pub mod biometrico;
 pub mod contract;
+pub mod dashboard;
 pub mod events;
 pub mod health;
 pub mod jobs;
@@ -41,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health::live))
         .route("/ready", get(health::ready))
         .route("/hikcentral/events/{secret}", post(events::receive))
+        .merge(dashboard::routes())
         .merge(admin::routes(state.clone()))
         .merge(biometrico::routes(state.clone()))
         .merge(jobs::routes(state.clone()))

@@ -177,18 +177,19 @@ impl<'a> Inbox<'a> {
         .bind(limit)
         .fetch_all(self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(RejectedEvent {
-                    event_id: r.try_get("event_id")?,
-                    source: r.try_get("source")?,
-                    reason: r.try_get("reason")?,
-                    raw: r.try_get("raw")?,
-                    received_at_ms: r.try_get("received_at_ms")?,
-                })
-            })
-            .collect()
+        rows.iter().map(rejected_event).collect()
     }
+}
+
+/// A `rejected_events` row.
+pub(super) fn rejected_event(r: &sqlx::any::AnyRow) -> Result<RejectedEvent, StoreError> {
+    Ok(RejectedEvent {
+        event_id: r.try_get("event_id")?,
+        source: r.try_get("source")?,
+        reason: r.try_get("reason")?,
+        raw: r.try_get("raw")?,
+        received_at_ms: r.try_get("received_at_ms")?,
+    })
 }
 
 fn insert_event<'q>(

@@ -25,17 +25,7 @@ impl Store {
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(RejectedEvent {
-                    event_id: r.try_get("event_id")?,
-                    source: r.try_get("source")?,
-                    reason: r.try_get("reason")?,
-                    raw: r.try_get("raw")?,
-                    received_at_ms: r.try_get("received_at_ms")?,
-                })
-            })
-            .collect()
+        rows.iter().map(super::inbox::rejected_event).collect()
     }
 
     /// When the oldest punch still waiting to go out (`queued` or `sending`) was created.

@@ -79,11 +79,13 @@ async function main() {
     await step('opens the dashboard and signs in with the token from the URL', async () => {
       const res = await page.goto(url, { waitUntil: 'domcontentloaded', timeout: WAIT });
       if (!res || !res.ok()) throw new Error(`GET ${new URL(url).origin}${new URL(url).pathname} answered ${res ? res.status() : 'nothing'}`);
-      await page.waitForSelector('#app-view', { state: 'visible', timeout: WAIT });
-      await page.waitForSelector('#logout', { state: 'visible', timeout: WAIT });
+      // Signed in once the first refresh went through; a refused token shows the login form.
+      await page.waitForFunction(() => !document.querySelector('#login-view')?.hidden
+        || /\d/.test(document.querySelector('#last-update')?.textContent || ''), null, { timeout: WAIT, polling: 100 });
       if (await page.isVisible('#login-view')) {
         throw new Error(`the login form is showing: ${await page.textContent('#login-message')}`);
       }
+      if (!(await page.isVisible('#app-view')) || !(await page.isVisible('#logout'))) throw new Error('the dashboard is not showing');
       if (/token=/.test(new URL(page.url()).hash)) throw new Error(`the token is still in the address bar: ${page.url()}`);
       const stored = await page.evaluate(() => Object.keys(sessionStorage).length);
       if (stored < 1) throw new Error('nothing was kept in sessionStorage');

@@ -1,0 +1,887 @@
+// hikbridge operator dashboard: plain ES module, no dependencies, same-origin API calls.
+//
+// Everything that comes from the server is written with textContent (never innerHTML), so
+// event payloads, door names and Humand's messages cannot inject markup.
+
+const TOKEN_KEY = 'hikbridge.dashboard.token';
+const POLL_MS = 2000;
+const REQUEST_TIMEOUT_MS = 10000;
+// An optional endpoint that answered 404/405 (an older server) is asked again after this long.
+const OPTIONAL_RETRY_MS = 30000;
+
+const $ = (sel, root = document) => root.querySelector(sel);
+const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
+
+let token = null;
+let pollGeneration = 0;
+let pollTimer = null;
+let refreshing = null;
+let refreshAgain = null;
+const unavailableUntil = new Map(); // path -> epoch ms
+
+class HttpError extends Error {
+  constructor(status, code, message) {
+    super(message || `HTTP ${status}`);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+/** A whole number from anything (0 when absent or not a number). */
+function num(v) {
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+  return typeof n === 'number' && Number.isFinite(n) ? Math.trunc(n) : 0;
+}
+
+function isObj(v) {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Local time for unix milliseconds, an RFC 3339 string, or a Date. */
+function localTime(v) {
+  if (v === null || v === undefined || v === '') return '—';
+  const d = v instanceof Date ? v : new Date(typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v);
+  if (Number.isNaN(d.getTime())) return String(v);
+  return d.toLocaleString(undefined, {
+    year: 'numeric', month: '2-digit', day: '2-digit',
+    hour: '2-digit', minute: '2-digit', second: '2-digit',
+  });
+}
+
+function isoTitle(v) {
+  if (v === null || v === undefined || v === '') return '';
+  const d = new Date(v);
+  return Number.isNaN(d.getTime()) ? String(v) : d.toISOString();
+}
+
+function text(v, fallback = '—') {
+  if (v === null || v === undefined || v === '') return fallback;
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+/** Create an element; `children` are nodes or strings (strings become text nodes). */
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') node.className = v;
+    else if (k === 'text') node.textContent = v;
+    else if (k === 'dataset') Object.assign(node.dataset, v);
+    else node.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return node;
+}
+
+function td(value, attrs = {}) {
+  return el('td', attrs, text(value));
+}
+
+function timeCell(value) {
+  return el('td', { title: isoTitle(value) }, el('time', { datetime: isoTitle(value) || undefined }, localTime(value)));
+}
+
+function pill(state, label) {
+  const cls = {
+    ok: 'pill-ok', ready: 'pill-ok', running: 'pill-ok', done: 'pill-ok', delivered: 'pill-ok',
+    warning: 'pill-warn', degraded: 'pill-warn', paused: 'pill-warn', queued: 'pill-info', sending: 'pill-info',
+    dry_run: 'pill-info', 'dry run': 'pill-info',
+    error: 'pill-bad', not_ready: 'pill-bad', unreachable: 'pill-bad', failed: 'pill-bad', parked: 'pill-bad',
+    stopped: 'pill-bad',
+  }[state] || 'pill-unknown';
+  return ['pill', cls];
+}
+
+function setPill(node, state, label) {
+  if (!node) return;
+  node.classList.remove('pill-ok', 'pill-warn', 'pill-bad', 'pill-info', 'pill-unknown');
+  node.classList.add(...pill(state).slice(1));
+  node.dataset.status = state;
+  node.textContent = label ?? String(state).replace(/_/g, ' ');
+}
+
+function setField(root, name, value) {
+  const node = root && root.querySelector(`[data-field="${name}"]`);
+  if (node) node.textContent = value;
+  return node;
+}
+
+function show(node, visible) {
+  if (node) node.hidden = !visible;
+}
+
+let noticeTimer = null;
+function notice(message, kind = 'info') {
+  const n = $('#notice');
+  n.textContent = message;
+  n.dataset.kind = kind;
+  n.hidden = false;
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => { n.hidden = true; }, 8000);
+}
+
+/** Humand's message from a stored response body (JSON or text), shortened. */
+function humandMessage(body) {
+  if (body === null || body === undefined || body === '') return '';
+  let msg = String(body);
+  try {
+    const v = JSON.parse(msg);
+    if (isObj(v)) {
+      const pick = v.message ?? v.error?.message ?? v.error ?? v.detail ?? v.msg ?? v.errors;
+      if (pick !== undefined) msg = typeof pick === 'string' ? pick : JSON.stringify(pick);
+    } else if (typeof v === 'string') {
+      msg = v;
+    }
+  } catch { /* not JSON: the text itself */ }
+  return msg.length > 300 ? `${msg.slice(0, 300)}…` : msg;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The API
+
+async function api(path, { method = 'GET', body, auth = true, raw = false } = {}) {
+  const headers = { Accept: raw ? '*/*' : 'application/json' };
+  if (auth) headers.Authorization = `Bearer ${token}`;
+  let payload;
+  if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    payload = JSON.stringify(body);
+  }
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(), REQUEST_TIMEOUT_MS);
+  let res;
+  try {
+    res = await fetch(path, {
+      method, headers, body: payload, cache: 'no-store', credentials: 'omit',
+      redirect: 'error', signal: ctl.signal,
+    });
+  } catch (e) {
+    throw new HttpError(0, 'unreachable', e.name === 'AbortError'
+      ? `no answer within ${REQUEST_TIMEOUT_MS / 1000} s` : 'the service cannot be reached');
+  } finally {
+    clearTimeout(timer);
+  }
+  if (raw && res.ok) return res;
+  let data = null;
+  const ct = res.headers.get('content-type') || '';
+  if (ct.includes('json')) {
+    try { data = await res.json(); } catch { data = null; }
+  }
+  if (!res.ok) {
+    const err = isObj(data) && isObj(data.error) ? data.error : {};
+    const e = new HttpError(res.status, err.code, err.message || `${res.status} ${res.statusText}`);
+    e.body = data;
+    if (res.status === 401 && auth) logout(`The token was refused: ${e.message}`);
+    throw e;
+  }
+  return data;
+}
+
+/** An endpoint that an older server may lack: null while unavailable (404 / 405). */
+async function optionalApi(path) {
+  const key = path.split('?')[0];
+  const until = unavailableUntil.get(key);
+  if (until && until > Date.now()) return null;
+  try {
+    const data = await api(path);
+    unavailableUntil.delete(key);
+    return data;
+  } catch (e) {
+    if (e.status === 404 || e.status === 405) {
+      unavailableUntil.set(key, Date.now() + OPTIONAL_RETRY_MS);
+      return null;
+    }
+    throw e;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Login
+
+function readFragmentToken() {
+  const hash = location.hash.startsWith('#') ? location.hash.slice(1) : location.hash;
+  if (!hash) return null;
+  // Not URLSearchParams: it would turn a "+" of a base64 token into a space.
+  const parts = hash.split('&');
+  const i = parts.findIndex((p) => p.startsWith('token='));
+  if (i < 0) return null;
+  let t = parts[i].slice('token='.length);
+  try { t = decodeURIComponent(t); } catch { /* keep it as written */ }
+  parts.splice(i, 1);
+  const rest = parts.filter(Boolean).join('&');
+  // Drop the token from the address bar (and so from history and bookmarks).
+  history.replaceState(history.state, '', `${location.pathname}${location.search}${rest ? `#${rest}` : ''}`);
+  return t.trim() || null;
+}
+
+function storedToken() {
+  try { return sessionStorage.getItem(TOKEN_KEY); } catch { return null; }
+}
+
+function storeToken(t) {
+  try {
+    if (t) sessionStorage.setItem(TOKEN_KEY, t); else sessionStorage.removeItem(TOKEN_KEY);
+  } catch { /* storage disabled: the token lives in memory only */ }
+}
+
+function login(t) {
+  token = t;
+  storeToken(t);
+  show($('#login-view'), false);
+  show($('#app-view'), true);
+  show($('#logout'), true);
+  $('#login-message').textContent = '';
+  startPolling();
+}
+
+function logout(message = '') {
+  token = null;
+  storeToken(null);
+  stopPolling();
+  show($('#app-view'), false);
+  show($('#logout'), false);
+  show($('#login-view'), true);
+  setPill($('#overall-status'), 'unknown', 'signed out');
+  $('#last-update').textContent = '';
+  const msg = $('#login-message');
+  msg.textContent = message;
+  const input = $('#token');
+  input.value = '';
+  input.focus();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Polling
+
+function startPolling() {
+  stopPolling();
+  const gen = ++pollGeneration;
+  const loop = async () => {
+    if (gen !== pollGeneration) return;
+    await refresh();
+    if (gen === pollGeneration) pollTimer = setTimeout(loop, POLL_MS);
+  };
+  loop();
+}
+
+function stopPolling() {
+  pollGeneration++;
+  clearTimeout(pollTimer);
+  pollTimer = null;
+}
+
+/**
+ * One refresh of everything. A call while one is in flight (e.g. right after a Retry) runs one
+ * more after it, so what it shows was read after the call was made.
+ */
+function refresh() {
+  if (!refreshing) {
+    refreshing = doRefresh().finally(() => { refreshing = null; });
+    return refreshing;
+  }
+  if (!refreshAgain) {
+    refreshAgain = refreshing.then(() => { refreshAgain = null; return refresh(); });
+  }
+  return refreshAgain;
+}
+
+// Humand's rate budget is exported to Prometheus (/metrics, on the API address unless
+// metrics.listen moves it); read it from there every few seconds when /ready lacks it.
+const METRICS_EVERY_MS = 6000;
+let metricsBudget = null;
+let metricsReadAt = 0;
+
+function promGauge(textBody, name) {
+  const m = new RegExp(`^${name}(?:\\{[^}]*\\})?\\s+([-+0-9.eE]+|NaN)(?:\\s+-?\\d+)?\\s*$`, 'm').exec(textBody);
+  const v = m ? Number(m[1]) : NaN;
+  return Number.isFinite(v) ? v : null;
+}
+
+async function readMetricsBudget() {
+  if (Date.now() - metricsReadAt < METRICS_EVERY_MS) return;
+  metricsReadAt = Date.now();
+  const key = '/metrics';
+  const until = unavailableUntil.get(key);
+  if (until && until > Date.now()) return;
+  try {
+    const res = await api(key, { auth: false, raw: true });
+    const body = await res.text();
+    const remaining = promGauge(body, 'hikbridge_humand_budget_remaining');
+    const limit = promGauge(body, 'hikbridge_humand_budget_limit');
+    metricsBudget = remaining !== null && limit !== null ? { limit, remaining, reset: null, source: 'metrics' } : null;
+  } catch (e) {
+    metricsBudget = null;
+    if (e.status === 404 || e.status === 405) unavailableUntil.set(key, Date.now() + OPTIONAL_RETRY_MS);
+  }
+}
+
+async function doRefresh() {
+  if (!token) return;
+  const metrics = readMetricsBudget();
+  const [ready, summary, parked, unmapped, rejected, jobs] = await Promise.allSettled([
+    api('/ready', { auth: false }).catch((e) => (e.status === 503 && e.body ? e.body : Promise.reject(e))),
+    api('/admin/summary'),
+    api('/admin/parked'),
+    api('/admin/doors/unmapped'),
+    optionalApi('/admin/rejected?limit=50'),
+    optionalApi('/biometrico/jobs'),
+  ]);
+  await metrics;
+  if (!token) return; // a 401 logged out meanwhile
+
+  const failures = [ready, summary, parked, unmapped, rejected, jobs]
+    .filter((r) => r.status === 'rejected').map((r) => r.reason);
+  const unreachable = failures.find((e) => e && e.status === 0);
+  const banner = $('#error-banner');
+  if (failures.length) {
+    const e = unreachable || failures[0];
+    banner.textContent = unreachable
+      ? `Cannot reach the service (${e.message}); showing the last known values.`
+      : `A request failed: ${e.message}`;
+    show(banner, true);
+  } else {
+    show(banner, false);
+  }
+
+  const summaryV = summary.status === 'fulfilled' ? summary.value : null;
+  const readyV = ready.status === 'fulfilled' ? ready.value : null;
+  if (summaryV) renderCounts(summaryV);
+  renderHealth(readyV, summaryV, unreachable);
+  if (parked.status === 'fulfilled') renderParked(parked.value);
+  if (unmapped.status === 'fulfilled') renderUnmapped(unmapped.value);
+  if (rejected.status === 'fulfilled') renderRejected(rejected.value);
+  if (jobs.status === 'fulfilled') renderJobs(jobs.value);
+
+  if (!unreachable) {
+    const now = new Date();
+    const last = $('#last-update');
+    last.textContent = `updated ${now.toLocaleTimeString()}`;
+    last.title = now.toISOString();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Counts (GET /admin/summary)
+
+function eventsStored(s) {
+  const e = s.events;
+  if (isObj(e)) return num(e.stored ?? e.total ?? e.count ?? e.accepted);
+  if (e !== undefined) return num(e);
+  return num(s.events_stored);
+}
+
+function eventsRejected(s) {
+  const e = s.events;
+  if (isObj(e) && e.rejected !== undefined) return num(e.rejected);
+  if (s.rejected_events !== undefined) return num(isObj(s.rejected_events) ? s.rejected_events.count : s.rejected_events);
+  if (s.events_rejected !== undefined) return num(s.events_rejected);
+  return 0;
+}
+
+function setCount(name, value) {
+  for (const node of $$(`[data-count="${name}"]`)) {
+    const s = String(num(value));
+    if (node.textContent !== s) node.textContent = s;
+  }
+}
+
+function renderCounts(s) {
+  const p = isObj(s.punches) ? s.punches : {};
+  const parkedPunches = num(p.parked);
+  const parkedEvents = num(s.parked_events);
+  setCount('events', eventsStored(s));
+  setCount('events-rejected', eventsRejected(s));
+  setCount('punches-queued', p.queued);
+  setCount('punches-sending', p.sending);
+  setCount('punches-delivered', p.delivered);
+  setCount('punches-dry-run', p.dry_run);
+  setCount('punches-discarded', p.discarded);
+  setCount('parked', parkedPunches + parkedEvents);
+  setCount('parked-punches', parkedPunches);
+  setCount('parked-events', parkedEvents);
+  setCount('unmapped-doors', Array.isArray(s.unmapped_doors) ? s.unmapped_doors.length : s.unmapped_doors);
+  $('#parked-card').classList.toggle('attention-on', parkedPunches + parkedEvents > 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Health (GET /ready, and delivery from /admin/summary)
+
+/** Humand's rate budget if the server reports one: {limit, remaining, reset_secs}. */
+function humandBudget(humand, summary) {
+  const cands = [
+    humand?.rate_limit, humand?.budget, humand?.ratelimit,
+    summary?.humand?.rate_limit, summary?.humand?.budget, summary?.delivery?.rate_limit,
+    summary?.delivery?.budget,
+  ];
+  const b = cands.find((c) => isObj(c) && c.limit !== undefined);
+  if (!b) return metricsBudget;
+  const limit = num(b.limit);
+  const remaining = b.remaining !== undefined ? num(b.remaining) : (b.used !== undefined ? limit - num(b.used) : null);
+  const reset = b.reset_secs ?? b.reset ?? b.window_resets_in_secs;
+  return { limit, remaining, reset: reset === undefined ? null : num(reset) };
+}
+
+function renderUpstream(card, u) {
+  if (!card) return;
+  if (!isObj(u)) {
+    setPill(card.querySelector('[data-field="status"]'), 'unknown', 'unknown');
+    return;
+  }
+  const status = text(u.status, 'unknown');
+  setPill(card.querySelector('[data-field="status"]'), status);
+  const lastOk = setField(card, 'last_ok_at', u.last_ok_at ? localTime(u.last_ok_at) : 'never');
+  if (lastOk) lastOk.title = isoTitle(u.last_ok_at);
+  const err = u.last_error ? `${u.last_error}${u.last_error_at ? ` (${localTime(u.last_error_at)})` : ''}` : 'none';
+  setField(card, 'last_error', status === 'not_configured' ? 'not configured' : err);
+  setField(card, 'consecutive_failures', String(num(u.consecutive_failures)));
+}
+
+function renderHealth(ready, summary, unreachable) {
+  const overall = $('#overall-status');
+  const delivery = isObj(summary?.delivery) ? summary.delivery : null;
+  const upstreams = isObj(ready?.checks?.upstreams) ? ready.checks.upstreams : {};
+  const hik = upstreams.hikcentral;
+  const humand = upstreams.humand;
+  const pausedReason = delivery?.paused_reason ?? humand?.delivery_paused ?? null;
+
+  if (unreachable && !ready) {
+    setPill(overall, 'unreachable', 'unreachable');
+  } else if (ready) {
+    const st = text(ready.status, 'unknown');
+    setPill(overall, st);
+  }
+
+  // HikCentral
+  const hikCard = $('#health-hikcentral');
+  renderUpstream(hikCard, hik);
+  setField(hikCard, 'version', text(hik?.version, hik?.status === 'not_configured' ? 'not configured' : 'not known yet'));
+
+  // Humand
+  const humCard = $('#health-humand');
+  renderUpstream(humCard, humand);
+  const budget = humandBudget(humand, summary);
+  const bar = $('#humand-budget');
+  if (budget && budget.limit > 0 && budget.remaining !== null) {
+    const used = Math.max(0, budget.limit - budget.remaining);
+    setField(humCard, 'budget', `${used} of ${budget.limit} used${budget.reset !== null ? `, window resets in ${budget.reset} s` : ' in the current window'}`);
+    bar.max = budget.limit;
+    bar.value = used;
+    show(bar, true);
+  } else {
+    setField(humCard, 'budget', 'not reported by this server');
+    show(bar, false);
+  }
+
+  // Delivery
+  const dCard = $('#health-delivery');
+  const dPill = dCard.querySelector('[data-field="status"]');
+  if (delivery || pausedReason) {
+    const running = delivery ? !!delivery.running : null;
+    const state = pausedReason ? 'paused' : running === false ? 'stopped' : delivery?.dry_run ? 'dry_run' : 'running';
+    setPill(dPill, state, state.replace(/_/g, ' '));
+    setField(dCard, 'running', running === null ? '—' : running ? 'running' : 'not running');
+    setField(dCard, 'dry_run', delivery ? (delivery.dry_run ? 'yes: nothing is sent to Humand' : 'no') : '—');
+    setField(dCard, 'paused', pausedReason
+      ? `since ${localTime(delivery?.paused_since)}: ${pausedReason}` : 'no');
+  }
+  const pb = $('#delivery-banner');
+  if (pausedReason) {
+    pb.textContent = `Delivery to Humand is paused${delivery?.paused_since ? ` since ${localTime(delivery.paused_since)}` : ''}: `
+      + `Humand refuses the credentials (${pausedReason}). Nothing is dropped; punches wait in the queue.`;
+    show(pb, true);
+  } else {
+    show(pb, false);
+  }
+
+  // Service: store, workers, replica
+  const sCard = $('#health-service');
+  if (ready) {
+    setPill(sCard.querySelector('[data-field="status"]'), text(ready.status, 'unknown'));
+    const store = ready.checks?.store;
+    setField(sCard, 'store', store ? `${text(store.backend, '')} ${text(store.status, '')}${store.error ? `: ${store.error}` : ''}`.trim() : '—');
+    const workers = isObj(ready.checks?.workers?.workers) ? ready.checks.workers.workers : {};
+    const names = Object.keys(workers);
+    const bad = names.filter((n) => workers[n] && workers[n].running === false);
+    setField(sCard, 'workers', names.length === 0 ? '—' : bad.length === 0
+      ? `${names.length} running`
+      : `stopped: ${bad.map((n) => `${n}${workers[n].stopped_reason ? ` (${workers[n].stopped_reason})` : ''}`).join(', ')}`);
+    const c = ready.cluster;
+    setField(sCard, 'cluster', c ? `${text(c.replica, '?')} (${text(c.role, '?')})` : '—');
+  } else if (unreachable) {
+    setPill(sCard.querySelector('[data-field="status"]'), 'unreachable');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tables
+
+/**
+ * Bring a tbody in line with `items`, keyed, so unchanged rows (and focus in them) stay put.
+ * `build(item)` returns a fresh <tr>; a row is rebuilt only when its item's JSON changed.
+ */
+function syncRows(tableId, items, keyOf, build, emptyText) {
+  const table = document.getElementById(tableId);
+  const tbody = table.tBodies[0];
+  const existing = new Map();
+  for (const tr of Array.from(tbody.rows)) existing.set(tr.dataset.key, tr);
+  let prev = null;
+  const seen = new Map();
+  for (const item of items) {
+    // Keys are made unique (a list may hold two rows alike, e.g. rejected events without id).
+    const base = String(keyOf(item));
+    const n = (seen.get(base) || 0) + 1;
+    seen.set(base, n);
+    const key = n > 1 ? `${base}#${n}` : base;
+    const sig = JSON.stringify(item);
+    let tr = existing.get(key);
+    if (!tr || tr.dataset.sig !== sig) {
+      const fresh = build(item);
+      fresh.dataset.key = key;
+      fresh.dataset.sig = sig;
+      if (tr) {
+        // Keep the keyboard focus on the same control of the rebuilt row.
+        const focused = tr.contains(document.activeElement) ? document.activeElement.dataset.action : null;
+        tr.replaceWith(fresh);
+        if (focused) fresh.querySelector(`[data-action="${focused}"]`)?.focus();
+      }
+      tr = fresh;
+    }
+    existing.delete(key);
+    const want = prev ? prev.nextSibling : tbody.firstChild;
+    if (want !== tr) tbody.insertBefore(tr, want);
+    prev = tr;
+  }
+  for (const tr of existing.values()) tr.remove();
+  const empty = document.querySelector(`[data-empty-for="${tableId}"]`);
+  if (empty) {
+    if (emptyText !== undefined) empty.textContent = emptyText;
+    show(empty, items.length === 0);
+  }
+  show(table, items.length > 0);
+}
+
+function actionButton(action, label, accessibleLabel, attrs = {}) {
+  return el('button', { type: 'button', class: action === 'discard' ? 'danger small' : 'small', 'data-action': action, 'aria-label': accessibleLabel, ...attrs }, label);
+}
+
+function renderParked(data) {
+  const punches = Array.isArray(data?.punches) ? data.punches : [];
+  const events = Array.isArray(data?.events) ? data.events : [];
+
+  syncRows('parked-punches', punches, (p) => `p${p.id}`, (p) => {
+    const message = humandMessage(p.response_body) || text(p.last_error, '');
+    const answer = el('td', { class: 'wrap' });
+    if (p.response_status !== null && p.response_status !== undefined) {
+      answer.append(el('span', { class: 'code' }, `HTTP ${p.response_status}`), ' ');
+    }
+    answer.append(el('span', { class: 'humand-message' }, message || '—'));
+    if (p.response_body && humandMessage(p.response_body) !== String(p.response_body)) {
+      answer.append(el('details', {}, el('summary', {}, 'full answer'), el('pre', {}, String(p.response_body))));
+    }
+    const who = `punch ${p.id} of employee ${text(p.employee_id, '?')}`;
+    return el('tr', { 'data-punch-id': p.id, 'data-state': text(p.state, ''), 'data-attempts': num(p.attempts) },
+      td(p.id),
+      td(p.employee_id),
+      td(p.direction),
+      timeCell(p.at_ms),
+      td(p.door, { class: 'wrap' }),
+      el('td', {}, el('span', { class: 'reason' }, text(p.park_reason))),
+      answer,
+      td(num(p.attempts)),
+      el('td', { class: 'actions' },
+        actionButton('retry', 'Retry', `Retry ${who}`),
+        actionButton('discard', 'Discard', `Discard ${who}`)),
+    );
+  }, 'No parked punches.');
+
+  syncRows('parked-events', events, (e) => `e${e.event_id}`, (e) => el('tr', { 'data-event-id': e.event_id, 'data-state': text(e.state, '') },
+    el('td', { class: 'mono wrap' }, text(e.event_id)),
+    timeCell(e.happen_time || e.happen_at_ms),
+    td(e.door_name || e.door_index, { class: 'wrap' }),
+    td([e.person_code, e.person_id ? `personId ${e.person_id}` : null].filter(Boolean).join(' · ') || '—'),
+    el('td', {}, el('span', { class: 'reason' }, text(e.reason))),
+    td(e.detail, { class: 'wrap' }),
+    el('td', { class: 'actions' }, actionButton('retry-event', 'Retry', `Decide event ${e.event_id} again`)),
+  ), 'No parked events.');
+}
+
+function renderUnmapped(data) {
+  const items = Array.isArray(data?.items) ? data.items : [];
+  syncRows('unmapped-doors', items, (d) => `d${d.door_index}|${d.door_name}`, (d) => {
+    // The handler's map_with reads `attendance.doors = ["code:11=entry"]  (or exit | toggle | ignore)`;
+    // show the rule itself, plus the whole hint.
+    const rule = /"((?:code|name):[^"]*)"/.exec(text(d.map_with, ''))?.[1]
+      ?? (d.door_index ? `code:${d.door_index}=entry` : `name:${text(d.door_name, '')}=entry`);
+    return el('tr', { 'data-door-index': text(d.door_index, '') },
+      el('td', { class: 'mono wrap' }, text(d.door_index)),
+      td(d.door_name, { class: 'wrap' }),
+      td(num(d.events)),
+      el('td', { class: 'wrap' }, el('code', { class: 'rule', title: text(d.map_with, '') }, rule),
+        el('span', { class: 'muted' }, ' (or exit | toggle | ignore)')),
+    );
+  }, 'Every door seen has a rule.');
+}
+
+function renderRejected(data) {
+  if (data === null) {
+    $('#rejected-shown').textContent = '';
+    syncRows('rejected-events', [], () => '', () => el('tr'), 'Not available: this server does not offer GET /admin/rejected yet.');
+    return;
+  }
+  const items = Array.isArray(data?.items) ? data.items : [];
+  const total = num(data?.total);
+  const caption = $('#rejected-shown');
+  caption.textContent = total > items.length ? `Showing the newest ${items.length} of ${total}.` : '';
+  syncRows('rejected-events', items, (r) => `r${r.id ?? ''}|${r.event_id ?? ''}|${r.received_at ?? r.received_at_ms ?? ''}`, (r) => el('tr', { 'data-event-id': text(r.event_id, '') },
+    timeCell(r.received_at ?? r.received_at_ms),
+    el('td', { class: 'mono wrap' }, text(r.event_id, '(no id)')),
+    td(r.source),
+    el('td', { class: 'wrap' }, text(r.reason),
+      r.raw ? el('details', {}, el('summary', {}, 'raw event'), el('pre', {}, String(r.raw))) : null),
+  ), 'No rejected events.');
+}
+
+const JOB_ACTIVE = new Set(['queued', 'running']);
+
+function renderJobs(data) {
+  if (data === null) {
+    syncRows('jobs', [], () => '', () => el('tr'), 'Not available: this server does not list jobs (GET /biometrico/jobs) yet.');
+    return;
+  }
+  const items = Array.isArray(data?.items) ? data.items : Array.isArray(data?.jobs) ? data.jobs : Array.isArray(data) ? data : [];
+  syncRows('jobs', items, (j) => `j${j.id}`, (j) => {
+    const total = num(j.total);
+    const done = num(j.done);
+    const percent = j.percent !== undefined ? num(j.percent) : total > 0 ? Math.floor((done * 100) / total) : 100;
+    const counts = isObj(j.counts) ? Object.entries(j.counts).map(([k, n]) => `${k}: ${num(n)}`).join(', ') : '';
+    const progress = el('td', { class: 'progress-cell' },
+      el('progress', { max: Math.max(total, 1), value: total > 0 ? Math.min(done, total) : 1, 'aria-label': `Job ${j.id}: ${done} of ${total} done` }),
+      el('span', { class: 'progress-text' }, `${done} / ${total} (${percent}%)`));
+    if (j.current && (j.current.ci || j.current.name)) {
+      progress.append(el('div', { class: 'muted small' }, `now: ${text(j.current.name, '')} ${text(j.current.ci, '')}`.trim()));
+    }
+    const stateCell = el('td', {}, el('span', { class: pill(j.state).join(' ') }, text(j.state)));
+    if (j.dryRun ?? j.dry_run) stateCell.append(' ', el('span', { class: 'pill pill-info' }, 'dry run'));
+    if (j.error) stateCell.append(el('div', { class: 'error-text wrap' }, text(j.error)));
+    const actions = el('td', { class: 'actions' });
+    if (JOB_ACTIVE.has(j.state)) actions.append(actionButton('cancel', 'Cancel', `Cancel job ${j.id}`));
+    actions.append(el('a', {
+      href: `/biometrico/jobs/${encodeURIComponent(j.id)}/report.csv`, 'data-action': 'csv', class: 'button-link small',
+      'aria-label': `Download the CSV report of job ${j.id}`,
+    }, 'CSV'));
+    return el('tr', { 'data-job-id': j.id, 'data-state': text(j.state, '') },
+      el('td', { class: 'mono', title: text(j.id) }, text(j.id).slice(0, 8)),
+      td(j.kind),
+      stateCell,
+      progress,
+      td(counts || '—', { class: 'wrap' }),
+      timeCell(j.createdAt ?? j.created_at_ms),
+      actions,
+    );
+  }, 'No bulk jobs.');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Actions
+
+async function onRetryPunch(row, button) {
+  const id = row.dataset.punchId;
+  button.disabled = true;
+  try {
+    const r = await api(`/admin/punches/${encodeURIComponent(id)}/retry`, { method: 'POST' });
+    row.dataset.state = text(r?.state, 'queued');
+    row.classList.add('pending');
+    notice(`Punch ${id} is queued again; delivery sends it now.`);
+  } catch (e) {
+    if (e.status === 401) return;
+    notice(e.status === 409 ? `Punch ${id} is not parked any more.` : `Retry of punch ${id} failed: ${e.message}`, 'error');
+  } finally {
+    button.disabled = false;
+    refresh();
+  }
+}
+
+async function onDiscardPunch(row, button) {
+  const id = row.dataset.punchId;
+  if (!window.confirm(`Discard punch ${id}? It will never be sent to Humand.`)) return;
+  button.disabled = true;
+  try {
+    await api(`/admin/punches/${encodeURIComponent(id)}/discard`, { method: 'POST' });
+    row.dataset.state = 'discarded';
+    notice(`Punch ${id} was discarded.`);
+  } catch (e) {
+    if (e.status === 401) return;
+    notice(e.status === 409 ? `Punch ${id} is not parked any more.` : `Discard of punch ${id} failed: ${e.message}`, 'error');
+  } finally {
+    button.disabled = false;
+    refresh();
+  }
+}
+
+async function onRetryEvent(row, button) {
+  const id = row.dataset.eventId;
+  button.disabled = true;
+  try {
+    await api(`/admin/events/${encodeURIComponent(id)}/retry`, { method: 'POST' });
+    notice(`Event ${id} will be decided again.`);
+  } catch (e) {
+    if (e.status === 401) return;
+    notice(e.status === 409 ? `Event ${id} is not parked any more.` : `Retry of event ${id} failed: ${e.message}`, 'error');
+  } finally {
+    button.disabled = false;
+    refresh();
+  }
+}
+
+async function onCancelJob(row, button) {
+  const id = row.dataset.jobId;
+  if (!window.confirm(`Cancel bulk job ${id}? People already done stay done.`)) return;
+  button.disabled = true;
+  try {
+    await api(`/biometrico/jobs/${encodeURIComponent(id)}/cancel`, { method: 'POST' });
+    notice(`Job ${id.slice(0, 8)} was cancelled.`);
+  } catch (e) {
+    if (e.status === 401) return;
+    notice(e.status === 409 ? `Job ${id.slice(0, 8)} has already ended.` : `Cancel failed: ${e.message}`, 'error');
+  } finally {
+    button.disabled = false;
+    refresh();
+  }
+}
+
+async function onDownloadCsv(row, link) {
+  const id = row.dataset.jobId;
+  try {
+    const res = await api(link.getAttribute('href'), { raw: true });
+    const blob = await res.blob();
+    const url = URL.createObjectURL(blob);
+    const a = el('a', { href: url, download: `sync-job-${id}.csv`, hidden: true });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  } catch (e) {
+    if (e.status === 401) return;
+    notice(`The report of job ${id.slice(0, 8)} could not be downloaded: ${e.message}`, 'error');
+  }
+}
+
+function onTableClick(ev) {
+  const target = ev.target.closest('[data-action]');
+  if (!target || target.disabled) return;
+  const row = target.closest('tr');
+  if (!row) return;
+  switch (target.dataset.action) {
+    case 'retry': onRetryPunch(row, target); break;
+    case 'discard': onDiscardPunch(row, target); break;
+    case 'retry-event': onRetryEvent(row, target); break;
+    case 'cancel': onCancelJob(row, target); break;
+    case 'csv': ev.preventDefault(); onDownloadCsv(row, target); break;
+    default: break;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One employee's day (GET /admin/timeline/{employee}/{YYYY-MM-DD})
+
+async function showTimeline(ev) {
+  ev.preventDefault();
+  const employee = $('#tl-employee').value.trim();
+  const day = $('#tl-day').value.trim();
+  const msg = $('#timeline-message');
+  if (!employee || !/^\d{4}-\d{2}-\d{2}$/.test(day)) {
+    msg.textContent = 'Give an employee id and a day (YYYY-MM-DD).';
+    return;
+  }
+  msg.textContent = 'Loading…';
+  try {
+    const data = await api(`/admin/timeline/${encodeURIComponent(employee)}/${encodeURIComponent(day)}`);
+    const rows = Array.isArray(data?.timeline) ? data.timeline : [];
+    msg.textContent = rows.length
+      ? `${rows.length} event(s) for ${text(data.employee, employee)} on ${text(data.day, day)} (local day in ${text(data.time_zone, 'the service time zone')}).`
+      : `No events for ${employee} on ${day} (local day in ${text(data?.time_zone, 'the service time zone')}).`;
+    syncRows('timeline', rows, (r) => `t${r.event_id}`, (r) => {
+      const p = isObj(r.punch) ? r.punch : null;
+      const decision = el('td', {}, el('span', { class: 'reason' }, text(r.decision, r.state ? String(r.state) : '—')));
+      const why = el('td', { class: 'wrap' });
+      if (r.reason) why.append(el('span', { class: 'reason' }, text(r.reason)), ' ');
+      if (r.detail) why.append(el('span', {}, text(r.detail)));
+      if (!r.reason && !r.detail) why.textContent = '—';
+      const humand = el('td', { class: 'wrap' });
+      if (p) {
+        if (p.humand_entry_id) humand.append(el('span', {}, `entry ${p.humand_entry_id}`));
+        else if (p.response_status !== null && p.response_status !== undefined) humand.append(`HTTP ${p.response_status} `, humandMessage(p.response_body));
+        else if (p.last_error) humand.append(text(p.last_error));
+        else humand.textContent = '—';
+      } else {
+        humand.textContent = '—';
+      }
+      return el('tr', { 'data-event-id': text(r.event_id, ''), 'data-punch-id': p ? p.id : undefined },
+        el('td', { title: text(r.event_id, '') }, localTime(r.happen_time)),
+        td(r.door, { class: 'wrap' }),
+        td(r.event_type),
+        td(r.source),
+        decision,
+        why,
+        td(p ? `#${p.id} ${text(p.direction, '')} ${localTime(p.at_ms)}` : 'no punch', { class: 'wrap' }),
+        el('td', {}, p ? el('span', { class: pill(p.state).join(' ') }, text(p.state)) : '—'),
+        td(p ? num(p.attempts) : '—'),
+        humand,
+      );
+    });
+    show($('#timeline-wrap'), rows.length > 0);
+  } catch (e) {
+    if (e.status === 401) return;
+    show($('#timeline-wrap'), false);
+    msg.textContent = `Could not load the day: ${e.message}`;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Start
+
+function todayLocal() {
+  const d = new Date();
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+function init() {
+  $('#login-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const t = $('#token').value.trim();
+    if (!t) return;
+    const msg = $('#login-message');
+    msg.textContent = 'Checking…';
+    token = t;
+    try {
+      await api('/admin/summary');
+      login(t);
+    } catch (e) {
+      if (e.status !== 401) {
+        token = null;
+        msg.textContent = `Cannot sign in: ${e.message}`;
+      }
+    }
+  });
+  $('#logout').addEventListener('click', () => logout('Signed out.'));
+  $('#app-view').addEventListener('click', onTableClick);
+  $('#timeline-form').addEventListener('submit', showTimeline);
+  $('#tl-day').value = todayLocal();
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible' && token) refresh();
+  });
+
+  const fromFragment = readFragmentToken();
+  const t = fromFragment || storedToken();
+  if (t) login(t); else logout('');
+}
+
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
+else init();
