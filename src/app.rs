@@ -41,8 +41,8 @@ struct Inner {
     leader: tokio::sync::watch::Receiver<bool>,
     /// HikCentral's `common/v1/version`, read at start.
     hikcentral_version: Arc<std::sync::Mutex<Option<String>>>,
-    /// The poller's latest passes (`None` without HikCentral).
-    poller_passes: Option<Arc<UpstreamHealth>>,
+    /// What `/metrics` and the alerts read the service's state from.
+    status: crate::status::StatusSources,
 }
 
 impl AppState {
@@ -95,9 +95,9 @@ impl AppState {
         &self.0.sync_jobs
     }
 
-    /// The door-event back-fill's latest passes; `None` when HikCentral is not configured.
-    pub fn poller_passes(&self) -> Option<&Arc<UpstreamHealth>> {
-        self.0.poller_passes.as_ref()
+    /// The service's state for `/metrics` and the alerts.
+    pub fn status(&self) -> &crate::status::StatusSources {
+        &self.0.status
     }
 
     /// Per upstream: `not_configured`, or the health of the latest calls.
@@ -363,6 +363,19 @@ impl App {
                     .unwrap_or(Ok(()))
             }
         });
+        let status = crate::status::StatusSources {
+            store: store.clone(),
+            workers: workers.clone(),
+            delivery: delivery.clone(),
+            poller: poller_passes,
+            leader: leader.clone(),
+        };
+        if settings.alerts.is_enabled() {
+            let (sources, alerts) = (status.clone(), settings.alerts.clone());
+            workers.spawn_leader("alerts", move |token| {
+                crate::alerts::run(sources.clone(), alerts.clone(), token)
+            });
+        }
         let push_networks = settings.events.allowed_networks();
         let push_permits = tokio::sync::Semaphore::new(settings.events.max_concurrent_pushes);
         let state = AppState(Arc::new(Inner {
@@ -380,7 +393,7 @@ impl App {
             replica,
             leader,
             hikcentral_version,
-            poller_passes,
+            status,
         }));
         let router = crate::http::router(state.clone());
         Ok(App { state, router })

@@ -2,6 +2,7 @@
 //!
 //! `docs/architecture.md` explains how the modules fit together.
 
+pub mod alerts;
 pub mod app;
 pub mod artemis;
 pub mod attendance;
@@ -17,6 +18,7 @@ pub mod photo;
 pub mod secret;
 pub mod siad;
 pub mod sim;
+pub mod status;
 pub mod store;
 pub mod telemetry;
 pub mod upstream;

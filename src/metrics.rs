@@ -112,19 +112,33 @@ pub fn sync_job_item(outcome: &'static str) {
     counter!("hikbridge_sync_job_items_total", "outcome" => outcome).increment(1);
 }
 
-/// State read at scrape time (see the module doc).
-#[derive(Debug, Default)]
+/// State read at scrape time (see the module doc), also what alerts are decided on.
+#[derive(Debug, Default, Clone)]
 pub struct Snapshot {
-    /// (state, count) of punches in the outbox.
+    /// (state, count) of punches in the outbox; empty when the store did not answer.
     pub outbox: Vec<(&'static str, i64)>,
     /// Age of the oldest punch waiting to go out (zero when none waits); `None`: unknown now.
     pub oldest_queued_age: Option<Duration>,
     /// (worker, up).
     pub workers: Vec<(String, bool)>,
-    pub store_write_failing: bool,
-    pub delivery_paused: bool,
-    pub poller_failing: bool,
+    /// The database's message while store writes fail.
+    pub store_write_failure: Option<String>,
+    /// Why delivery is paused, while it is.
+    pub delivery_paused: Option<String>,
+    /// Back-fill passes failed in a row, and the latest error.
+    pub poller_failures: u32,
+    pub poller_error: Option<String>,
     pub leader: bool,
+}
+
+impl Snapshot {
+    /// Punches in `state`, when the store answered.
+    pub fn outbox_count(&self, state: &str) -> Option<i64> {
+        self.outbox
+            .iter()
+            .find(|(s, _)| *s == state)
+            .map(|(_, n)| *n)
+    }
 }
 
 /// Set the state gauges from `snap`.
@@ -138,9 +152,9 @@ pub fn set_snapshot(snap: &Snapshot) {
     for (worker, up) in &snap.workers {
         gauge!("hikbridge_worker_up", "worker" => worker.clone()).set(flag(*up));
     }
-    gauge!("hikbridge_store_write_failing").set(flag(snap.store_write_failing));
-    gauge!("hikbridge_delivery_paused").set(flag(snap.delivery_paused));
-    gauge!("hikbridge_poller_failing").set(flag(snap.poller_failing));
+    gauge!("hikbridge_store_write_failing").set(flag(snap.store_write_failure.is_some()));
+    gauge!("hikbridge_delivery_paused").set(flag(snap.delivery_paused.is_some()));
+    gauge!("hikbridge_poller_failing").set(flag(snap.poller_failures > 0));
     gauge!("hikbridge_cluster_leader").set(flag(snap.leader));
 }
 

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 mod operations;
 mod reliability;
-pub use operations::MetricsSettings;
+pub use operations::{AlertSettings, MetricsSettings, WebhookFormat};
 pub use reliability::{ClusterSettings, LateEventPolicy, RetentionSettings, UnknownOutcomePolicy};
 
 /// The documented defaults; also the list of every key the service knows.
@@ -22,7 +22,7 @@ pub const DEFAULT_CONFIG_PATH: &str = "config/default.toml";
 pub const ENV_PREFIX: &str = "HIKBRIDGE";
 
 /// Secret keys: (key, environment variable, the `*_file` key that may hold it instead).
-const SECRETS: [(&str, &str, &str); 5] = [
+const SECRETS: [(&str, &str, &str); 7] = [
     (
         "hikcentral.app_secret",
         "HIKBRIDGE__HIKCENTRAL__APP_SECRET",
@@ -44,6 +44,16 @@ const SECRETS: [(&str, &str, &str); 5] = [
         "HIKBRIDGE__SIAD__PASSWORD",
         "siad.password_file",
     ),
+    (
+        "alerts.webhook_url",
+        "HIKBRIDGE__ALERTS__WEBHOOK_URL",
+        "alerts.webhook_url_file",
+    ),
+    (
+        "alerts.smtp_url",
+        "HIKBRIDGE__ALERTS__SMTP_URL",
+        "alerts.smtp_url_file",
+    ),
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -63,6 +73,7 @@ pub struct Settings {
     pub cluster: ClusterSettings,
     pub retention: RetentionSettings,
     pub metrics: MetricsSettings,
+    pub alerts: AlertSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -607,35 +618,16 @@ impl Settings {
                     }
                 }
             };
-        let [hik, humand, api, events, siad] = SECRETS;
-        self.siad.password = Secret::new(read(
-            siad.0,
-            siad.1,
-            siad.2,
-            &self.siad.password_file.clone(),
-            problems,
-        ));
-        self.events.callback_secret = Secret::new(read(
-            events.0,
-            events.1,
-            events.2,
-            &self.events.callback_secret_file.clone(),
-            problems,
-        ));
-        self.hikcentral.app_secret = Secret::new(read(
-            hik.0,
-            hik.1,
-            hik.2,
-            &self.hikcentral.app_secret_file.clone(),
-            problems,
-        ));
-        self.humand.api_key = Secret::new(read(
-            humand.0,
-            humand.1,
-            humand.2,
-            &self.humand.api_key_file.clone(),
-            problems,
-        ));
+        let [hik, humand, api, events, siad, webhook, smtp] = SECRETS;
+        let mut secret = |(key, var, file_key): (&str, &str, &str), file: &str| {
+            Secret::new(read(key, var, file_key, file, problems))
+        };
+        self.alerts.webhook_url = secret(webhook, &self.alerts.webhook_url_file);
+        self.alerts.smtp_url = secret(smtp, &self.alerts.smtp_url_file);
+        self.siad.password = secret(siad, &self.siad.password_file);
+        self.events.callback_secret = secret(events, &self.events.callback_secret_file);
+        self.hikcentral.app_secret = secret(hik, &self.hikcentral.app_secret_file);
+        self.humand.api_key = secret(humand, &self.humand.api_key_file);
         let tokens = read(api.0, api.1, api.2, &self.api.tokens_file.clone(), problems);
         self.api.tokens = tokens
             .split([',', '\n'])
@@ -823,6 +815,9 @@ impl Settings {
             );
         }
         self.validate_events_and_attendance(&mut bad);
+        for (key, value, problem, example) in self.alerts.problems() {
+            bad(key, &value, &problem, example);
+        }
     }
 
     fn validate_events_and_attendance(
