@@ -170,6 +170,7 @@ impl App {
             busy_timeout_ms: settings.store.busy_timeout_ms,
             connect_timeout_ms: settings.store.connect_timeout_ms,
         };
+        crate::announce::parts(&settings);
         // Installed before anything is counted (a no-op when already installed).
         let _ = crate::metrics::handle();
         let store = Store::open(&settings.store.url, &opts)
@@ -179,26 +180,26 @@ impl App {
             let pacer = ArtemisClient::pacer_for(&settings.hikcentral);
             Some(ArtemisClient::new(&settings.hikcentral, pacer).context("HikCentral client")?)
         } else {
-            tracing::info!("hikcentral.base_url is empty: HikCentral features are off");
             None
         };
         let humand = if settings.humand.is_configured() {
             let pacer = HumandClient::pacer_for(&settings.humand);
             Some(HumandClient::new(&settings.humand, pacer).context("Humand client")?)
         } else {
-            tracing::info!("no Humand API key: delivery to Humand is off");
             None
         };
-        if settings.events.callback_secret.is_empty() {
-            tracing::info!("no events.callback_secret: the HikCentral event receiver is off");
-        }
         let replica = crate::workers::leadership::replica_id();
         let (leadership, leader) = crate::workers::leadership::Leadership::new(
             store.clone(),
             replica.clone(),
             Duration::from_secs(settings.cluster.lease_secs),
         );
-        let workers = Workers::new(leader.clone());
+        // Without background work no cluster-wide worker may start, even on SQLite (where
+        // this replica always leads): they wait on a lead that never comes.
+        let workers = Workers::new(match background {
+            Background::Run => leader.clone(),
+            Background::Off => tokio::sync::watch::channel(false).1,
+        });
         if background == Background::Run {
             let leadership = Arc::new(tokio::sync::Mutex::new(Some(leadership)));
             workers.spawn("leadership", move |token| {

@@ -3,6 +3,7 @@
 pub mod check;
 pub mod commands;
 pub mod siad;
+pub mod sim;
 pub mod subscriptions;
 
 use clap::{Args, Parser, Subcommand};
@@ -143,6 +144,13 @@ pub enum SimCommand {
         tls_cert: Option<PathBuf>,
         #[arg(long, requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// Push the events of this callback file (e.g. tests/fixtures/hikcentral-events/*.json)
+        /// to every subscriber, with fresh ids and the time now; repeat for several files.
+        #[arg(long, value_name = "FILE")]
+        push: Vec<PathBuf>,
+        /// Push the files again every N seconds (0 = once).
+        #[arg(long, default_value_t = 0, requires = "push")]
+        push_every_secs: u64,
     },
     /// Simulated Humand (API key from HIKBRIDGE__HUMAND__API_KEY or the demo key).
     Humand {

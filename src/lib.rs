@@ -3,6 +3,7 @@
 //! `docs/architecture.md` explains how the modules fit together.
 
 pub mod alerts;
+pub mod announce;
 pub mod app;
 pub mod artemis;
 pub mod attendance;

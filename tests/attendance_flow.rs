@@ -221,6 +221,32 @@ async fn unknown_doors_and_unknown_people_are_explained_not_sent() {
             Some("unknown_employee"),
             "personId unknown to HikCentral"
         );
+        // The detail says which case it is, so the operator knows what to fix.
+        let detail = |id: &'static str| {
+            let store = db.store.clone();
+            async move {
+                store
+                    .inbox()
+                    .get(id)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .detail
+                    .unwrap_or_default()
+            }
+        };
+        assert!(
+            detail("u-3").await.contains("names no person"),
+            "{}",
+            detail("u-3").await
+        );
+        assert!(
+            detail("u-4")
+                .await
+                .contains("HikCentral does not know this personId"),
+            "{}",
+            detail("u-4").await
+        );
         // Humand does not know 9999999999: parked with Humand's answer.
         let p = db.store.punches().by_event("u-5").await.unwrap().unwrap();
         assert_eq!(p.state, "parked");

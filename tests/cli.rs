@@ -198,8 +198,13 @@ fn check_config_passes_on_the_embedded_defaults() {
         "{text}"
     );
     assert!(
-        text.contains("✓ store: sqlite://data/hikbridge.db (sqlite"),
+        text.contains("✓ store: sqlite://data/hikbridge.db does not exist yet"),
         "{text}"
+    );
+    // A check creates nothing.
+    assert!(
+        !dir.path().join("data").exists(),
+        "check-config created data/"
     );
     assert!(text.contains("· hikcentral: not configured"), "{text}");
     assert!(text.contains("· siad: not configured"), "{text}");

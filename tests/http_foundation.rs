@@ -69,6 +69,14 @@ async fn ready_is_503_while_store_writes_fail_and_recovers_after_a_successful_wr
     let res = app.server.get("/ready").await;
     assert_eq!(res.status_code(), StatusCode::SERVICE_UNAVAILABLE);
     let body: Value = res.json();
+    // Nothing that writes runs: the retention pass or a lease renewal would clear the failure.
+    for worker in ["retention", "decider", "delivery", "sync_jobs"] {
+        assert_eq!(
+            body["checks"]["workers"]["workers"][worker]["phase"], "standby",
+            "{body}"
+        );
+    }
+    assert!(body["checks"]["workers"]["workers"]["leadership"].is_null());
     let error = body["checks"]["store"]["error"].as_str().unwrap();
     assert!(error.contains("writes are failing since"), "{error}");
     assert!(error.contains("database or disk is full"), "{error}");

@@ -131,6 +131,43 @@ impl fmt::Display for ParkReason {
     }
 }
 
+/// Why an event's person has no employee to clock: the operator's next step differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoEmployee {
+    /// The event names no person (no personCode, personId or person number).
+    NoPerson,
+    /// The event names a personId that HikCentral does not know (or has no personCode for).
+    PersonIdUnknown,
+    /// The person code (or its override) is not a usable Humand employee id.
+    UnusableId,
+    /// `attendance.validate_employees`: Humand has no such employee.
+    NotInHumand,
+}
+
+impl fmt::Display for NoEmployee {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            NoEmployee::NoPerson => {
+                "the event names no person (no personCode, personId or person number): a card or \
+                 door event nobody can be clocked for; discard it, or retry once HikCentral's \
+                 record names the person"
+            }
+            NoEmployee::PersonIdUnknown => {
+                "HikCentral does not know this personId or gives it no personCode: set the \
+                 person's code in HikCentral (or add an employee override), then retry"
+            }
+            NoEmployee::UnusableId => {
+                "the person code (or its override) is not a usable Humand employee id: fix it in \
+                 HikCentral or add an employee override, then retry"
+            }
+            NoEmployee::NotInHumand => {
+                "Humand has no employee with this id (attendance.validate_employees): create the \
+                 employee in Humand or add an employee override, then retry"
+            }
+        })
+    }
+}
+
 fn ms(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }

@@ -13,7 +13,7 @@ pub mod event;
 pub mod rules;
 pub mod types;
 
-pub use decision::{Decision, ParkReason, SkipReason};
+pub use decision::{Decision, NoEmployee, ParkReason, SkipReason};
 pub use event::{parse_door_record, parse_notify, AccessEvent, EventSource, Parsed, PayloadError};
 pub use rules::{
     decide, default_granted_types, local_day, AlternationPolicy, DoorMatcher, DoorMode, DoorRule,

@@ -91,6 +91,28 @@ pub async fn report(sources: &Sources) -> Vec<Line> {
 
 async fn check_store(settings: &Settings) -> Line {
     let url = redact_url(&settings.store.url);
+    // A check creates nothing: a SQLite file that does not exist yet is reported, not made.
+    if let Some(path) = crate::store::sqlite_file(&settings.store.url) {
+        if !path.exists() {
+            let path = std::path::absolute(&path).unwrap_or(path);
+            let first_existing = path.ancestors().skip(1).find(|d| d.exists());
+            let writable = first_existing
+                .and_then(|d| std::fs::metadata(d).ok())
+                .is_some_and(|m| !m.permissions().readonly());
+            return if writable {
+                Line::Ok(
+                    "store".into(),
+                    format!("{url} does not exist yet: it is created, with its directory, at the first start"),
+                )
+            } else {
+                Line::Fail(
+                    "store".into(),
+                    format!("{url} does not exist and its directory cannot be created or written"),
+                    "create the directory and let the service's user write to it".into(),
+                )
+            };
+        }
+    }
     let opts = StoreOptions {
         max_connections: 1,
         busy_timeout_ms: settings.store.busy_timeout_ms,

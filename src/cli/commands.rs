@@ -1,12 +1,11 @@
 //! What each command does. Each returns the process exit code.
 
-use super::{ArtemisCommand, Cli, Command, HealthcheckArgs, SignArgs, SimCommand};
+use super::{ArtemisCommand, Cli, Command, HealthcheckArgs, SignArgs};
 use crate::app::{shutdown_signal, App};
 use crate::artemis::sign::{content_md5, signature, SignInput};
 use crate::artemis::ArtemisClient;
 use crate::config::{Settings, Sources};
 use anyhow::{bail, Context};
-use std::net::SocketAddr;
 
 pub async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     let sources = Sources {
@@ -56,7 +55,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Siad(cmd) => super::siad::run(cmd).await,
-        Command::Sim(cmd) => sim(cmd).await,
+        Command::Sim(cmd) => super::sim::run(cmd).await,
     }
 }
 
@@ -256,86 +255,4 @@ fn sign(sources: &Sources, args: &SignArgs) -> anyhow::Result<i32> {
     println!("x-ca-signature-headers: {}", input.signature_headers());
     println!("x-ca-signature: {}", signature(&secret, &sts));
     Ok(0)
-}
-
-async fn sim(cmd: SimCommand) -> anyhow::Result<i32> {
-    crate::telemetry::init(&crate::config::LogSettings {
-        format: crate::config::LogFormat::Text,
-        level: "info".into(),
-    });
-    match cmd {
-        SimCommand::Hikcentral {
-            port,
-            bind,
-            throttle_per_second,
-            throttle_http_429,
-            tls_cert,
-            tls_key,
-        } => {
-            use crate::sim::hikcentral::{HikSim, HikSimConfig};
-            let mut cfg = HikSimConfig {
-                throttle_per_second,
-                throttle_http_429,
-                ..HikSimConfig::default()
-            };
-            if let Ok(k) = std::env::var("HIKBRIDGE__HIKCENTRAL__APP_KEY") {
-                cfg.app_key = k;
-            }
-            if let Ok(s) = std::env::var("HIKBRIDGE__HIKCENTRAL__APP_SECRET") {
-                cfg.app_secret = s;
-            }
-            let tls = match (tls_cert, tls_key) {
-                (Some(c), Some(k)) => Some(crate::sim::SimTls {
-                    cert_pem: std::fs::read_to_string(&c)
-                        .with_context(|| format!("cannot read {}", c.display()))?,
-                    key_pem: std::fs::read_to_string(&k)
-                        .with_context(|| format!("cannot read {}", k.display()))?,
-                }),
-                _ => None,
-            };
-            let app_key = cfg.app_key.clone();
-            let sim = HikSim::new(cfg);
-            let addr: SocketAddr = format!("{bind}:{port}").parse().context("--bind/--port")?;
-            let running = sim.start(addr, tls).await?;
-            println!(
-                "simulated HikCentral at {} (AppKey {app_key}); Ctrl-C stops it",
-                running.base_url
-            );
-            shutdown_signal().await;
-            Ok(0)
-        }
-        SimCommand::Humand {
-            port,
-            bind,
-            limit,
-            window_secs,
-            users,
-        } => {
-            use crate::sim::humand::{HumandSim, HumandSimConfig};
-            let mut cfg = HumandSimConfig {
-                limit,
-                window: std::time::Duration::from_secs(window_secs.max(1)),
-                ..HumandSimConfig::default()
-            };
-            if let Ok(k) = std::env::var("HIKBRIDGE__HUMAND__API_KEY") {
-                cfg.api_key = k;
-            }
-            let sim = HumandSim::new(cfg);
-            for i in 1..=users {
-                sim.add_user(
-                    &format!("{}", 10_000_000 + i),
-                    "Demo",
-                    &format!("Employee {i}"),
-                );
-            }
-            let addr: SocketAddr = format!("{bind}:{port}").parse().context("--bind/--port")?;
-            let running = sim.start(addr).await?;
-            println!(
-                "simulated Humand at {} ({limit} requests per {window_secs} s); Ctrl-C stops it",
-                HumandSim::api_base(&running)
-            );
-            shutdown_signal().await;
-            Ok(0)
-        }
-    }
 }

@@ -241,10 +241,53 @@ pub fn parse_door(spec: &str) -> Result<crate::attendance::DoorRule, String> {
     let lhs = lhs.trim();
     let matcher = if let Some(name) = lhs.strip_prefix("name:") {
         DoorMatcher::Name(name.trim().to_string())
+    } else if let Some(code) = lhs.strip_prefix("code:") {
+        DoorMatcher::IndexCode(code.trim().to_string())
+    } else if let Some((kind, _)) = lhs.split_once(':') {
+        let hint = ["code", "name"]
+            .into_iter()
+            .find(|k| strsim_close(kind.trim(), k))
+            .map(|k| format!(" (did you mean {k}:?)"))
+            .unwrap_or_default();
+        return Err(format!(
+            "{:?} is neither code: nor name:{hint}",
+            format!("{}:", kind.trim())
+        ));
     } else {
-        DoorMatcher::IndexCode(lhs.strip_prefix("code:").unwrap_or(lhs).trim().to_string())
+        DoorMatcher::IndexCode(lhs.to_string())
     };
+    let empty = match &matcher {
+        DoorMatcher::Name(n) | DoorMatcher::IndexCode(n) => n.is_empty(),
+    };
+    if empty {
+        return Err("the door code or name is empty".to_string());
+    }
     Ok(DoorRule { matcher, mode })
+}
+
+/// Two words one or two edits apart (a typo).
+fn strsim_close(a: &str, b: &str) -> bool {
+    let a = a.to_ascii_lowercase();
+    a != b && strsim::levenshtein(&a, b) <= 2
+}
+
+/// Pairs of rules that match the same door with different modes.
+fn conflicting_doors(specs: &[String]) -> Vec<String> {
+    let rules: Vec<(&String, crate::attendance::DoorRule)> = specs
+        .iter()
+        .filter_map(|s| parse_door(s).ok().map(|r| (s, r)))
+        .collect();
+    let mut out = Vec::new();
+    for (i, (sa, a)) in rules.iter().enumerate() {
+        for (sb, b) in &rules[i + 1..] {
+            if a.matcher == b.matcher && a.mode != b.mode {
+                out.push(format!(
+                    "{sa:?} and {sb:?} give the same door two directions"
+                ));
+            }
+        }
+    }
+    out
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -922,6 +965,14 @@ impl Settings {
                 );
             }
         }
+        for conflict in conflicting_doors(&a.doors) {
+            bad(
+                "attendance.doors",
+                &"[…]",
+                &conflict,
+                "one rule per door: [\"code:11=entry\", \"code:12=exit\"]",
+            );
+        }
         let siad = self.siad.url.trim();
         if !(siad.is_empty()
             || siad.starts_with("sqlite:")
@@ -1208,11 +1259,20 @@ fn check_file_keys(
 }
 
 fn unknown_key(shown: &str, dotted: &str, known: &BTreeMap<String, Value>) -> Problem {
-    let suggestion = known
+    // Secrets are not in the file, only in the environment: suggest their variable.
+    let candidates = known
         .keys()
-        .min_by_key(|k| edit_distance(k, dotted))
-        .filter(|k| edit_distance(k, dotted) <= 3)
-        .map(|k| format!("did you mean {k}?"))
+        .map(|k| (k.as_str(), format!("did you mean {k}?")))
+        .chain(
+            SECRETS
+                .iter()
+                .map(|(key, var, _)| (*key, format!("did you mean {var}?"))),
+        );
+    let suggestion = candidates
+        .map(|(k, hint)| (strsim::levenshtein(k, dotted), hint))
+        .filter(|(d, _)| *d <= 3)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, hint)| hint)
         .unwrap_or_else(|| "see config/default.toml for every key".into());
     Problem {
         key: shown.into(),
@@ -1220,20 +1280,6 @@ fn unknown_key(shown: &str, dotted: &str, known: &BTreeMap<String, Value>) -> Pr
         problem: format!("unknown key; {suggestion}"),
         example: String::new(),
     }
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 /// Every leaf key of a configuration, dotted, with its value.
@@ -1446,6 +1492,36 @@ mod tests {
             ],
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_misspelled_secret_variable_is_pointed_at_the_right_variable() {
+        let err =
+            Settings::defaults_with_env(&[("HIKBRIDGE__HUMAND__API_KY", "x")]).expect_err("typo");
+        assert!(
+            err.to_string()
+                .contains("did you mean HIKBRIDGE__HUMAND__API_KEY?"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn door_rules_with_a_typo_or_a_conflict_are_refused() {
+        for (rules, want) in [
+            ("cod:11=entry", "did you mean code:?"),
+            ("nmae:Salida=exit", "did you mean name:?"),
+            ("code:=entry", "empty"),
+            ("code:11=entry, code:11=exit", "two directions"),
+        ] {
+            let err = Settings::defaults_with_env(&[("HIKBRIDGE__ATTENDANCE__DOORS", rules)])
+                .expect_err(rules);
+            assert!(err.to_string().contains(want), "{rules}: {err}");
+        }
+        assert!(Settings::defaults_with_env(&[(
+            "HIKBRIDGE__ATTENDANCE__DOORS",
+            "code:11=entry, 12=exit, name:Torniquete=toggle, code:11=entry"
+        )])
+        .is_ok());
     }
 
     #[test]

@@ -38,7 +38,7 @@ pub use lock::{lock_for_process, ProcessLock};
 pub use punches::{state as punch_state, NewPunch, Punch, PunchFilter, Punches};
 pub use retention::Pruned;
 pub use tx::WriteTx;
-pub use url::redact_url;
+pub use url::{redact_url, sqlite_file};
 
 use serde::Deserialize;
 use std::fmt;

@@ -25,6 +25,14 @@ impl Target {
 }
 
 /// Decide what `url` asks for, or say why it cannot be used.
+/// The file a `sqlite://` URL names (`None` for PostgreSQL, memory or an unusable URL).
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    match classify(url) {
+        Ok(Target::SqliteFile { path, .. }) => Some(path),
+        _ => None,
+    }
+}
+
 pub(crate) fn classify(url: &str) -> Result<Target, StoreError> {
     let url = url.trim();
     let (scheme, rest) = split_scheme(url).ok_or_else(|| StoreError::UnsupportedUrl {

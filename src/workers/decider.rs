@@ -6,8 +6,8 @@ use crate::artemis::model::ArtemisCode;
 use crate::artemis::{ArtemisClient, ArtemisError};
 use crate::attendance::event::parse_stored;
 use crate::attendance::{
-    decide, local_day, AccessEvent, Decision, Direction, EmployeeId, EventSource, Parsed,
-    PriorPunch, RulesConfig, SkipReason,
+    decide, local_day, AccessEvent, Decision, Direction, EmployeeId, EventSource, NoEmployee,
+    ParkReason, Parsed, PriorPunch, RulesConfig, SkipReason,
 };
 use crate::humand::HumandClient;
 use crate::store::{DecisionRecord, NewPunch, Store, StoredEvent};
@@ -158,10 +158,15 @@ impl Decider {
             }
         };
         // Not-granted events need no person look-up.
-        let employee = if self.rules.granted_types.contains(&event.event_type) {
-            self.employee_for(&event, now_ms).await?
+        let found = if self.rules.granted_types.contains(&event.event_type) {
+            Some(self.employee_for(&event, now_ms).await?)
         } else {
             None
+        };
+        let (employee, missing) = match found {
+            Some(Ok(emp)) => (Some(emp), None),
+            Some(Err(why)) => (None, Some(why)),
+            None => (None, None),
         };
         let history = match &employee {
             Some(emp) => self.history(emp, &event).await?,
@@ -173,7 +178,15 @@ impl Decider {
         } else {
             event.door.name.clone()
         };
-        let detail = decision.to_string();
+        let detail = match (&decision, missing) {
+            (
+                Decision::Park {
+                    reason: ParkReason::UnknownEmployee,
+                },
+                Some(why),
+            ) => why.to_string(),
+            _ => decision.to_string(),
+        };
         let (rec, punch, unmapped) = match &decision {
             Decision::Punch { direction, at } => (
                 DecisionRecord {
@@ -245,30 +258,30 @@ impl Decider {
         &self,
         ev: &AccessEvent,
         now_ms: i64,
-    ) -> Result<Option<EmployeeId>, DecideError> {
+    ) -> Result<Result<EmployeeId, NoEmployee>, DecideError> {
         let code = match &ev.person_code {
-            Some(c) => Some(c.as_str().to_string()),
+            Some(c) => c.as_str().to_string(),
             None => match ev.person_id.as_deref().or(ev.isc_person_no.as_deref()) {
-                Some(pid) => self.resolve_person_id(pid, now_ms).await?,
-                None => None,
+                Some(pid) => match self.resolve_person_id(pid, now_ms).await? {
+                    Some(code) => code,
+                    None => return Ok(Err(NoEmployee::PersonIdUnknown)),
+                },
+                None => return Ok(Err(NoEmployee::NoPerson)),
             },
-        };
-        let Some(code) = code else {
-            return Ok(None);
         };
         let id = match self.store.employee_override(&code).await? {
             Some(over) => over,
             None => code,
         };
         let Some(emp) = EmployeeId::parse(&id) else {
-            return Ok(None);
+            return Ok(Err(NoEmployee::UnusableId));
         };
         if let Some(humand) = &self.validate_with {
             if !self.known_to_humand(humand, emp.as_str(), now_ms).await? {
-                return Ok(None);
+                return Ok(Err(NoEmployee::NotInHumand));
             }
         }
-        Ok(Some(emp))
+        Ok(Ok(emp))
     }
 
     async fn known_to_humand(
