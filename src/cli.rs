@@ -33,6 +33,9 @@ pub enum Command {
     Demo(DemoArgs),
     /// Run the service.
     Serve,
+    /// Benchmarks (ingest on SQLite and, with --postgres, PostgreSQL): prints a Markdown table
+    /// with each target, and fails when an acknowledged event was not stored.
+    Bench(BenchArgs),
     /// Load and validate the configuration, try each configured connection, print ✓/✗ per item.
     CheckConfig,
     /// GET /health on the configured address; exit 0 when healthy (for container HEALTHCHECKs).
@@ -59,6 +62,20 @@ pub struct DemoArgs {
     /// People in the synthetic SIAD.
     #[arg(long, default_value_t = 200)]
     pub people: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Seconds per scenario.
+    #[arg(long, default_value_t = 10)]
+    pub duration_secs: u64,
+    /// Concurrent client connections.
+    #[arg(long, default_value_t = 32)]
+    pub connections: usize,
+    /// A PostgreSQL server the benchmark may create a database on (dropped afterwards), e.g.
+    /// postgres://postgres@127.0.0.1:5432/test.
+    #[arg(long)]
+    pub postgres: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@ pub mod announce;
 pub mod app;
 pub mod artemis;
 pub mod attendance;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod demo;

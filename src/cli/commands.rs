@@ -15,6 +15,14 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Demo(args) => demo(args).await,
         Command::Serve => serve(&sources).await,
+        Command::Bench(args) => {
+            crate::bench::run(crate::bench::BenchOptions {
+                duration: std::time::Duration::from_secs(args.duration_secs.max(1)),
+                connections: args.connections.max(1),
+                postgres: args.postgres,
+            })
+            .await
+        }
         Command::CheckConfig => Ok(super::check::run(&sources).await),
         Command::Healthcheck(args) => healthcheck(&sources, &args).await,
         Command::Artemis(ArtemisCommand::Sign(args)) => sign(&sources, &args),

@@ -1,0 +1,126 @@
+//! The service under test: this same binary's `serve`, as a child process on a free local port
+//! with its own store, so the load generator never shares a runtime with it. Also a fresh
+//! PostgreSQL database per run, dropped afterwards.
+
+use anyhow::Context;
+use sqlx::Connection;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::process::{Child, Command};
+
+pub struct Served {
+    pub base: String,
+    child: Child,
+}
+
+impl Served {
+    /// Start `hikbridge serve` with `env` on top of quiet defaults; resolves once `/health`
+    /// answers.
+    pub async fn start(dir: &Path, env: &[(&str, String)]) -> anyhow::Result<Served> {
+        let port = free_port()?;
+        let exe = std::env::current_exe().context("cannot find this executable")?;
+        let mut cmd = Command::new(exe);
+        cmd.arg("serve")
+            .current_dir(dir)
+            .env("HIKBRIDGE__SERVER__LISTEN", format!("127.0.0.1:{port}"))
+            .env("HIKBRIDGE__LOG__LEVEL", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().context("cannot start hikbridge serve")?;
+        let served = Served {
+            base: format!("http://127.0.0.1:{port}"),
+            child,
+        };
+        let http = reqwest::Client::new();
+        for _ in 0..300 {
+            if let Ok(r) = http.get(format!("{}/health", served.base)).send().await {
+                if r.status().is_success() {
+                    return Ok(served);
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        anyhow::bail!("hikbridge serve did not answer /health within 15 s")
+    }
+
+    /// Peak resident memory so far (Linux `VmHWM`), in MiB.
+    pub fn peak_rss_mib(&self) -> Option<f64> {
+        let pid = self.child.id()?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let kb: f64 = status
+            .lines()
+            .find(|l| l.starts_with("VmHWM:"))?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()?;
+        Some(kb / 1024.0)
+    }
+
+    /// SIGTERM and wait (graceful shutdown: everything acknowledged is committed).
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(pid) = self.child.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status();
+        }
+        match tokio::time::timeout(Duration::from_secs(30), self.child.wait()).await {
+            Ok(r) => {
+                r?;
+            }
+            Err(_) => {
+                self.child.kill().await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// A new, empty PostgreSQL database on the server `admin_url` names; dropped by [`PgBench::drop_db`].
+pub struct PgBench {
+    admin_url: String,
+    name: String,
+    pub url: String,
+}
+
+impl PgBench {
+    pub async fn create(admin_url: &str) -> anyhow::Result<PgBench> {
+        let name = format!("hb_bench_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect(admin_url)
+            .await
+            .context("cannot connect to the PostgreSQL server (--postgres)")?;
+        sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\""))
+            .execute(&mut admin)
+            .await?;
+        let _ = admin.close().await;
+        let mut url = url::Url::parse(admin_url)?;
+        url.set_path(&format!("/{name}"));
+        Ok(PgBench {
+            admin_url: admin_url.to_owned(),
+            name,
+            url: url.to_string(),
+        })
+    }
+
+    pub async fn drop_db(self) {
+        if let Ok(mut admin) = sqlx::PgConnection::connect(&self.admin_url).await {
+            let _ = sqlx::raw_sql(&format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut admin)
+            .await;
+        }
+    }
+}
