@@ -370,3 +370,51 @@ async fn retention_removes_old_finished_rows_and_keeps_what_still_waits() {
         db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn one_group_commit_counts_repeats_inside_the_batch_and_spans_many_insert_statements() {
+    use hikbridge::attendance::event::parse_notify;
+    let notify = |ids: &[String]| {
+        let events: Vec<serde_json::Value> = ids
+            .iter()
+            .map(|id| {
+                serde_json::json!({"eventId": id, "eventType": 196893,
+                    "happenTime": "2026-01-27T08:00:00-05:00", "srcIndex": "1", "data": {}})
+            })
+            .collect();
+        parse_notify(
+            serde_json::json!({"params": {"events": events}})
+                .to_string()
+                .as_bytes(),
+        )
+        .unwrap()
+    };
+    for db in all_dbs().await {
+        // 1,000 distinct events (three multi-row statements), one repeated inside the group,
+        // and a second group that repeats one of the first group's events.
+        let mut ids: Vec<String> = (0..1000).map(|i| format!("m-{i}")).collect();
+        ids.push("m-7".into());
+        let a = notify(&ids);
+        let b = notify(&["m-7".to_string(), "n-1".to_string()]);
+        let reports = db
+            .store
+            .inbox()
+            .commit_groups(&[a.as_slice(), b.as_slice()], "push", 1)
+            .await
+            .unwrap();
+        assert_eq!(
+            (reports[0].accepted, reports[0].duplicates),
+            (1000, 1),
+            "{}",
+            db.name
+        );
+        assert_eq!((reports[1].accepted, reports[1].duplicates), (1, 1));
+        assert_eq!(db.store.inbox().count().await.unwrap(), 1001);
+        let m7 = db.store.inbox().get("m-7").await.unwrap().unwrap();
+        assert_eq!(
+            m7.repeats, 2,
+            "seen three times: stored once, repeated twice"
+        );
+        db.cleanup().await;
+    }
+}

@@ -55,12 +55,13 @@ pub struct RejectedEvent {
     pub received_at_ms: i64,
 }
 
-const INSERT_EVENT: &str = "INSERT INTO events (event_id, source, event_type, happen_at_ms, \
-     happen_time, door_index, door_name, person_code, person_id, isc_person_no, card_no, \
-     isc_in_out, raw, received_at_ms) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-     ON CONFLICT (event_id) DO UPDATE SET repeats = events.repeats + 1 \
-     RETURNING repeats";
+const EVENT_COLUMNS: &str = "event_id, source, event_type, happen_at_ms, happen_time, \
+     door_index, door_name, person_code, person_id, isc_person_no, card_no, isc_in_out, raw, \
+     received_at_ms";
+const COLUMNS_PER_EVENT: usize = 14;
+/// Rows per multi-row INSERT: 14 × 400 = 5,600 parameters, within SQLite's 32,766 and
+/// PostgreSQL's 65,535.
+const ROWS_PER_INSERT: usize = 400;
 
 const INSERT_REJECTED: &str = "INSERT INTO rejected_events (event_id, source, reason, raw, \
      received_at_ms) VALUES ($1, $2, $3, $4, $5)";
@@ -97,28 +98,26 @@ impl<'a> Inbox<'a> {
         tx.finish(result).await
     }
 
+    /// Accepted events go in multi-row `INSERT`s of [`ROWS_PER_INSERT`]; an event id seen
+    /// earlier in the same batch is inserted alone afterwards (one statement may not touch a
+    /// row twice), so it counts as a repeat exactly as if it had come in a later push.
     async fn insert_groups(
         tx: &mut super::WriteTx,
         groups: &[&[Parsed]],
         source: &str,
         received_at_ms: i64,
     ) -> Result<Vec<IngestReport>, StoreError> {
-        let mut reports = Vec::with_capacity(groups.len());
-        for group in groups {
-            let mut report = IngestReport::default();
+        let mut reports = vec![IngestReport::default(); groups.len()];
+        let mut seen = std::collections::HashSet::new();
+        let mut first: Vec<(usize, &AccessEvent)> = Vec::new();
+        let mut again: Vec<(usize, &AccessEvent)> = Vec::new();
+        for (g, group) in groups.iter().enumerate() {
             for item in group.iter() {
                 match item {
-                    Parsed::Accepted(ev) => {
-                        let repeats: i64 = insert_event(ev, source, received_at_ms)
-                            .fetch_one(tx.conn())
-                            .await?
-                            .try_get(0)?;
-                        if repeats == 0 {
-                            report.accepted += 1;
-                        } else {
-                            report.duplicates += 1;
-                        }
+                    Parsed::Accepted(ev) if seen.insert(ev.event_id.as_str()) => {
+                        first.push((g, ev))
                     }
+                    Parsed::Accepted(ev) => again.push((g, ev)),
                     Parsed::Rejected {
                         event_id,
                         reason,
@@ -133,11 +132,36 @@ impl<'a> Inbox<'a> {
                             .bind(received_at_ms)
                             .execute(tx.conn())
                             .await?;
-                        report.rejected += 1;
+                        reports[g].rejected += 1;
                     }
                 }
             }
-            reports.push(report);
+        }
+        for chunk in first.chunks(ROWS_PER_INSERT) {
+            let sql = multi_row_insert(chunk.len());
+            let mut q = sqlx::query(&sql);
+            for (_, ev) in chunk {
+                q = bind_event(q, ev, source, received_at_ms);
+            }
+            let mut repeats = std::collections::HashMap::new();
+            for row in q.fetch_all(tx.conn()).await? {
+                let id: String = row.try_get(0)?;
+                let n: i64 = row.try_get(1)?;
+                repeats.insert(id, n);
+            }
+            for (g, ev) in chunk {
+                match repeats.get(ev.event_id.as_str()) {
+                    Some(0) => reports[*g].accepted += 1,
+                    _ => reports[*g].duplicates += 1,
+                }
+            }
+        }
+        let one = multi_row_insert(1);
+        for (g, ev) in again {
+            bind_event(sqlx::query(&one), ev, source, received_at_ms)
+                .execute(tx.conn())
+                .await?;
+            reports[g].duplicates += 1;
         }
         Ok(reports)
     }
@@ -192,13 +216,16 @@ pub(super) fn rejected_event(r: &sqlx::any::AnyRow) -> Result<RejectedEvent, Sto
     })
 }
 
-fn insert_event<'q>(
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Bind one event's 14 columns, in [`EVENT_COLUMNS`] order.
+fn bind_event<'q>(
+    q: AnyQuery<'q>,
     ev: &'q AccessEvent,
     source: &'q str,
     received_at_ms: i64,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-    sqlx::query(INSERT_EVENT)
-        .bind(ev.event_id.as_str())
+) -> AnyQuery<'q> {
+    q.bind(ev.event_id.as_str())
         .bind(source)
         .bind(i64::from(ev.event_type))
         .bind(ev.happen_time.timestamp_millis())
@@ -212,6 +239,26 @@ fn insert_event<'q>(
         .bind(ev.isc_in_out.map(|d| d.as_str().to_string()))
         .bind(ev.raw.to_string())
         .bind(received_at_ms)
+}
+
+/// `INSERT … VALUES (…), (…) … ON CONFLICT … RETURNING event_id, repeats` for `rows` events.
+fn multi_row_insert(rows: usize) -> String {
+    let mut sql = format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES ");
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..COLUMNS_PER_EVENT {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", r * COLUMNS_PER_EVENT + c + 1));
+        }
+        sql.push(')');
+    }
+    sql.push_str(" ON CONFLICT (event_id) DO UPDATE SET repeats = events.repeats + 1 RETURNING event_id, repeats");
+    sql
 }
 
 pub(super) fn stored_event(r: &sqlx::any::AnyRow) -> Result<StoredEvent, StoreError> {
