@@ -183,7 +183,7 @@ impl App {
             None
         };
         let humand = if settings.humand.is_configured() {
-            let pacer = HumandClient::pacer_for(&settings.humand);
+            let pacer = HumandClient::pacer_for(&settings.humand, settings.delivery.concurrency);
             Some(HumandClient::new(&settings.humand, pacer).context("Humand client")?)
         } else {
             None

@@ -231,7 +231,7 @@ async fn check_humand(settings: &Settings) -> Line {
     }
     let mut once = h.clone();
     once.max_attempts = 1;
-    let client = match HumandClient::new(&once, HumandClient::pacer_for(&once)) {
+    let client = match HumandClient::new(&once, HumandClient::pacer_for(&once, 1)) {
         Ok(c) => c,
         Err(e) => {
             return Line::Fail(

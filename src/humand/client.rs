@@ -134,13 +134,14 @@ impl std::fmt::Debug for HumandClient {
 }
 
 impl HumandClient {
-    /// The pace every Humand caller in the process shares: the documented policy, spread evenly.
-    pub fn pacer_for(settings: &HumandSettings) -> Arc<Pacer> {
+    /// The pace every Humand caller in the process shares: the documented policy, spread
+    /// evenly, with at most `in_flight` requests at once (`delivery.concurrency`).
+    pub fn pacer_for(settings: &HumandSettings, in_flight: u32) -> Arc<Pacer> {
         Pacer::per_window(
             "humand",
             settings.rate_limit,
             Duration::from_secs(settings.rate_window_secs),
-            4,
+            in_flight.max(1),
         )
     }
 
