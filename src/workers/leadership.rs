@@ -105,7 +105,8 @@ impl Leadership {
             }
         }
         if *self.leader.borrow() && self.store.backend() == Backend::Postgres {
-            self.set(false);
+            tracing::info!(replica = %self.owner, "shutting down: handing the cluster lease back");
+            self.leader.send_replace(false);
             let _ = self.store.release_lease(LEADER_LEASE, &self.owner).await;
         }
         Ok(())

@@ -135,15 +135,15 @@ impl Workers {
                 let started = tokio::time::Instant::now();
                 let mut task = tokio::spawn(work(token.clone()));
                 let lost_lead = async {
-                    if leader_only {
-                        let _ = leader.wait_for(|l| !*l).await;
-                    } else {
+                    // A closed channel is the lease loop ending at shutdown, not a lost lead.
+                    if !leader_only || leader.wait_for(|l| !*l).await.is_err() {
                         std::future::pending::<()>().await;
                     }
                 };
                 let outcome = tokio::select! {
-                    r = &mut task => Some(r),
+                    biased;
                     () = me.cancel.cancelled() => None,
+                    r = &mut task => Some(r),
                     () = lost_lead => {
                         tracing::warn!(worker = name, "this replica no longer leads the cluster: worker stopped");
                         None
