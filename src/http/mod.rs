@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod metrics;
 pub mod rejected;
 pub mod server;
+pub mod times;
 
 use crate::app::AppState;
 use crate::config::ServerSettings;
