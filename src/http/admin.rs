@@ -13,6 +13,13 @@ use axum::{Json, Router};
 use chrono::{NaiveDate, TimeZone};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::{IntoParams, ToSchema};
+
+use super::openapi::admin_answers::{
+    DoorList, EventState, EventWithPunch, Imported, NotParked, OverrideList, OverrideSet, Parked,
+    PunchList, PunchState, Redecided, Summary, Timeline,
+};
+use super::openapi::schemas::ErrorBody;
 
 pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
@@ -49,6 +56,12 @@ fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
+/// Counts at a glance
+///
+/// Events, rejected events, punches per state, parked events, unmapped doors and delivery.
+#[utoipa::path(get, path = "/admin/summary", tag = "admin", responses(
+    (status = 200, description = "The counts", body = Summary)
+))]
 async fn summary(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
     let counts = s.store().punches().counts().await.map_err(store_err)?;
     let punches: serde_json::Map<String, Value> =
@@ -65,14 +78,24 @@ async fn summary(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
     })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PunchQuery {
+    /// `queued`, `sending`, `delivered`, `parked`, `dry_run` or `discarded`.
     state: Option<String>,
+    /// A Humand employeeId.
     employee: Option<String>,
+    /// A local day, `YYYY-MM-DD`.
     day: Option<String>,
+    /// 200 by default, 1 to 5000.
     limit: Option<i64>,
 }
 
+/// Punches, oldest first
+#[utoipa::path(get, path = "/admin/punches", tag = "admin", params(PunchQuery), responses(
+    (status = 200, description = "The punches", body = PunchList),
+    (status = 400, description = "`http_error`: a query value of the wrong type", body = ErrorBody),
+))]
 async fn list_punches(
     State(s): State<AppState>,
     Query(q): Query<PunchQuery>,
@@ -87,6 +110,10 @@ async fn list_punches(
     Ok(Json(json!({"count": items.len(), "items": items})))
 }
 
+/// Parked punches and parked events
+#[utoipa::path(get, path = "/admin/parked", tag = "admin", responses(
+    (status = 200, description = "Everything parked (5000 of each at most)", body = Parked)
+))]
 async fn parked(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
     let filter = PunchFilter {
         state: Some("parked".into()),
@@ -98,6 +125,14 @@ async fn parked(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({"punches": punches, "events": events})))
 }
 
+/// Queue a parked punch for delivery again
+#[utoipa::path(post, path = "/admin/punches/{id}/retry", tag = "admin",
+    params(("id" = i64, Path, description = "The punch's id")),
+    responses(
+        (status = 202, description = "Queued", body = PunchState,
+            example = json!({"id": 42, "state": "queued"})),
+        NotParked,
+    ))]
 async fn retry_punch(
     State(s): State<AppState>,
     Path(id): Path<i64>,
@@ -122,6 +157,14 @@ async fn retry_punch(
     }
 }
 
+/// Discard a parked punch
+#[utoipa::path(post, path = "/admin/punches/{id}/discard", tag = "admin",
+    params(("id" = i64, Path, description = "The punch's id")),
+    responses(
+        (status = 200, description = "Discarded", body = PunchState,
+            example = json!({"id": 42, "state": "discarded"})),
+        NotParked,
+    ))]
 async fn discard_punch(
     State(s): State<AppState>,
     Path(id): Path<i64>,
@@ -142,6 +185,14 @@ async fn discard_punch(
     }
 }
 
+/// One stored event and its punch
+#[utoipa::path(get, path = "/admin/events/{event_id}", tag = "admin",
+    params(("event_id" = String, Path, description = "HikCentral's eventId")),
+    responses(
+        (status = 200, description = "The event; `punch` is null when it made none",
+            body = EventWithPunch),
+        (status = 404, description = "`not_found`: no such event", body = ErrorBody),
+    ))]
 async fn event(
     State(s): State<AppState>,
     Path(event_id): Path<String>,
@@ -159,6 +210,14 @@ async fn event(
     Ok(Json(json!({"event": ev, "punch": punch})))
 }
 
+/// Decide a parked event again
+#[utoipa::path(post, path = "/admin/events/{event_id}/retry", tag = "admin",
+    params(("event_id" = String, Path, description = "HikCentral's eventId")),
+    responses(
+        (status = 202, description = "Back to `new`", body = EventState),
+        (status = 409, description = "`not_parked`: no such event, or it is not parked",
+            body = ErrorBody),
+    ))]
 async fn retry_event(
     State(s): State<AppState>,
     Path(event_id): Path<String>,
@@ -181,7 +240,18 @@ async fn retry_event(
     }
 }
 
+/// One employee's day
+///
 /// Everything about one employee's local day: events → decisions → deliveries.
+#[utoipa::path(get, path = "/admin/timeline/{employee}/{day}", tag = "admin",
+    params(
+        ("employee" = String, Path, description = "A Humand employeeId"),
+        ("day" = String, Path, description = "A local day, `YYYY-MM-DD` (`attendance` time zone)"),
+    ),
+    responses(
+        (status = 200, description = "The day", body = Timeline),
+        (status = 400, description = "`bad_request`: the day is not `YYYY-MM-DD`", body = ErrorBody),
+    ))]
 async fn timeline(
     State(s): State<AppState>,
     Path((employee, day)): Path<(String, String)>,
@@ -221,6 +291,10 @@ async fn timeline(
     ))
 }
 
+/// Employee-id overrides
+#[utoipa::path(get, path = "/admin/overrides", tag = "admin", responses(
+    (status = 200, description = "Every override", body = OverrideList)
+))]
 async fn list_overrides(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
     let items: Vec<Value> = s
         .store()
@@ -233,13 +307,27 @@ async fn list_overrides(State(s): State<AppState>) -> Result<Json<Value>, ApiErr
     Ok(Json(json!({"count": items.len(), "items": items})))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(examples(json!({"employeeId": "43013830", "note": "moved"})))]
 struct OverrideBody {
     employee_id: String,
     note: Option<String>,
 }
 
+/// Set the Humand employeeId of a person code
+#[utoipa::path(put, path = "/admin/overrides/{person_code}", tag = "admin",
+    params(("person_code" = String, Path, description = "HikCentral's personCode (the CI)")),
+    request_body = OverrideBody,
+    responses(
+        (status = 200, description = "Stored", body = OverrideSet),
+        (status = 400, description = "`bad_request` (empty values) or `invalid_json`",
+            body = ErrorBody),
+        (status = 415, description = "`invalid_json`: send Content-Type: application/json",
+            body = ErrorBody),
+        (status = 422, description = "`invalid_json`: a field is missing or of the wrong type",
+            body = ErrorBody),
+    ))]
 async fn set_override(
     State(s): State<AppState>,
     Path(person_code): Path<String>,
@@ -261,6 +349,13 @@ async fn set_override(
     ))
 }
 
+/// Delete an override
+#[utoipa::path(delete, path = "/admin/overrides/{person_code}", tag = "admin",
+    params(("person_code" = String, Path, description = "HikCentral's personCode (the CI)")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "`not_found`: no override for it", body = ErrorBody),
+    ))]
 async fn delete_override(
     State(s): State<AppState>,
     Path(person_code): Path<String>,
@@ -278,8 +373,18 @@ async fn delete_override(
     }
 }
 
-/// CSV body: `person_code,employee_id[,note]` per line; a header line and blank lines are
-/// skipped. All lines are checked before any is stored.
+/// Import overrides from CSV
+///
+/// CSV body: `person_code,employee_id[,note]` per line (`,` or `;`); a header line and blank
+/// lines are skipped. All lines are checked before any is stored.
+#[utoipa::path(post, path = "/admin/overrides", tag = "admin",
+    request_body(content = String, content_type = "text/csv",
+        example = "person_code,employee_id,note\n1712345678,43013830,moved\n"),
+    responses(
+        (status = 200, description = "Imported", body = Imported),
+        (status = 400, description = "`bad_request`: the message names the wrong line",
+            body = ErrorBody),
+    ))]
 async fn import_overrides(
     State(s): State<AppState>,
     body: String,
@@ -319,14 +424,24 @@ pub fn parse_overrides_csv(body: &str) -> Result<Vec<(String, String, Option<Str
     Ok(out)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct RedecideQuery {
+    /// `unmapped_door`, `ignored_door` or `not_granted`.
     reason: String,
 }
 
+/// Decide skipped events again
+///
 /// `POST /admin/events/redecide?reason=unmapped_door`: after mapping doors (or changing the
 /// rules), events skipped for that reason are decided again. Only skip reasons that a
 /// configuration change can alter are accepted.
+#[utoipa::path(post, path = "/admin/events/redecide", tag = "admin", params(RedecideQuery),
+    responses(
+        (status = 200, description = "How many events are decided again", body = Redecided),
+        (status = 400, description = "`bad_request`: another reason; `http_error`: no reason",
+            body = ErrorBody),
+    ))]
 async fn redecide(
     State(s): State<AppState>,
     Query(q): Query<RedecideQuery>,
@@ -347,6 +462,11 @@ async fn redecide(
     Ok(Json(json!({"reason": q.reason, "events": n})))
 }
 
+/// Doors waiting to be mapped
+#[utoipa::path(get, path = "/admin/doors/unmapped", tag = "admin", responses(
+    (status = 200, description = "Doors events came from that `attendance.doors` does not map",
+        body = DoorList)
+))]
 async fn unmapped_doors(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
     let items: Vec<Value> = s
         .store()

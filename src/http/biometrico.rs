@@ -12,16 +12,34 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::{IntoParams, ToSchema};
+
+use super::openapi::contract::{
+    ContractAnswer, PendingAnswers, PersonStatus, PhotoComparison, SyncFailureResponses,
+};
+use super::openapi::schemas::{Binary, ErrorBody, StringOrInteger};
 
 pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
-        .route("/biometrico/sync-hikdoc-est-id/{cedula}", post(register))
-        .route("/biometrico/sync-hikdoc/{cedula}", post(register))
-        .route("/biometrico/sync-hikcentral/{cedula}", post(register))
-        .route("/biometrico/sync-hikdoc-update/{cedula}", post(update))
-        .route("/biometrico/sync-hikdupdatedoce/{cedula}", post(update))
-        .route("/biometrico/getperson-est/{ci}", get(status))
-        .route("/biometrico/getperson/{ci}", get(status))
+        .route(
+            "/biometrico/sync-hikdoc-est-id/{cedula}",
+            post(sync_hikdoc_est_id),
+        )
+        .route("/biometrico/sync-hikdoc/{cedula}", post(sync_hikdoc))
+        .route(
+            "/biometrico/sync-hikcentral/{cedula}",
+            post(sync_hikcentral),
+        )
+        .route(
+            "/biometrico/sync-hikdoc-update/{cedula}",
+            post(sync_hikdoc_update),
+        )
+        .route(
+            "/biometrico/sync-hikdupdatedoce/{cedula}",
+            post(sync_hikdupdatedoce),
+        )
+        .route("/biometrico/getperson-est/{ci}", get(getperson_est))
+        .route("/biometrico/getperson/{ci}", get(getperson))
         .route("/biometrico/get-pending-sync-est", get(pending_students))
         .route("/biometrico/get-pending-sync", get(pending_staff))
         .route("/biometrico/gethick/{ci}", get(photo))
@@ -32,6 +50,45 @@ pub fn routes(state: AppState) -> Router<AppState> {
         ))
 }
 
+/// The frontend calls one handler under several paths; each path is its own documented
+/// operation, answering exactly as `$target` does.
+macro_rules! documented_alias {
+    ($(#[$meta:meta])* $name:ident => $target:ident($($arg:ident: $ty:ty),*)) => {
+        $(#[$meta])*
+        async fn $name($($arg: $ty),*) -> Response {
+            $target($($arg),*).await
+        }
+    };
+}
+
+documented_alias! {
+    /// Register a student (student form)
+    ///
+    /// Verifies first (ledger, then HikCentral), never creates a duplicate; reads the person
+    /// and photo from SIAD. `idper` is accepted and not needed (the CI finds the person).
+    #[utoipa::path(post, path = "/biometrico/sync-hikdoc-est-id/{cedula}", tag = "biometrico",
+        params(("cedula" = String, Path, description = "The CI (cédula)"),
+               ("idper" = Option<String>, Query, description = "The academic period (unused)")),
+        responses(ContractAnswer, SyncFailureResponses))]
+    sync_hikdoc_est_id => register(s: State<AppState>, cedula: Path<String>)
+}
+
+documented_alias! {
+    /// Register a student (the frontend's mass-sync loop)
+    #[utoipa::path(post, path = "/biometrico/sync-hikdoc/{cedula}", tag = "biometrico",
+        params(("cedula" = String, Path, description = "The CI (cédula)")),
+        responses(ContractAnswer, SyncFailureResponses))]
+    sync_hikdoc => register(s: State<AppState>, cedula: Path<String>)
+}
+
+documented_alias! {
+    /// Register a teacher or staff member
+    #[utoipa::path(post, path = "/biometrico/sync-hikcentral/{cedula}", tag = "biometrico",
+        params(("cedula" = String, Path, description = "The CI (cédula)")),
+        responses(ContractAnswer, SyncFailureResponses))]
+    sync_hikcentral => register(s: State<AppState>, cedula: Path<String>)
+}
+
 async fn register(State(s): State<AppState>, Path(cedula): Path<String>) -> Response {
     match s.person_sync().register(cedula.trim()).await {
         Ok(c) => c.into_response(),
@@ -39,10 +96,38 @@ async fn register(State(s): State<AppState>, Path(cedula): Path<String>) -> Resp
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(examples(json!({"personaId": "187"})))]
 struct UpdateBody {
+    /// HikCentral's personId (a string or a number); missing, null or empty: the ledger (or
+    /// HikCentral) supplies it.
     #[serde(rename = "personaId", default)]
+    #[schema(value_type = Option<StringOrInteger>)]
     persona_id: Option<Value>,
+}
+
+documented_alias! {
+    /// Replace a student's photo in HikCentral
+    ///
+    /// The photo is read from SIAD again. `idper` is accepted and not needed. A body that is not
+    /// `{"personaId": …}` answers 400 `bad_request` in the `ErrorBody` shape.
+    #[utoipa::path(post, path = "/biometrico/sync-hikdoc-update/{cedula}", tag = "biometrico",
+        params(("cedula" = String, Path, description = "The CI (cédula)"),
+               ("idper" = Option<String>, Query, description = "The academic period (unused)")),
+        request_body(content = Option<UpdateBody>, description = "Optional"),
+        responses(ContractAnswer, SyncFailureResponses))]
+    sync_hikdoc_update => update(s: State<AppState>, cedula: Path<String>, body: Bytes)
+}
+
+documented_alias! {
+    /// Replace a teacher's or staff member's photo in HikCentral
+    ///
+    /// A body that is not `{"personaId": …}` answers 400 `bad_request` in the `ErrorBody` shape.
+    #[utoipa::path(post, path = "/biometrico/sync-hikdupdatedoce/{cedula}", tag = "biometrico",
+        params(("cedula" = String, Path, description = "The CI (cédula)")),
+        request_body(content = Option<UpdateBody>, description = "Optional"),
+        responses(ContractAnswer, SyncFailureResponses))]
+    sync_hikdupdatedoce => update(s: State<AppState>, cedula: Path<String>, body: Bytes)
 }
 
 /// The body is `{"personaId": "<personId>"}`; when it is missing or empty the ledger (or
@@ -76,6 +161,26 @@ async fn update(State(s): State<AppState>, Path(cedula): Path<String>, body: Byt
     }
 }
 
+documented_alias! {
+    /// Is a student registered in HikCentral?
+    ///
+    /// Drives the frontend's "registered" badge (it treats an HTTP error as not registered).
+    #[utoipa::path(get, path = "/biometrico/getperson-est/{ci}", tag = "biometrico",
+        params(("ci" = String, Path, description = "The CI (cédula)")),
+        responses((status = 200, description = "Registered or not", body = PersonStatus),
+                  SyncFailureResponses))]
+    getperson_est => status(s: State<AppState>, ci: Path<String>)
+}
+
+documented_alias! {
+    /// Is a teacher or staff member registered in HikCentral?
+    #[utoipa::path(get, path = "/biometrico/getperson/{ci}", tag = "biometrico",
+        params(("ci" = String, Path, description = "The CI (cédula)")),
+        responses((status = 200, description = "Registered or not", body = PersonStatus,
+            example = json!({"registrado": false, "personId": null})), SyncFailureResponses))]
+    getperson => status(s: State<AppState>, ci: Path<String>)
+}
+
 /// `{"registrado": bool, "personId": string|null}`; when `biometrico.access_levels` is set, a
 /// registered person also gets `"devices": {"status", "reason", "accessLevels"}` (whether the
 /// face reached the devices).
@@ -98,12 +203,20 @@ async fn status(State(s): State<AppState>, Path(ci): Path<String>) -> Response {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct StudentFilter {
+    /// The program (required).
     carrera_name: Option<String>,
+    /// The academic period.
     idper: Option<String>,
 }
 
+/// Students of a program not registered yet
+#[utoipa::path(get, path = "/biometrico/get-pending-sync-est", tag = "biometrico",
+    params(StudentFilter),
+    responses(PendingAnswers, (status = 400, description = "`bad_request`: carrera_name is required",
+        body = ErrorBody)))]
 async fn pending_students(State(s): State<AppState>, Query(q): Query<StudentFilter>) -> Response {
     let Some(program) = q.carrera_name.filter(|c| !c.trim().is_empty()) else {
         return ApiError::bad_request("carrera_name is required").into_response();
@@ -118,12 +231,19 @@ async fn pending_students(State(s): State<AppState>, Query(q): Query<StudentFilt
     pending(&s, people).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct StaffFilter {
+    /// The SIAD person type (`TipoInfPer`, e.g. `D`; required).
     #[serde(rename = "tipoFilter")]
     tipo_filter: Option<String>,
 }
 
+/// Teachers or staff of a type not registered yet
+#[utoipa::path(get, path = "/biometrico/get-pending-sync", tag = "biometrico",
+    params(StaffFilter),
+    responses(PendingAnswers, (status = 400, description = "`bad_request`: tipoFilter is required",
+        body = ErrorBody)))]
 async fn pending_staff(State(s): State<AppState>, Query(q): Query<StaffFilter>) -> Response {
     let Some(kind) = q.tipo_filter.filter(|c| !c.trim().is_empty()) else {
         return ApiError::bad_request("tipoFilter is required").into_response();
@@ -156,7 +276,19 @@ async fn pending(
     Json(json!({"pendientes": pendientes})).into_response()
 }
 
-/// The person's current photo from HikCentral, never cached.
+/// The person's current photo from HikCentral
+///
+/// Never cached (`Cache-Control: no-store`); the frontend adds `?t=<now>` as well.
+#[utoipa::path(get, path = "/biometrico/gethick/{ci}", tag = "biometrico",
+    params(("ci" = String, Path, description = "The CI (cédula)"),
+           ("t" = Option<String>, Query, description = "Ignored (the frontend's cache-buster)")),
+    responses(
+        (status = 200, description = "The image bytes, with HikCentral's content type",
+            content((Binary = "image/jpeg"), (Binary = "image/png"))),
+        SyncFailureResponses,
+        (status = 404, description = "`not_found`: not registered, or HikCentral has no photo",
+            body = ErrorBody),
+    ))]
 async fn photo(State(s): State<AppState>, Path(ci): Path<String>) -> Response {
     match s.person_sync().hikcentral_photo(ci.trim()).await {
         Ok(Some((bytes, mime))) => (
@@ -174,6 +306,14 @@ async fn photo(State(s): State<AppState>, Path(ci): Path<String>) -> Response {
     }
 }
 
+/// How alike the SIAD and HikCentral photos are
+#[utoipa::path(get, path = "/biometrico/compare/{ci}", tag = "biometrico",
+    params(("ci" = String, Path, description = "The CI (cédula)")),
+    responses(
+        (status = 200, description = "Similarity 0–100 of the two photos' hashes",
+            body = PhotoComparison),
+        SyncFailureResponses,
+    ))]
 async fn compare(State(s): State<AppState>, Path(ci): Path<String>) -> Response {
     match s.person_sync().compare(ci.trim()).await {
         Ok(v) => Json(v).into_response(),

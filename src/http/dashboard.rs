@@ -19,21 +19,40 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
 
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
-        .route(
-            "/",
-            get(|| async { asset(INDEX, "text/html; charset=utf-8") }),
-        )
-        .route(
-            "/dashboard/app.js",
-            get(|| async { asset(APP_JS, "text/javascript; charset=utf-8") }),
-        )
-        .route(
-            "/dashboard/style.css",
-            get(|| async { asset(STYLE, "text/css; charset=utf-8") }),
-        )
+        .route("/", get(index))
+        .route("/dashboard/app.js", get(app_js))
+        .route("/dashboard/style.css", get(style_css))
 }
 
-fn asset(body: &'static str, content_type: &'static str) -> Response {
+/// The operator dashboard
+///
+/// It logs in with one of `api.tokens` and reads everything through the admin API, `/ready`
+/// and `/metrics`.
+#[utoipa::path(get, path = "/", tag = "dashboard", responses(
+    (status = 200, description = "HTML", content_type = "text/html", body = String)
+))]
+async fn index() -> Response {
+    asset(INDEX, "text/html; charset=utf-8")
+}
+
+/// The dashboard's script
+#[utoipa::path(get, path = "/dashboard/app.js", tag = "dashboard", responses(
+    (status = 200, description = "JavaScript", content_type = "text/javascript", body = String)
+))]
+async fn app_js() -> Response {
+    asset(APP_JS, "text/javascript; charset=utf-8")
+}
+
+/// The dashboard's style sheet
+#[utoipa::path(get, path = "/dashboard/style.css", tag = "dashboard", responses(
+    (status = 200, description = "CSS", content_type = "text/css", body = String)
+))]
+async fn style_css() -> Response {
+    asset(STYLE, "text/css; charset=utf-8")
+}
+
+/// An embedded file with the page's CSP (also used by `/docs` and `/openapi.json`).
+pub(super) fn asset(body: &'static str, content_type: &'static str) -> Response {
     let mut res = body.into_response();
     let headers = res.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

@@ -11,6 +11,8 @@
 use crate::app::AppState;
 use crate::attendance::event::{cap_rejected, parse_notify_limited, PayloadError};
 use crate::error::ApiError;
+use crate::http::openapi::notify::{NotifyAck, OnEventNotify};
+use crate::http::openapi::schemas::ErrorBody;
 use crate::workers::inbox_writer::IngestError;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, State};
@@ -22,6 +24,32 @@ use serde_json::json;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+/// HikCentral's `OnEventNotify` push
+///
+/// Every event is committed to the inbox before the 200 answer; in every error case nothing is
+/// stored. An event that cannot be used is kept as rejected and does not fail the push.
+#[utoipa::path(post, path = "/hikcentral/events/{secret}", tag = "hikcentral",
+    params(("secret" = String, Path, description = "`events.callback_secret`; a wrong secret \
+        answers 404 like any unknown URL")),
+    request_body(content = OnEventNotify, content_type = "application/json"),
+    responses(
+        (status = 200, description = "All events are stored", body = NotifyAck),
+        (status = 400, description = "`invalid_payload`: not an event notification (the message \
+            says what is wrong); `refused_by_database`", body = ErrorBody,
+            example = json!({"error": {"code": "invalid_payload", "message":
+                "the body has no events list: expected an OnEventNotify body with `params.events` \
+                 (an array), but found an object without `params` (keys: method)",
+                "details": null}})),
+        (status = 403, description = "`forbidden`: the address is outside `events.allowed_ips`",
+            body = ErrorBody),
+        (status = 404, description = "`not_found`: wrong (or no configured) secret", body = ErrorBody,
+            example = json!({"error": {"code": "not_found", "message": "no such route", "details": null}})),
+        (status = 413, description = "`payload_too_large` (over `server.body_limit_bytes`) or \
+            `too_many_events` (over `events.max_events_per_push`)", body = ErrorBody),
+        (status = 503, description = "`unavailable`: too many pushes at once, the writer's queue \
+            is full or the store fails; push again", body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds: 1, or 5 when the store fails"))),
+    ))]
 pub async fn receive(
     State(state): State<AppState>,
     Path(secret): Path<String>,

@@ -1,6 +1,7 @@
 //! `/health` (liveness: the process answers) and `/ready` (readiness: JSON per dependency).
 
 use crate::app::AppState;
+use crate::http::openapi::schemas::{Health, Readiness};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -8,15 +9,26 @@ use axum::Json;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-/// Liveness: no dependency is consulted, so a slow database never restarts the container.
+/// Liveness: the process answers
+///
+/// No dependency is consulted, so a slow database never restarts the container.
+#[utoipa::path(get, path = "/health", tag = "service", responses(
+    (status = 200, description = "The process answers", body = Health)
+))]
 pub async fn live() -> impl IntoResponse {
     Json(json!({"status": "ok"}))
 }
 
-/// Readiness: the store must answer and accept writes, and no worker may be failing; upstream
+/// Readiness: JSON per dependency
+///
+/// The store must answer and accept writes, and no worker may be failing; upstream
 /// trouble is a warning (the service keeps accepting and queueing work) and does not fail
 /// readiness. A failed write keeps readiness at 503, with the database's message, until a
 /// write succeeds again (the heartbeat retries one every few seconds).
+#[utoipa::path(get, path = "/ready", tag = "service", responses(
+    (status = 200, description = "`ready`, or `degraded` while an upstream warns", body = Readiness),
+    (status = 503, description = "`not_ready`: the store fails or a worker is failing", body = Readiness),
+))]
 pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     let backend = state.store().backend().to_string();
     let store = match tokio::time::timeout(Duration::from_secs(2), state.store().ping()).await {

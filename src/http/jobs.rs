@@ -13,6 +13,11 @@ use axum::{Json, Router};
 use futures::Stream;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::{IntoParams, ToSchema};
+
+use super::openapi::contract::SyncErrorBody;
+use super::openapi::schemas::ErrorBody;
+use super::openapi::sync_jobs::{JobCancelled, JobCreated, JobList, JobProgress};
 use std::convert::Infallible;
 use std::time::Duration;
 
@@ -30,16 +35,23 @@ pub fn routes(state: AppState) -> Router<AppState> {
 }
 
 /// Exactly one selector: a program (and optional period), a person type, or a CI list.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(examples(json!({"program": "Ingeniería de Software", "period": "2025-2"}),
+    json!({"personType": "D", "dryRun": true}), json!({"cis": ["1712345678", "0923456789"]})))]
 struct CreateJob {
+    /// Students of this SIAD program (alias `carrera_name`).
     #[serde(alias = "carrera_name")]
     program: Option<String>,
+    /// With `program`: the academic period (alias `idper`).
     #[serde(alias = "idper")]
     period: Option<String>,
+    /// Teachers or staff of this SIAD person type, e.g. `D` (alias `tipoFilter`).
     #[serde(alias = "tipoFilter")]
     person_type: Option<String>,
+    /// These CIs.
     cis: Option<Vec<String>>,
+    /// Only say what would be done; nothing is sent to HikCentral.
     #[serde(default)]
     dry_run: bool,
 }
@@ -48,6 +60,20 @@ fn store_err(e: crate::store::StoreError) -> ApiError {
     ApiError::internal(e)
 }
 
+/// Start a bulk sync job
+///
+/// The people are selected now (from SIAD, or the CI list) and synced one by one in the
+/// background through the same paced HikCentral client as the frontend's own calls.
+#[utoipa::path(post, path = "/biometrico/jobs", tag = "jobs", request_body = CreateJob,
+    responses(
+        (status = 202, description = "Queued", body = JobCreated),
+        (status = 400, description = "`bad_request`: not exactly one selector; `invalid_json`",
+            body = ErrorBody),
+        (status = 415, description = "`invalid_json`: send Content-Type: application/json",
+            body = ErrorBody),
+        (status = 422, description = "`invalid_json`: a field of the wrong type", body = ErrorBody),
+        (status = 503, description = "`siad_unavailable`: SIAD could not be read", body = SyncErrorBody),
+    ))]
 async fn create(
     State(s): State<AppState>,
     body: Result<Json<CreateJob>, axum::extract::rejection::JsonRejection>,
@@ -142,13 +168,22 @@ async fn progress_of(s: &AppState, job: &SyncJob) -> Result<Value, ApiError> {
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// 20 by default, 1 to 200.
     limit: Option<i64>,
 }
 
+/// The newest jobs
+///
 /// The newest jobs first (`?limit=`, 20 by default, at most 200), each as its progress.
+#[utoipa::path(get, path = "/biometrico/jobs", tag = "jobs", params(ListQuery), responses(
+    (status = 200, description = "The jobs", body = JobList),
+    (status = 400, description = "`http_error`: an unknown query parameter, or `limit` not a number",
+        body = ErrorBody),
+))]
 async fn list(
     State(s): State<AppState>,
     axum::extract::Query(q): axum::extract::Query<ListQuery>,
@@ -173,6 +208,14 @@ async fn find(s: &AppState, id: &str) -> Result<SyncJob, ApiError> {
         .ok_or_else(|| ApiError::not_found(format!("no sync job {id}")))
 }
 
+/// A job's progress
+#[utoipa::path(get, path = "/biometrico/jobs/{id}", tag = "jobs",
+    params(("id" = String, Path, description = "The job's id")),
+    responses(
+        (status = 200, description = "done/total, the current person, counts per outcome",
+            body = JobProgress),
+        (status = 404, description = "`not_found`: no such job", body = ErrorBody),
+    ))]
 async fn progress(
     State(s): State<AppState>,
     Path(id): Path<String>,
@@ -181,8 +224,18 @@ async fn progress(
     Ok(Json(progress_of(&s, &job).await?))
 }
 
-/// Server-sent events: a `progress` event whenever something changed, ending after the job
-/// ends.
+/// A job's live progress (server-sent events)
+///
+/// A `progress` event whenever something changed, its data a `JobProgress` document; the
+/// stream ends after the job ends.
+#[utoipa::path(get, path = "/biometrico/jobs/{id}/events", tag = "jobs",
+    params(("id" = String, Path, description = "The job's id")),
+    responses(
+        (status = 200, description = "`event: progress` with `data: <JobProgress JSON>`",
+            content_type = "text/event-stream", body = String,
+            example = "event: progress\ndata: {\"id\":\"0b8e6f0e-7d1c-4f55-9a35-2f1f4d6f8c11\",\"state\":\"running\",\"done\":1,\"total\":2}\n\n"),
+        (status = 404, description = "`not_found`: no such job", body = ErrorBody),
+    ))]
 async fn events(
     State(s): State<AppState>,
     Path(id): Path<String>,
@@ -212,6 +265,18 @@ async fn events(
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
+/// A job's CSV report
+///
+/// One row per person: `position,ci,name,outcome,code,reason,person_id` (RFC 4180; cells
+/// starting with `= + - @` are prefixed with `'`).
+#[utoipa::path(get, path = "/biometrico/jobs/{id}/report.csv", tag = "jobs",
+    params(("id" = String, Path, description = "The job's id")),
+    responses(
+        (status = 200, description = "Attachment `sync-job-<id>.csv`", content_type = "text/csv",
+            body = String,
+            example = "position,ci,name,outcome,code,reason,person_id\n1,1712345678,Juan Alberto Perez Garcia,registered,0,registered in HikCentral,187\n"),
+        (status = 404, description = "`not_found`: no such job", body = ErrorBody),
+    ))]
 async fn report(State(s): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
     find(&s, &id).await?;
     let items = s.store().sync_items(&id, false).await.map_err(store_err)?;
@@ -257,6 +322,14 @@ pub fn csv_cell(v: &str) -> String {
     }
 }
 
+/// Cancel a job
+#[utoipa::path(post, path = "/biometrico/jobs/{id}/cancel", tag = "jobs",
+    params(("id" = String, Path, description = "The job's id")),
+    responses(
+        (status = 200, description = "Cancelled", body = JobCancelled),
+        (status = 404, description = "`not_found`: no such job", body = ErrorBody),
+        (status = 409, description = "`job_ended`: the job has already ended", body = ErrorBody),
+    ))]
 async fn cancel(
     State(s): State<AppState>,
     Path(id): Path<String>,

@@ -10,6 +10,17 @@ use axum::response::{IntoResponse, Response};
 /// The Prometheus text exposition format.
 const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
+/// Prometheus metrics
+///
+/// Served here unless `metrics.listen` is set; then only on that address.
+#[utoipa::path(get, path = "/metrics", tag = "service", responses(
+    (status = 200, description = "The Prometheus text exposition format",
+     content_type = "text/plain; version=0.0.4; charset=utf-8", body = String,
+     example = "# TYPE hikbridge_events_ingested_total counter\nhikbridge_events_ingested_total{source=\"push\"} 12\n"),
+    (status = 503, description = "`internal`: another metrics recorder is installed in this \
+        process",
+     body = crate::http::openapi::schemas::ErrorBody),
+))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let Some(handle) = crate::metrics::handle() else {
         return (

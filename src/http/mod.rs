@@ -10,6 +10,7 @@ pub mod events;
 pub mod health;
 pub mod jobs;
 pub mod metrics;
+pub mod openapi;
 pub mod rejected;
 pub mod server;
 pub mod times;
@@ -44,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ready", get(health::ready))
         .route("/hikcentral/events/{secret}", post(events::receive))
         .merge(dashboard::routes())
+        .merge(openapi::routes())
         .merge(admin::routes(state.clone()))
         .merge(biometrico::routes(state.clone()))
         .merge(jobs::routes(state.clone()))

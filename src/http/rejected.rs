@@ -7,14 +7,27 @@ use axum::extract::{Query, State};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::IntoParams;
 
-#[derive(Debug, Deserialize)]
+use super::openapi::admin_answers::RejectedList;
+use super::openapi::schemas::ErrorBody;
+
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct RejectedQuery {
+    /// 50 by default, 1 to 1000.
     limit: Option<i64>,
 }
 
+/// Events that could not be used, newest first
+///
 /// `?limit=` (50 by default, at most 1000); `total` counts every kept row.
+#[utoipa::path(get, path = "/admin/rejected", tag = "admin", params(RejectedQuery), responses(
+    (status = 200, description = "The newest rejected events with the reason", body = RejectedList),
+    (status = 400, description = "`http_error`: an unknown query parameter, or `limit` not a number",
+        body = ErrorBody),
+))]
 pub async fn list(
     State(s): State<AppState>,
     Query(q): Query<RejectedQuery>,

@@ -21,9 +21,10 @@ const APPLICATION_RESULT: &str = "/artemis/api/acs/v1/auth/applicationResult";
 const MAX_ERROR_PAGES: u64 = 20;
 
 /// Whether a person's face reached the devices.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DeviceStatus {
     /// `applied`, `pending`, `failed` or `unknown`.
+    #[schema(value_type = String, example = "applied")]
     pub status: &'static str,
     pub reason: String,
     #[serde(rename = "accessLevels")]

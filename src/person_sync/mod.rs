@@ -12,6 +12,7 @@ use crate::config::BiometricoSettings;
 use crate::photo::{self, PhotoLimits};
 use crate::siad::{Directory, SiadError, SiadPerson};
 use crate::store::{LedgerUpdate, Store};
+pub use access::DeviceStatus;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 pub use outcome::{Contract, SyncFailure};

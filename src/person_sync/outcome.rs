@@ -13,7 +13,12 @@ use base64::Engine;
 
 /// A contract answer (always HTTP 200), typed; it becomes the frontend's JSON only when
 /// answered (`IntoResponse`): `{"code","msg","data","upstreamCode","upstreamMsg","reason"}`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[schema(
+    description = "The SIAD frontend's answer (HTTP 200): `code` is a string — `\"0\"` \
+    registered or updated, `\"131\"` already registered, `\"128\"` photo not compatible, \
+    `\"dry_run\"`, or HikCentral's own code with `msg` to show; `reason` is a sentence for people."
+)]
 pub struct Contract {
     /// `"0"` registered or updated, `"131"` already registered, `"128"` photo not compatible,
     /// `"dry_run"`, or HikCentral's own code.

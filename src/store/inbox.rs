@@ -25,7 +25,7 @@ impl IngestReport {
 }
 
 /// One stored event, as operators and the decision worker read it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct StoredEvent {
     pub id: i64,
     pub event_id: String,

@@ -19,7 +19,7 @@ pub struct NewPunch {
 }
 
 /// One row of `punches`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Punch {
     pub id: i64,
     pub event_id: String,

@@ -30,7 +30,7 @@ const BASE_BACKOFF: Duration = Duration::from_secs(2);
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
 /// How delivery is doing, for `/ready` and the dashboard.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, utoipa::ToSchema)]
 pub struct DeliveryStatus {
     pub running: bool,
     pub dry_run: bool,

@@ -33,7 +33,7 @@ const MAX_RESTART: Duration = Duration::from_secs(60);
 const HEALTHY_AFTER: Duration = Duration::from_secs(60);
 
 /// What a worker is doing now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WorkerPhase {
     Running,
@@ -46,7 +46,7 @@ pub enum WorkerPhase {
 }
 
 /// One worker as `/ready` shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct WorkerState {
     pub phase: WorkerPhase,
     /// Kept for readers of the earlier report shape: true while `running` or `standby`.

@@ -1,0 +1,212 @@
+//! The OpenAPI 3.1 document of the whole HTTP surface, made by `utoipa` from the
+//! `#[utoipa::path]` annotations next to the handlers and served at `GET /openapi.json`, and
+//! an offline page that reads it at `GET /docs` (embedded like the dashboard: no CDN, and
+//! `script-src 'self'`, so the script is a file of its own). `tests/openapi.rs` fails when a
+//! route of the router is missing from the document, or a documented one is not routed.
+
+pub mod admin_answers;
+pub mod contract;
+pub mod notify;
+pub mod schemas;
+pub mod sync_jobs;
+
+use super::{admin, biometrico, dashboard, events, health, jobs, metrics, rejected};
+use crate::error::ApiError;
+use crate::person_sync::Contract;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use schemas::ErrorBody;
+use serde_json::json;
+use std::sync::LazyLock;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
+
+const INDEX: &str = include_str!("../../assets/docs/index.html");
+const DOCS_JS: &str = include_str!("../../assets/docs/docs.js");
+const DOCS_CSS: &str = include_str!("../../assets/docs/docs.css");
+
+/// The name of the bearer security scheme in the document.
+pub const BEARER: &str = "bearer";
+
+/// Routes under these prefixes are behind `require_bearer` (`admin`, `biometrico` and `jobs`
+/// routers each add it as a route layer).
+const BEARER_PREFIXES: [&str; 2] = ["/admin/", "/biometrico/"];
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "hikbridge",
+        description = "Bridges SIAD and Humand with HikCentral Professional.\n\n\
+            Errors use one JSON shape, `{\"error\":{\"code\",\"message\",\"details\"}}` \
+            (`ErrorBody`), except the `/biometrico` person-sync routes, which answer in the SIAD \
+            frontend's contract (`Contract`, `SyncErrorBody`). Besides the answers listed per \
+            operation, any route may answer 408 `request_timeout` \
+            (`server.request_timeout_secs`), 413 `payload_too_large` \
+            (`server.body_limit_bytes`) and 500 `internal`; an unknown route answers 404 \
+            `not_found` \"no such route\" and a known route with another method 405 \
+            `method_not_allowed`. Every answer carries an `x-request-id` header."
+    ),
+    paths(
+        health::live, health::ready, metrics::metrics, events::receive,
+        admin::summary, admin::list_punches, admin::retry_punch, admin::discard_punch,
+        admin::parked, admin::event, admin::retry_event, admin::timeline,
+        admin::list_overrides, admin::import_overrides, admin::set_override,
+        admin::delete_override, admin::unmapped_doors, admin::redecide, rejected::list,
+        biometrico::sync_hikdoc_est_id, biometrico::sync_hikdoc, biometrico::sync_hikcentral,
+        biometrico::sync_hikdoc_update, biometrico::sync_hikdupdatedoce,
+        biometrico::getperson_est, biometrico::getperson, biometrico::pending_students,
+        biometrico::pending_staff, biometrico::photo, biometrico::compare,
+        jobs::create, jobs::list, jobs::progress, jobs::events, jobs::report, jobs::cancel,
+        dashboard::index, dashboard::app_js, dashboard::style_css,
+        openapi_json, docs_page, docs_js, docs_css,
+    ),
+    components(schemas(ErrorBody, Contract)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "service", description = "Liveness, readiness and Prometheus metrics"),
+        (name = "hikcentral", description = "HikCentral's event push (`eventDest`)"),
+        (name = "admin", description = "Operators: punches, parked items, overrides, doors \
+            and rejected events (bearer token)"),
+        (name = "biometrico", description = "The routes the SIAD frontend calls, in its \
+            contract: `{code, msg, data, upstreamCode, upstreamMsg, reason}` with `code` a \
+            string — `\"0\"` registered, `\"131\"` already registered, `\"128\"` photo not \
+            compatible; HTTP errors carry `details.msg` (bearer token)"),
+        (name = "jobs", description = "Bulk sync jobs with live progress and a CSV report \
+            (bearer token)"),
+        (name = "dashboard", description = "The embedded operator dashboard"),
+        (name = "docs", description = "This document and its offline viewer"),
+    )
+)]
+pub struct ApiDoc;
+
+/// Declares the bearer scheme (`api.tokens`) and puts it, with its 401 answer, on every
+/// operation of the bearer-protected routers.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let scheme = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .description(Some(
+                "`Authorization: Bearer <token>` with one of `api.tokens` \
+                 (HIKBRIDGE__API__TOKENS or api.tokens_file); several tokens allow rotation.",
+            ))
+            .build();
+        doc.components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(BEARER, SecurityScheme::Http(scheme));
+        let unauthorized = ResponseBuilder::new()
+            .description("No token, an unknown token, or no `api.tokens` configured")
+            .header(
+                "WWW-Authenticate",
+                utoipa::openapi::HeaderBuilder::new()
+                    .description(Some("`Bearer`"))
+                    .build(),
+            )
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .example(Some(json!({"error": {"code": "unauthorized",
+                        "message": "send Authorization: Bearer <token>", "details": null}})))
+                    .build(),
+            )
+            .build();
+        for (path, item) in doc.paths.paths.iter_mut() {
+            if !BEARER_PREFIXES.iter().any(|p| path.starts_with(p)) {
+                continue;
+            }
+            let ops = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.delete,
+            ];
+            for op in ops.into_iter().flatten() {
+                secure(op, unauthorized.clone());
+            }
+        }
+    }
+}
+
+fn secure(op: &mut Operation, unauthorized: utoipa::openapi::Response) {
+    op.security = Some(vec![SecurityRequirement::new(BEARER, Vec::<String>::new())]);
+    op.responses
+        .responses
+        .insert("401".to_owned(), unauthorized.into());
+}
+
+/// The document as JSON, made once.
+pub fn document() -> Result<&'static str, ApiError> {
+    static DOC: LazyLock<Result<String, String>> = LazyLock::new(|| {
+        ApiDoc::openapi()
+            .to_pretty_json()
+            .map_err(|e| e.to_string())
+    });
+    DOC.as_deref().map_err(ApiError::internal)
+}
+
+pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    Router::new()
+        .route("/openapi.json", get(openapi_json))
+        .route("/docs", get(docs_page))
+        .route("/docs/docs.js", get(docs_js))
+        .route("/docs/docs.css", get(docs_css))
+}
+
+/// This OpenAPI 3.1 document
+///
+/// No token is needed.
+#[utoipa::path(get, path = "/openapi.json", tag = "docs", responses(
+    (status = 200, description = "The document", content_type = "application/json", body = Object)
+))]
+async fn openapi_json() -> Response {
+    match document() {
+        Ok(doc) => dashboard::asset(doc, "application/json"),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The API documentation page
+///
+/// Self-contained (no CDN): it reads `/openapi.json` and lists every operation by tag.
+#[utoipa::path(get, path = "/docs", tag = "docs", responses(
+    (status = 200, description = "HTML", content_type = "text/html", body = String)
+))]
+async fn docs_page() -> Response {
+    dashboard::asset(INDEX, "text/html; charset=utf-8")
+}
+
+/// The documentation page's script
+#[utoipa::path(get, path = "/docs/docs.js", tag = "docs", responses(
+    (status = 200, description = "JavaScript", content_type = "text/javascript", body = String)
+))]
+async fn docs_js() -> Response {
+    dashboard::asset(DOCS_JS, "text/javascript; charset=utf-8")
+}
+
+/// The documentation page's style sheet
+#[utoipa::path(get, path = "/docs/docs.css", tag = "docs", responses(
+    (status = 200, description = "CSS", content_type = "text/css", body = String)
+))]
+async fn docs_css() -> Response {
+    dashboard::asset(DOCS_CSS, "text/css; charset=utf-8")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_is_openapi_3_1_and_secures_the_bearer_routes() {
+        let doc: serde_json::Value = serde_json::from_str(document().unwrap()).unwrap();
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+        let summary = &doc["paths"]["/admin/summary"]["get"];
+        assert_eq!(summary["security"], json!([{BEARER: []}]));
+        assert!(summary["responses"]["401"].is_object());
+        assert!(doc["paths"]["/health"]["get"]["security"].is_null());
+    }
+}
