@@ -340,3 +340,44 @@ async fn the_dashboard_is_served_with_its_assets_and_a_strict_policy() {
         );
     }
 }
+
+#[tokio::test]
+async fn unknown_filters_are_refused_and_moments_are_also_given_in_rfc3339() {
+    let (app, _humand, _running, _db) = setup().await;
+    let bearer = "new-token-bbbbbbbb";
+    for query in ["state=delivred", "day=27-01-2026", "employe=1100000001"] {
+        let res = app
+            .server
+            .get(&format!("/admin/punches?{query}"))
+            .authorization_bearer(bearer)
+            .await;
+        assert_eq!(res.status_code(), StatusCode::BAD_REQUEST, "{query}");
+    }
+    let res = app
+        .server
+        .get("/admin/punches?state=delivred")
+        .authorization_bearer(bearer)
+        .await;
+    assert!(
+        res.text().contains("queued, sending, parked"),
+        "{}",
+        res.text()
+    );
+    push(
+        &app,
+        vec![json!({"eventId": "t-1", "eventType": 196893,
+            "happenTime": "2026-01-27T08:00:00-05:00", "srcIndex": "11",
+            "data": {"personCode": "1100000001"}})],
+    )
+    .await;
+    until("a punch exists", || async {
+        get(&app, "/admin/punches?state=delivered").await["count"] == 1
+    })
+    .await;
+    let punch = &get(&app, "/admin/punches?day=2026-01-27").await["items"][0];
+    assert_eq!(punch["at"], "2026-01-27T13:00:00.000Z", "{punch}");
+    assert!(
+        punch["created_at"].as_str().unwrap().ends_with('Z'),
+        "{punch}"
+    );
+}

@@ -38,23 +38,33 @@ async fn ready_reports_each_dependency() {
 #[tokio::test]
 async fn ready_is_503_with_the_message_while_a_worker_fails_and_names_the_replica_role() {
     let app = spawn_app(&[]).await;
+    // The workers start in the background: wait for the decider instead of racing it.
+    common::until("the decider runs", || async {
+        let body: Value = app.server.get("/ready").await.json();
+        body["checks"]["workers"]["workers"]["decider"]["phase"] == "running"
+    })
+    .await;
     let body: Value = app.server.get("/ready").await.json();
     assert_eq!(
         body["cluster"]["role"], "leader",
         "SQLite: the only process leads"
     );
-    assert_eq!(
-        body["checks"]["workers"]["workers"]["decider"]["phase"],
-        "running"
-    );
     app.state.workers().spawn("broken", |_| async {
         anyhow::bail!("checkpoint table missing")
     });
+    // The body of the 503 itself: the worker restarts a second later and may be running again
+    // by the next request.
+    let body = std::sync::Mutex::new(Value::Null);
     common::until("the failure is recorded", || async {
-        app.server.get("/ready").await.status_code() == StatusCode::SERVICE_UNAVAILABLE
+        let res = app.server.get("/ready").await;
+        let failing = res.status_code() == StatusCode::SERVICE_UNAVAILABLE;
+        if failing {
+            *body.lock().unwrap() = res.json();
+        }
+        failing
     })
     .await;
-    let body: Value = app.server.get("/ready").await.json();
+    let body = body.into_inner().unwrap();
     let broken = &body["checks"]["workers"]["workers"]["broken"];
     assert_eq!(broken["phase"], "restarting", "{body}");
     assert_eq!(broken["last_error"], "checkpoint table missing");

@@ -276,6 +276,12 @@ async fn soak(store_url: &str, replicas: usize, label: &str) -> Tally {
             .count();
         if finished >= acked.len() || tokio::time::Instant::now() >= deadline {
             tally.parked = punches.iter().filter(|p| p.state == "parked").count();
+            for p in punches.iter().filter(|p| p.state != "delivered") {
+                eprintln!(
+                    "  not delivered: punch {} {} {} at {} state {} reason {:?} error {:?} answer {:?}",
+                    p.id, p.employee_id, p.direction, p.at_ms, p.state, p.park_reason, p.last_error, p.response_body
+                );
+            }
             if finished < acked.len() {
                 eprintln!(
                     "  gave up waiting: {finished} of {} punches finished",

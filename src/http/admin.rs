@@ -42,6 +42,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/admin/doors/unmapped", get(unmapped_doors))
         .route("/admin/events/redecide", post(redecide))
         .route("/admin/rejected", get(super::rejected::list))
+        .route_layer(axum::middleware::map_response(super::times::add_rfc3339))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             super::auth::require_bearer,
@@ -80,6 +81,7 @@ async fn summary(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 struct PunchQuery {
     /// `queued`, `sending`, `delivered`, `parked`, `dry_run` or `discarded`.
     state: Option<String>,
@@ -100,6 +102,24 @@ async fn list_punches(
     State(s): State<AppState>,
     Query(q): Query<PunchQuery>,
 ) -> Result<Json<Value>, ApiError> {
+    // A misspelt filter must not quietly list everything.
+    if let Some(state) = q.state.as_deref() {
+        if !crate::status::OUTBOX_STATES.contains(&state) {
+            return Err(ApiError::bad_request(format!(
+                "state {:?} is not a punch state; use one of {}",
+                state.escape_debug().to_string(),
+                crate::status::OUTBOX_STATES.join(", ")
+            )));
+        }
+    }
+    if let Some(day) = q.day.as_deref() {
+        if NaiveDate::parse_from_str(day, "%Y-%m-%d").is_err() {
+            return Err(ApiError::bad_request(format!(
+                "day {:?} is not a date like 2026-01-27 (YYYY-MM-DD)",
+                day.escape_debug().to_string()
+            )));
+        }
+    }
     let filter = PunchFilter {
         state: q.state,
         employee_id: q.employee,
@@ -426,6 +446,7 @@ pub fn parse_overrides_csv(body: &str) -> Result<Vec<(String, String, Option<Str
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 struct RedecideQuery {
     /// `unmapped_door`, `ignored_door` or `not_granted`.
     reason: String,

@@ -28,6 +28,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/biometrico/jobs/{id}/events", get(events))
         .route("/biometrico/jobs/{id}/report.csv", get(report))
         .route("/biometrico/jobs/{id}/cancel", post(cancel))
+        .route_layer(axum::middleware::map_response(super::times::add_rfc3339))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             super::auth::require_bearer,

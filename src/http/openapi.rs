@@ -47,7 +47,10 @@ const BEARER_PREFIXES: [&str; 2] = ["/admin/", "/biometrico/"];
             (`server.request_timeout_secs`), 413 `payload_too_large` \
             (`server.body_limit_bytes`) and 500 `internal`; an unknown route answers 404 \
             `not_found` \"no such route\" and a known route with another method 405 \
-            `method_not_allowed`. Every answer carries an `x-request-id` header."
+            `method_not_allowed`. Every answer carries an `x-request-id` header. In the \
+            `/admin` and jobs answers, every moment given in milliseconds (`at_ms`, \
+            `createdAt`) also comes in RFC 3339 UTC under the name without `_ms` (`at`) or \
+            with `Iso` added (`createdAtIso`)."
     ),
     paths(
         health::live, health::ready, metrics::metrics, events::receive,
