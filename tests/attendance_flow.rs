@@ -947,3 +947,54 @@ async fn with_no_read_api_an_unknown_outcome_follows_the_policy_instead_of_retry
         }
     }
 }
+
+/// An entry whose answer was lost must not be taken for the same employee's entry of a few
+/// seconds earlier: that record already belongs to another punch, so this one is sent.
+#[tokio::test]
+async fn a_read_back_never_takes_another_punchs_record() {
+    for db in all_dbs().await {
+        // Entries seconds apart are real entries here, not double scans.
+        let f = flow(
+            &db,
+            HumandSimConfig::default(),
+            &[("HIKBRIDGE__ATTENDANCE__DOUBLE_SCAN_WINDOW_SECS", "1")],
+        )
+        .await;
+        let e =
+            |id: &str, time: &str, door: &str| event(id, 196893, time, door, "Door", "1100000001");
+        push(
+            &f,
+            &notify(vec![
+                e("rb-1", "2026-01-27T08:00:00-03:00", "11"),
+                e("rb-2", "2026-01-27T08:00:02-03:00", "12"),
+            ]),
+        )
+        .await;
+        until("two delivered", || async {
+            f.humand.entries("1100000001").len() == 2 && settled(&db).await
+        })
+        .await;
+        // The next clock call fails before Humand records anything: the outcome is unknown.
+        f.humand.faults.fail_next(1, 500);
+        push(
+            &f,
+            &notify(vec![e("rb-3", "2026-01-27T08:00:04-03:00", "11")]),
+        )
+        .await;
+        until("the third delivered", || async {
+            db.store
+                .punches()
+                .by_event("rb-3")
+                .await
+                .unwrap()
+                .is_some_and(|p| p.state == "delivered")
+        })
+        .await;
+        let entries = f.humand.entries("1100000001");
+        assert_eq!(entries.len(), 3, "{}: {entries:?}", db.name);
+        let first = db.store.punches().by_event("rb-1").await.unwrap().unwrap();
+        let third = db.store.punches().by_event("rb-3").await.unwrap().unwrap();
+        assert_ne!(first.humand_entry_id, third.humand_entry_id, "{}", db.name);
+        db.cleanup().await;
+    }
+}

@@ -65,6 +65,9 @@ pub struct Wanted<'a> {
     /// `START` or `END`.
     pub kind: &'a str,
     pub at: DateTime<Utc>,
+    /// Entry ids that belong to the employee's other punches: never a match, however close
+    /// (two entries a few seconds apart must not be taken for each other).
+    pub taken: &'a [String],
 }
 
 #[derive(Debug, Default)]
@@ -245,6 +248,9 @@ impl ReadBack {
             Value::String(s) => s.clone(),
             other => other.to_string(),
         };
+        if wanted.taken.contains(&id) {
+            return None;
+        }
         Some((distance, id))
     }
 }

@@ -176,6 +176,24 @@ impl<'a> Punches<'a> {
         .try_get::<Option<i64>, _>(0)?)
     }
 
+    /// Humand entry ids already attributed to `employee_id`'s other punches: a record read back
+    /// for an unknown outcome must not be one of these (it belongs to another punch).
+    pub async fn attributed_entry_ids(
+        &self,
+        employee_id: &str,
+        except_punch: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT humand_entry_id FROM punches WHERE employee_id = $1 AND id <> $2 \
+             AND humand_entry_id IS NOT NULL",
+        )
+        .bind(employee_id)
+        .bind(except_punch)
+        .fetch_all(self.pool)
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+    }
+
     /// Release every claim (SQLite at start: no other process can hold one).
     pub async fn release_all_claims(&self) -> Result<u64, StoreError> {
         let done = sqlx::query(

@@ -463,7 +463,10 @@ impl Delivery {
         let Some(readback) = &self.readback else {
             return Ok(None);
         };
+        let punches = self.punches();
+        let taken = punches.attributed_entry_ids(&p.employee_id, p.id).await?;
         let wanted = Wanted {
+            taken: &taken,
             employee_id: &p.employee_id,
             kind: if p.direction == "exit" {
                 "END"
@@ -472,7 +475,6 @@ impl Delivery {
             },
             at: DateTime::from_timestamp_millis(p.at_ms).unwrap_or_default(),
         };
-        let punches = self.punches();
         match readback.find(wanted).await {
             Ok(Lookup::Found(id)) => {
                 punches
