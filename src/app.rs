@@ -176,6 +176,21 @@ impl App {
         let store = Store::open(&settings.store.url, &opts)
             .await
             .with_context(|| "cannot open the store (store.url)")?;
+        if background == Background::Run && store.backend() == crate::store::Backend::Sqlite {
+            // The only process on this file (see `lock_for_process`): claims left by an earlier
+            // process that was killed are stale. Taken back before any worker starts, so a
+            // claim made by this process's delivery is never released under its feet.
+            match store.punches().release_all_claims().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(
+                    claims = n,
+                    "released delivery claims left by a previous run"
+                ),
+                Err(e) => {
+                    tracing::warn!(error = %e.to_string().escape_debug(), "cannot release stale delivery claims; they expire by themselves")
+                }
+            }
+        }
         let hikcentral = if settings.hikcentral.is_configured() {
             let pacer = ArtemisClient::pacer_for(&settings.hikcentral);
             Some(ArtemisClient::new(&settings.hikcentral, pacer).context("HikCentral client")?)

@@ -74,6 +74,25 @@ async fn metrics_follow_ingest_decisions_and_deliveries_and_leak_nothing() {
         n("delivered") == 1 && n("parked") == 1
     })
     .await;
+    // Counters are bumped right after the commits they count, by the workers: wait for the
+    // last of them rather than racing it.
+    until("the counters caught up", || async {
+        let text = app.server.get("/metrics").await.text();
+        let scrape =
+            prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).unwrap();
+        let punch = value(
+            &scrape,
+            "hikbridge_decisions_total",
+            &[("outcome", "punch")],
+        );
+        let parked = value(
+            &scrape,
+            "hikbridge_punch_deliveries_total",
+            &[("outcome", "parked")],
+        );
+        punch == Some(2.0) && parked == Some(1.0)
+    })
+    .await;
 
     let res = app.server.get("/metrics").await;
     assert_eq!(res.status_code(), 200);

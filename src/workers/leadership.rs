@@ -61,20 +61,6 @@ impl Leadership {
     /// `shutdown`; then give the lease up so another replica takes over at once.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let round = (self.lease / 3).max(Duration::from_millis(200));
-        if self.store.backend() == Backend::Sqlite {
-            // The only process on this file (see `lock_for_process`): claims left by an earlier
-            // process that was killed are stale; take them back at once.
-            match self.store.punches().release_all_claims().await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(
-                    claims = n,
-                    "released delivery claims left by a previous run"
-                ),
-                Err(e) => {
-                    tracing::warn!(error = %e.to_string().escape_debug(), "cannot release stale delivery claims; they expire by themselves")
-                }
-            }
-        }
         let ttl_ms = i64::try_from(self.lease.as_millis()).unwrap_or(i64::MAX);
         loop {
             let now_ms = chrono::Utc::now().timestamp_millis();

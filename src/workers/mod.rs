@@ -201,13 +201,13 @@ impl Workers {
         });
     }
 
-    /// Cancel every worker and wait (at most `grace` plus each worker's own short grace) until
-    /// they have stopped.
     /// Cancelled when [`Workers::shutdown`] starts (for tasks that must stop with the workers).
     pub fn cancellation(&self) -> CancellationToken {
         self.cancel.clone()
     }
 
+    /// Cancel every worker and wait (at most `grace` plus each worker's own short grace) until
+    /// they have stopped.
     pub async fn shutdown(&self, grace: Duration) {
         self.cancel.cancel();
         self.tracker.close();
