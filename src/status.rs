@@ -20,23 +20,13 @@ pub struct StatusSources {
     pub leader: tokio::sync::watch::Receiver<bool>,
 }
 
-/// Punch states reported, in this order.
-pub const OUTBOX_STATES: [&str; 6] = [
-    "queued",
-    "sending",
-    "parked",
-    "delivered",
-    "dry_run",
-    "discarded",
-];
-
 impl StatusSources {
     /// Read everything; a figure the store cannot give within 2 s is left out (`outbox` empty,
     /// `oldest_queued_age` `None`).
     pub async fn snapshot(&self) -> Snapshot {
         let read = Duration::from_secs(2);
         let outbox = match tokio::time::timeout(read, self.store.punches().counts()).await {
-            Ok(Ok(counts)) => OUTBOX_STATES
+            Ok(Ok(counts)) => crate::store::punch_state::ALL
                 .into_iter()
                 .map(|s| {
                     let n = counts.iter().find(|(k, _)| k == s).map_or(0, |(_, n)| *n);

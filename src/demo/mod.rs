@@ -55,7 +55,9 @@ pub async fn run(
     let seeded = crate::siad::seed::seed_demo(&siad_path, opts.people, 42).await?;
     let people = crate::siad::seed::generate(opts.people, 42);
 
-    let hik = HikSim::new(HikSimConfig::default());
+    let hik_cfg = HikSimConfig::default();
+    let (app_key, app_secret) = (hik_cfg.app_key.clone(), hik_cfg.app_secret.clone());
+    let hik = HikSim::new(hik_cfg);
     let hik_running = hik
         .start(SocketAddr::from(([127, 0, 0, 1], 0)), None)
         .await?;
@@ -73,7 +75,6 @@ pub async fn run(
     let public_url = format!("http://{addr}");
     let listen = addr.to_string();
     let humand_base = HumandSim::api_base(&humand_running);
-    let defaults = HikSimConfig::default();
     let env = [
         ("HIKBRIDGE__SERVER__LISTEN", listen.as_str()),
         ("HIKBRIDGE__STORE__URL", store_url.as_str()),
@@ -82,11 +83,8 @@ pub async fn run(
             "HIKBRIDGE__HIKCENTRAL__BASE_URL",
             hik_running.base_url.as_str(),
         ),
-        ("HIKBRIDGE__HIKCENTRAL__APP_KEY", defaults.app_key.as_str()),
-        (
-            "HIKBRIDGE__HIKCENTRAL__APP_SECRET",
-            defaults.app_secret.as_str(),
-        ),
+        ("HIKBRIDGE__HIKCENTRAL__APP_KEY", app_key.as_str()),
+        ("HIKBRIDGE__HIKCENTRAL__APP_SECRET", app_secret.as_str()),
         ("HIKBRIDGE__HUMAND__BASE_URL", humand_base.as_str()),
         ("HIKBRIDGE__HUMAND__API_KEY", humand_key.as_str()),
         (

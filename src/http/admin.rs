@@ -104,11 +104,11 @@ async fn list_punches(
 ) -> Result<Json<Value>, ApiError> {
     // A misspelt filter must not quietly list everything.
     if let Some(state) = q.state.as_deref() {
-        if !crate::status::OUTBOX_STATES.contains(&state) {
+        if !crate::store::punch_state::ALL.contains(&state) {
             return Err(ApiError::bad_request(format!(
                 "state {:?} is not a punch state; use one of {}",
                 state.escape_debug().to_string(),
-                crate::status::OUTBOX_STATES.join(", ")
+                crate::store::punch_state::ALL.join(", ")
             )));
         }
     }

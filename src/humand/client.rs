@@ -299,6 +299,19 @@ fn request(
     Ok(req)
 }
 
+/// Humand's error `code` and `message`, or no code and the start of the body.
+fn error_fields(parsed: Option<Value>, resp: &UpstreamResponse) -> (String, String) {
+    parsed
+        .and_then(|v| serde_json::from_value::<ErrorBody>(v).ok())
+        .map(|e| (e.code, e.message))
+        .unwrap_or_else(|| (String::new(), resp.body_snippet()))
+}
+
+/// Humand's `message` from a refusal (for logs and operators).
+pub fn error_message(resp: &UpstreamResponse) -> String {
+    error_fields(serde_json::from_slice(&resp.body).ok(), resp).1
+}
+
 fn read_answer(resp: &UpstreamResponse) -> Result<(u16, Value), HumandError> {
     let status = resp.status.as_u16();
     let parsed: Option<Value> = serde_json::from_slice(&resp.body).ok();
@@ -307,10 +320,7 @@ fn read_answer(resp: &UpstreamResponse) -> Result<(u16, Value), HumandError> {
             .map(|v| (status, v))
             .ok_or_else(|| HumandError::Decode(format!("not JSON: {}", resp.body_snippet())));
     }
-    let err: Option<ErrorBody> = parsed.and_then(|v| serde_json::from_value(v).ok());
-    let (code, message) = err
-        .map(|e| (e.code, e.message))
-        .unwrap_or_else(|| (String::new(), resp.body_snippet()));
+    let (code, message) = error_fields(parsed, resp);
     let hint = match status {
         401 => " (check HIKBRIDGE__HUMAND__API_KEY: send the key exactly as Humand issued it)",
         403 => " (the key lacks a permission, e.g. time tracking, or this IP is not allowed)",

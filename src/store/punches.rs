@@ -50,6 +50,8 @@ pub mod state {
     pub const PARKED: &str = "parked";
     pub const DRY_RUN: &str = "dry_run";
     pub const DISCARDED: &str = "discarded";
+    /// Every state, in the order operators read them.
+    pub const ALL: [&str; 6] = [QUEUED, SENDING, PARKED, DELIVERED, DRY_RUN, DISCARDED];
 }
 
 const COLUMNS: &str = "id, event_id, employee_id, direction, at_ms, local_day, door, state, \

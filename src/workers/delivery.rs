@@ -432,7 +432,7 @@ impl Delivery {
                         now_ms,
                     )
                     .await?;
-                tracing::warn!(punch = p.id, status, reason, humand = %humand_message(&text).escape_debug(), "punch parked: Humand refused it");
+                tracing::warn!(punch = p.id, status, reason, humand = %crate::humand::client::error_message(&resp).escape_debug(), "punch parked: Humand refused it");
                 Ok(Outcome::Parked(reason))
             }
         }
@@ -528,14 +528,6 @@ fn backoff(attempts: u32) -> Duration {
     let full = BASE_BACKOFF.saturating_mul(1 << exp).min(MAX_BACKOFF);
     let half = full / 2;
     half + Duration::from_millis(rand::thread_rng().gen_range(0..=half.as_millis() as u64))
-}
-
-/// Humand's `message` from an error body, else the start of the body (for logs).
-fn humand_message(body: &str) -> String {
-    serde_json::from_str::<Value>(body)
-        .ok()
-        .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
-        .unwrap_or_else(|| body.chars().take(200).collect())
 }
 
 #[cfg(test)]
