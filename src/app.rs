@@ -262,23 +262,7 @@ impl App {
         let delivery = Delivery::new(
             store.clone(),
             humand.clone(),
-            DeliveryOptions {
-                dry_run: settings.delivery.dry_run,
-                employee_id_integer: settings.delivery.employee_id_type == "integer",
-                comment: settings.delivery.comment.clone(),
-                concurrency: settings.delivery.concurrency,
-                credentials_probe: Duration::from_secs(settings.delivery.credentials_probe_secs),
-                late_events: settings.delivery.late_events,
-                lease: Duration::from_secs(settings.delivery.lease_secs),
-                // A claim whose replica has sent no heartbeat for this long is taken over.
-                dead_after: Duration::from_secs(settings.cluster.lease_secs)
-                    .saturating_mul(2)
-                    .saturating_add(Duration::from_millis(settings.humand.timeout_ms)),
-                unknown_outcome: settings.delivery.unknown_outcome,
-                lookup_tolerance: Duration::from_secs(settings.delivery.lookup_tolerance_secs),
-                read_page_limit: settings.humand.read_page_limit,
-                replica: replica.clone(),
-            },
+            DeliveryOptions::from_settings(&settings, &replica),
             punches_queued,
         );
         let hikcentral_version = Arc::new(std::sync::Mutex::new(None));

@@ -76,6 +76,18 @@ pub struct BenchArgs {
     /// postgres://postgres@127.0.0.1:5432/test.
     #[arg(long)]
     pub postgres: Option<String>,
+    /// Which benchmarks to run (comma-separated): ingest, backlog, delivery.
+    #[arg(long, value_delimiter = ',', default_value = "ingest,backlog,delivery")]
+    pub only: Vec<crate::bench::Suite>,
+    /// Events queued for the backlog benchmark.
+    #[arg(long, default_value_t = 100_000)]
+    pub backlog_events: usize,
+    /// The simulated Humand's limit per window in the delivery benchmark.
+    #[arg(long, default_value_t = 100)]
+    pub humand_limit: u32,
+    /// The simulated Humand's window in seconds (a delivery scenario lasts 2 or 3 windows).
+    #[arg(long, default_value_t = 60)]
+    pub humand_window_secs: u64,
 }
 
 #[derive(Debug, Args)]
@@ -190,7 +202,9 @@ pub enum SimCommand {
 /// Parse arguments and run; the process exit code.
 pub async fn run() -> i32 {
     let cli = Cli::parse();
-    match commands::dispatch(cli).await {
+    let result = commands::dispatch(cli).await;
+    crate::telemetry::flush();
+    match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -14,21 +14,44 @@ use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::FormatFields;
 use tracing_subscriber::EnvFilter;
 
+///
+/// Lines are written by a background thread (`tracing-appender`), so a request never waits for
+/// stderr; the buffer blocks rather than drops when it is full. [`flush`] before the process
+/// exits writes out what is still buffered.
 pub fn init(log: &LogSettings) {
     let filter = std::env::var("RUST_LOG")
         .ok()
         .and_then(|f| EnvFilter::try_new(f).ok())
         .or_else(|| EnvFilter::try_new(&log.level).ok())
         .unwrap_or_else(|| EnvFilter::new("info"));
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("hikbridge-log")
+        .finish(std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     // try_init: a second call (tests, demo) keeps the first subscriber.
-    let _ = match log.format {
+    let installed = match log.format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
         LogFormat::Text => builder.fmt_fields(EscapingFields).try_init(),
     };
+    if installed.is_ok() {
+        if let Ok(mut slot) = WRITER.lock() {
+            *slot = Some(guard);
+        }
+    }
+}
+
+/// The log writer thread's guard: dropping it flushes and stops the thread.
+static WRITER: std::sync::Mutex<Option<tracing_appender::non_blocking::WorkerGuard>> =
+    std::sync::Mutex::new(None);
+
+/// Write out every buffered log line (call once, just before the process exits).
+pub fn flush() {
+    let guard = WRITER.lock().ok().and_then(|mut slot| slot.take());
+    drop(guard);
 }
 
 /// Field formatting for text logs: `name=value` pairs, the message first and bare, with every

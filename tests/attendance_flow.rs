@@ -313,6 +313,50 @@ async fn double_scans_and_toggle_doors() {
 }
 
 #[tokio::test]
+async fn a_person_hikcentral_cannot_resolve_now_does_not_hold_up_anyone_else() {
+    for db in all_dbs().await {
+        let f = flow(
+            &db,
+            HumandSimConfig::default(),
+            &[("HIKBRIDGE__HIKCENTRAL__MAX_ATTEMPTS", "1")],
+        )
+        .await;
+        f.hik.faults.fail_next(u32::MAX, 503);
+        // The personId-only event comes first in event time; the other person's after it.
+        push(
+            &f,
+            &notify(vec![
+                json!({"eventId": "pid-1", "eventType": 196893, "happenTime": "2026-01-28T07:58:31-03:00",
+                       "srcIndex": "11", "srcName": "Facial Entrada", "srcType": "door",
+                       "data": {"personId": "187"}}),
+                event(
+                    "code-1",
+                    196893,
+                    "2026-01-28T07:59:00-03:00",
+                    "11",
+                    "Facial Entrada",
+                    "1100000001",
+                ),
+            ]),
+        )
+        .await;
+        until("the other person's punch is delivered", || async {
+            f.humand.entries("1100000001").len() == 1
+        })
+        .await;
+        let held = db.store.inbox().get("pid-1").await.unwrap().unwrap();
+        assert_eq!(held.state, "new", "{}: waits for HikCentral", db.name);
+        f.hik.faults.fail_next(0, 503);
+        until(
+            "the held-back event is delivered once HikCentral answers",
+            || async { f.humand.entries("1712345678").len() == 1 },
+        )
+        .await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
 async fn future_events_wait_until_they_are_not() {
     for db in all_dbs().await {
         let f = flow(

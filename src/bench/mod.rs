@@ -3,9 +3,12 @@
 //! fast wrong run cannot pass: every acknowledged event must be in the store afterwards.
 //! Nothing here is a test: timings belong in this table, not in assertions.
 
+pub mod backlog;
+pub mod delivery;
 pub mod ingest;
 pub mod server;
 
+use delivery::{DeliveryResult, DeliveryScenario};
 use ingest::{IngestOptions, IngestResult};
 use std::time::Duration;
 
@@ -15,6 +18,18 @@ pub struct BenchOptions {
     pub connections: usize,
     /// A PostgreSQL server on which a database may be created (and dropped) for the run.
     pub postgres: Option<String>,
+    pub only: Vec<Suite>,
+    pub backlog_events: usize,
+    pub humand_limit: u32,
+    pub humand_window: Duration,
+}
+
+/// One group of benchmarks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Suite {
+    Ingest,
+    Backlog,
+    Delivery,
 }
 
 struct Row {
@@ -27,8 +42,22 @@ struct Row {
 
 pub async fn run(opts: BenchOptions) -> anyhow::Result<i32> {
     let dir = tempfile::tempdir()?;
+    let mut ok = true;
+    if opts.only.contains(&Suite::Ingest) {
+        ok &= run_ingest(dir.path(), &opts).await?;
+    }
+    if opts.only.contains(&Suite::Backlog) {
+        ok &= run_backlog(dir.path(), &opts).await?;
+    }
+    if opts.only.contains(&Suite::Delivery) {
+        ok &= run_delivery(dir.path(), &opts).await?;
+    }
+    Ok(if ok { 0 } else { 1 })
+}
+
+async fn run_ingest(dir: &std::path::Path, opts: &BenchOptions) -> anyhow::Result<bool> {
     let mut rows = Vec::new();
-    let sqlite = |name: &str| format!("sqlite://{}", dir.path().join(name).display());
+    let sqlite = |name: &str| format!("sqlite://{}", dir.join(name).display());
     let ingest = |store_url: String, per_post: usize, rate: Option<u32>| IngestOptions {
         store_url,
         connections: opts.connections,
@@ -37,7 +66,7 @@ pub async fn run(opts: BenchOptions) -> anyhow::Result<i32> {
         rate,
     };
     eprintln!("bench: ingest, 1 event per POST, closed loop (SQLite)…");
-    let r = ingest::run(dir.path(), &ingest(sqlite("closed.db"), 1, None)).await?;
+    let r = ingest::run(dir, &ingest(sqlite("closed.db"), 1, None)).await?;
     rows.push(Row {
         scenario: format!(
             "ingest, 1 event/POST, {} connections, max",
@@ -49,7 +78,7 @@ pub async fn run(opts: BenchOptions) -> anyhow::Result<i32> {
         result: r,
     });
     eprintln!("bench: ingest at a fixed 1,000 ev/s, open loop (SQLite)…");
-    let r = ingest::run(dir.path(), &ingest(sqlite("open.db"), 1, Some(1000))).await?;
+    let r = ingest::run(dir, &ingest(sqlite("open.db"), 1, Some(1000))).await?;
     rows.push(Row {
         scenario: "ingest, 1 event/POST, fixed 1,000 ev/s (open loop)".into(),
         store: "SQLite",
@@ -58,7 +87,7 @@ pub async fn run(opts: BenchOptions) -> anyhow::Result<i32> {
         result: r,
     });
     eprintln!("bench: ingest, 50 events per POST, closed loop (SQLite)…");
-    let r = ingest::run(dir.path(), &ingest(sqlite("batch.db"), 50, None)).await?;
+    let r = ingest::run(dir, &ingest(sqlite("batch.db"), 50, None)).await?;
     rows.push(Row {
         scenario: format!(
             "ingest, 50 events/POST, {} connections, max",
@@ -72,7 +101,7 @@ pub async fn run(opts: BenchOptions) -> anyhow::Result<i32> {
     if let Some(admin) = &opts.postgres {
         eprintln!("bench: ingest, 1 event per POST, closed loop (PostgreSQL)…");
         let db = server::PgBench::create(admin).await?;
-        let r = ingest::run(dir.path(), &ingest(db.url.clone(), 1, None)).await;
+        let r = ingest::run(dir, &ingest(db.url.clone(), 1, None)).await;
         db.drop_db().await;
         let r = r?;
         rows.push(Row {
@@ -86,12 +115,99 @@ pub async fn run(opts: BenchOptions) -> anyhow::Result<i32> {
             result: r,
         });
     }
-    print_table(&rows, &opts);
-    Ok(if rows.iter().all(|r| r.result.verified()) {
-        0
-    } else {
-        1
-    })
+    print_table(&rows, opts);
+    Ok(rows.iter().all(|r| r.result.verified()))
+}
+
+async fn run_backlog(dir: &std::path::Path, opts: &BenchOptions) -> anyhow::Result<bool> {
+    let n = opts.backlog_events;
+    let employees = (n / 50).max(1);
+    let mut rows = Vec::new();
+    eprintln!("bench: deciding a backlog of {n} events (SQLite)…");
+    let url = format!("sqlite://{}", dir.join("backlog.db").display());
+    rows.push(("SQLite", backlog::run(&url, n, employees).await?));
+    if let Some(admin) = &opts.postgres {
+        eprintln!("bench: deciding a backlog of {n} events (PostgreSQL)…");
+        let db = server::PgBench::create(admin).await?;
+        let r = backlog::run(&db.url, n, employees).await;
+        db.drop_db().await;
+        rows.push(("PostgreSQL", r?));
+    }
+    println!("\n| scenario | store | events | seconds | events/s | left pending | punches | peak RSS MiB | target | met |");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---|---|");
+    for (store, r) in &rows {
+        let met = r.events_per_sec() >= 5_000.0 && (n < 100_000 || r.elapsed.as_secs_f64() < 30.0);
+        println!(
+            "| decisions from a backlog ({employees} employees) | {store} | {} | {:.1} | {:.0} | {} | {} | {} | ≥ 5,000 ev/s; 100,000 in < 30 s | {} |",
+            r.events,
+            r.elapsed.as_secs_f64(),
+            r.events_per_sec(),
+            r.left_pending,
+            r.punches,
+            r.peak_rss_mib.map_or("?".into(), |m| format!("{m:.0}")),
+            verdict(r.verified(), met)
+        );
+    }
+    Ok(rows.iter().all(|(_, r)| r.verified()))
+}
+
+async fn run_delivery(dir: &std::path::Path, opts: &BenchOptions) -> anyhow::Result<bool> {
+    let (limit, window) = (opts.humand_limit, opts.humand_window);
+    let sc = |latency_ms: u64, retry_after: bool| DeliveryScenario {
+        limit,
+        window,
+        latency: Duration::from_millis(latency_ms),
+        retry_after,
+    };
+    eprintln!(
+        "bench: delivery to the Humand simulator ({limit} per {} s), three scenarios at once, {} s…",
+        window.as_secs(),
+        window.as_secs() * 3
+    );
+    let (a, b, c) = tokio::join!(
+        delivery::run(dir, sc(0, false)),
+        delivery::run(dir, sc(300, false)),
+        delivery::run(dir, sc(300, true)),
+    );
+    let rows: Vec<(&str, DeliveryResult)> = vec![
+        ("backlog, Humand answering at once", a?),
+        ("backlog, Humand answering in 300 ms", b?),
+        ("300 ms, another client spends the window: Retry-After", c?),
+    ];
+    println!("\n| scenario | seconds | accepted | budget | share of budget | 429s drawn | after the pause, one window | delivered = in Humand | parked | target | met |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---|---:|---|---|");
+    for (name, r) in &rows {
+        let (target, met) = match r.after_pause {
+            Some(share) => ("full pace again within one window (≥ 97%)", share >= 0.97),
+            None => (
+                "≥ 97% of the budget, 0 × 429",
+                r.share_of_budget() >= 0.97 && r.rate_limited == 0,
+            ),
+        };
+        println!(
+            "| {name} | {:.0} | {} | {:.1} | {:.1}% | {} | {} | {} = {} | {} | {target} | {} |",
+            r.elapsed.as_secs_f64(),
+            r.accepted,
+            r.budget,
+            r.share_of_budget() * 100.0,
+            r.rate_limited,
+            r.after_pause
+                .map_or("–".into(), |s| format!("{:.1}%", s * 100.0)),
+            r.delivered_in_store,
+            r.entries_in_humand,
+            r.parked,
+            verdict(r.verified(), met)
+        );
+    }
+    Ok(rows.iter().all(|(_, r)| r.verified()))
+}
+
+fn verdict(verified: bool, met: bool) -> &'static str {
+    match (verified, met) {
+        (false, _) => "**WRONG RESULT**",
+        (true, true) => "yes",
+        (true, false) => "no",
+    }
 }
 
 fn print_table(rows: &[Row], opts: &BenchOptions) {
@@ -118,11 +234,7 @@ fn print_table(rows: &[Row], opts: &BenchOptions) {
             x.failed_posts,
             x.peak_rss_mib.map_or("?".into(), |m| format!("{m:.0}")),
             r.target,
-            match (x.verified(), r.met) {
-                (false, _) => "**LOST EVENTS**",
-                (true, true) => "yes",
-                (true, false) => "no",
-            }
+            verdict(x.verified(), r.met)
         );
     }
 }

@@ -50,16 +50,7 @@ impl Served {
 
     /// Peak resident memory so far (Linux `VmHWM`), in MiB.
     pub fn peak_rss_mib(&self) -> Option<f64> {
-        let pid = self.child.id()?;
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        let kb: f64 = status
-            .lines()
-            .find(|l| l.starts_with("VmHWM:"))?
-            .split_whitespace()
-            .nth(1)?
-            .parse()
-            .ok()?;
-        Some(kb / 1024.0)
+        peak_rss_of(&self.child.id()?.to_string())
     }
 
     /// SIGTERM and wait (graceful shutdown: everything acknowledged is committed).
@@ -79,6 +70,19 @@ impl Served {
         }
         Ok(())
     }
+}
+
+/// Peak resident memory (Linux `VmHWM`) of process `pid` (`self`: this one), in MiB.
+pub fn peak_rss_of(pid: &str) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
 }
 
 fn free_port() -> anyhow::Result<u16> {

@@ -20,6 +20,10 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 duration: std::time::Duration::from_secs(args.duration_secs.max(1)),
                 connections: args.connections.max(1),
                 postgres: args.postgres,
+                only: args.only,
+                backlog_events: args.backlog_events.max(1),
+                humand_limit: args.humand_limit.max(1),
+                humand_window: std::time::Duration::from_secs(args.humand_window_secs.max(1)),
             })
             .await
         }

@@ -245,13 +245,15 @@ impl HumandClient {
         }
     }
 
-    /// Spread the calls Humand says are left over the time left; wait out Retry-After.
+    /// Tell the pacer the budget Humand announced; wait out Retry-After.
     fn follow_rate_limit(&self, resp: &UpstreamResponse) {
         let now = tokio::time::Instant::now();
         if let Some(state) = super::ratelimit::parse_rate_limit(&resp.headers) {
             crate::metrics::humand_budget(state.remaining, state.limit);
-            self.pacer
-                .pause_until(now + super::ratelimit::spacing(&state));
+            self.pacer.observe(crate::upstream::pace::Announced {
+                remaining: state.remaining,
+                reset: Duration::from_secs(state.reset_secs),
+            });
         }
         if resp.status.as_u16() == 429 {
             let wait = resp

@@ -1,9 +1,8 @@
 //! Humand's rate-limit headers: `RateLimit-Policy: 50;w=60` and
-//! `RateLimit: limit=50, remaining=45, reset=30`. Following them keeps steady load from ever
-//! drawing a 429: the remaining calls are spread over the time left in the window.
+//! `RateLimit: limit=50, remaining=45, reset=30`. The pacer spends what they announce
+//! (`upstream::pace`), so steady load never draws a 429.
 
 use http::HeaderMap;
-use std::time::Duration;
 
 /// The longest window reset believed from a header.
 pub const MAX_RESET_SECS: u64 = 3600;
@@ -38,16 +37,6 @@ pub fn parse_rate_limit(headers: &HeaderMap) -> Option<RateLimitState> {
         // An upstream's number never makes us wait longer than an hour.
         reset_secs: reset?.min(MAX_RESET_SECS),
     })
-}
-
-/// How long the next call should wait: the time left in the window shared evenly by the calls
-/// left (all of it when none are left).
-pub fn spacing(state: &RateLimitState) -> Duration {
-    let reset = Duration::from_secs(state.reset_secs);
-    if state.remaining == 0 {
-        return reset;
-    }
-    reset / state.remaining.saturating_add(1)
 }
 
 #[cfg(test)]
@@ -87,24 +76,6 @@ mod tests {
             absurd.reset_secs, MAX_RESET_SECS,
             "an absurd reset is capped"
         );
-        assert!(
-            spacing(&absurd) <= Duration::from_secs(1),
-            "no overflow, no panic"
-        );
         assert_eq!(parse_rate_limit(&HeaderMap::new()), None);
-    }
-
-    #[test]
-    fn remaining_calls_are_spread_over_the_window() {
-        let s = |remaining, reset_secs| {
-            spacing(&RateLimitState {
-                limit: 50,
-                remaining,
-                reset_secs,
-            })
-        };
-        assert_eq!(s(0, 30), Duration::from_secs(30));
-        assert_eq!(s(49, 60), Duration::from_millis(1200));
-        assert_eq!(s(1, 10), Duration::from_secs(5));
     }
 }

@@ -103,10 +103,7 @@ impl PersonSync {
             );
         };
         let limits = (*self.limits).clone();
-        let held = tokio::task::spawn_blocking(move || photo::hash_image(&bytes, &limits))
-            .await
-            .ok()
-            .and_then(Result::ok);
+        let held = photo::hash_off_runtime(bytes, limits).await;
         let sent = sent_hash.parse::<PhotoHash>().ok();
         let same = match (held, sent) {
             (Some(a), Some(b)) => photo::similarity(a, b) >= SAME_FACE,

@@ -249,21 +249,12 @@ impl PersonSync {
     pub async fn compare(&self, ci: &str) -> Result<Value, SyncFailure> {
         let siad = self.siad()?.photo(ci).await.map_err(SyncFailure::Siad)?;
         let hik = self.hikcentral_photo(ci).await?;
-        let hash = |bytes: Vec<u8>, limits: PhotoLimits| {
-            tokio::task::spawn_blocking(move || photo::hash_image(&bytes, &limits))
-        };
         let siad_hash = match siad {
-            Some(b) => hash(b, (*self.limits).clone())
-                .await
-                .ok()
-                .and_then(Result::ok),
+            Some(b) => photo::hash_off_runtime(b, (*self.limits).clone()).await,
             None => None,
         };
         let hik_hash = match hik {
-            Some((b, _)) => hash(b, (*self.limits).clone())
-                .await
-                .ok()
-                .and_then(Result::ok),
+            Some((b, _)) => photo::hash_off_runtime(b, (*self.limits).clone()).await,
             None => None,
         };
         let similarity = match (siad_hash, hik_hash) {

@@ -231,19 +231,44 @@ pub fn normalise(bytes: &[u8], limits: &PhotoLimits) -> Result<NormalisedPhoto, 
     })
 }
 
-/// [`normalise`] on tokio's blocking pool, so the async workers stay responsive. A panic or
-/// cancellation of the blocking task is reported as [`PhotoError::Undecodable`].
+/// Photo work (decode, resize, encode, hash) running at once: one per core. Decoding a large
+/// photo holds tens of MB, so a bulk job or a burst of registrations queues here instead of
+/// filling tokio's blocking pool (512 threads) and memory.
+static PHOTO_PERMITS: std::sync::LazyLock<tokio::sync::Semaphore> =
+    std::sync::LazyLock::new(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    });
+
+/// Run `work` on tokio's blocking pool, at most one photo per core at a time. `None` when the
+/// task panicked or was cancelled.
+pub async fn off_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    // The semaphore is never closed.
+    let _permit = PHOTO_PERMITS.acquire().await.ok()?;
+    tokio::task::spawn_blocking(work).await.ok()
+}
+
+/// [`normalise`] off the async runtime ([`off_runtime`]). A panic or cancellation of the
+/// blocking task is reported as [`PhotoError::Undecodable`].
 pub async fn normalise_off_runtime(
     bytes: Vec<u8>,
     limits: PhotoLimits,
 ) -> Result<NormalisedPhoto, PhotoError> {
-    tokio::task::spawn_blocking(move || normalise(&bytes, &limits))
+    off_runtime(move || normalise(&bytes, &limits))
         .await
-        .unwrap_or_else(|join_error| {
+        .unwrap_or_else(|| {
             Err(PhotoError::Undecodable {
-                reason: format!("photo processing task failed: {join_error}"),
+                reason: "photo processing task failed".into(),
             })
         })
+}
+
+/// [`hash_image`] off the async runtime; `None` when the photo cannot be hashed.
+pub async fn hash_off_runtime(bytes: Vec<u8>, limits: PhotoLimits) -> Option<PhotoHash> {
+    off_runtime(move || hash_image(&bytes, &limits))
+        .await
+        .and_then(Result::ok)
 }
 
 /// Decodes a photo with the same limits and orientation handling as [`normalise`] (except the

@@ -4,6 +4,10 @@
 use super::inbox::{stored_event, StoredEvent, SELECT_EVENT};
 use super::punches::NewPunch;
 use super::{Store, StoreError};
+use std::collections::HashMap;
+
+/// Rows per multi-row statement (at most 8 values each: well within both databases' limits).
+const ROWS_PER_STATEMENT: usize = 400;
 
 /// What was decided for one event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +23,21 @@ pub struct DecisionRecord {
     pub hold_until_ms: Option<i64>,
 }
 
+/// One event's decision as the decider hands it to the store: written with the rest of its
+/// round in one transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecisionRow {
+    pub event_row_id: i64,
+    pub record: DecisionRecord,
+    pub punch: Option<NewPunch>,
+    /// (index code, name) of a door no rule maps.
+    pub unmapped_door: Option<(String, String)>,
+}
+
+/// Where a pass over the pending events has got to: (event time, row id) of the last event
+/// read. Events after it in event-time order come next.
+pub type PendingCursor = (i64, i64);
+
 impl Store {
     /// Events waiting for a decision: new ones, and held ones whose time has come, in event-time
     /// order.
@@ -27,80 +46,131 @@ impl Store {
         now_ms: i64,
         limit: i64,
     ) -> Result<Vec<StoredEvent>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "{SELECT_EVENT} WHERE state = 'new' OR (state = 'held' AND hold_until_ms <= $1) \
-             ORDER BY happen_at_ms, id LIMIT $2"
-        ))
-        .bind(now_ms)
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(stored_event).collect()
+        self.pending_events_after(now_ms, None, limit).await
     }
 
-    /// Record the decision for event row `event_row_id`, with its punch and door count.
-    pub async fn record_decision(
+    /// [`Store::pending_events`] after `cursor`. New and due held events are read separately,
+    /// each through the `(state, happen_at_ms)` index, and merged.
+    pub async fn pending_events_after(
         &self,
-        event_row_id: i64,
-        rec: &DecisionRecord,
-        punch: Option<&NewPunch>,
-        unmapped_door: Option<(&str, &str)>,
+        now_ms: i64,
+        cursor: Option<PendingCursor>,
+        limit: i64,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let (at, id) = cursor.unwrap_or((i64::MIN, i64::MIN));
+        let after = "happen_at_ms >= $2 AND (happen_at_ms > $2 OR id > $3)";
+        let new = sqlx::query(&format!(
+            "{SELECT_EVENT} WHERE state = 'new' AND {after} ORDER BY happen_at_ms, id LIMIT $1"
+        ))
+        .bind(limit)
+        .bind(at)
+        .bind(id)
+        .fetch_all(self.pool())
+        .await?;
+        let held = sqlx::query(&format!(
+            "{SELECT_EVENT} WHERE state = 'held' AND hold_until_ms <= $4 AND {after} \
+             ORDER BY happen_at_ms, id LIMIT $1"
+        ))
+        .bind(limit)
+        .bind(at)
+        .bind(id)
+        .bind(now_ms)
+        .fetch_all(self.pool())
+        .await?;
+        let mut events = new
+            .iter()
+            .chain(held.iter())
+            .map(stored_event)
+            .collect::<Result<Vec<_>, _>>()?;
+        events.sort_by_key(|e| (e.happen_at_ms, e.id));
+        events.truncate(usize::try_from(limit).unwrap_or(0));
+        Ok(events)
+    }
+
+    /// Record a round of decisions in one transaction: all of them or none. A few statements
+    /// for the whole round (events updated from a `VALUES` list, punches in multi-row inserts,
+    /// one upsert per unmapped door), not two or three per event.
+    pub async fn record_decisions(
+        &self,
+        rows: &[DecisionRow],
         now_ms: i64,
     ) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
         let mut tx = self.begin_write().await?;
-        let result =
-            Self::write_decision(&mut tx, event_row_id, rec, punch, unmapped_door, now_ms).await;
+        let result = Self::write_decisions(&mut tx, rows, now_ms).await;
         tx.finish(result).await
     }
 
-    async fn write_decision(
+    async fn write_decisions(
         tx: &mut super::WriteTx,
-        event_row_id: i64,
-        rec: &DecisionRecord,
-        punch: Option<&NewPunch>,
-        unmapped_door: Option<(&str, &str)>,
+        rows: &[DecisionRow],
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE events SET state = $2, decision = $3, reason = $4, detail = $5, \
-             hold_until_ms = $6, decided_at_ms = $7 WHERE id = $1",
-        )
-        .bind(event_row_id)
-        .bind(rec.state)
-        .bind(rec.decision)
-        .bind(rec.reason)
-        .bind(rec.detail.as_str())
-        .bind(rec.hold_until_ms)
-        .bind(now_ms)
-        .execute(tx.conn())
-        .await?;
-        if let Some(p) = punch {
-            sqlx::query(
-                "INSERT INTO punches (event_id, employee_id, direction, at_ms, local_day, door, \
-                 state, next_attempt_at_ms, created_at_ms, updated_at_ms) \
-                 VALUES ($1, $2, $3, $4, $5, $6, 'queued', $8, $7, $7) \
-                 ON CONFLICT (event_id) DO NOTHING",
-            )
-            .bind(p.event_id.as_str())
-            .bind(p.employee_id.as_str())
-            .bind(p.direction.as_str())
-            .bind(p.at_ms)
-            .bind(p.local_day.as_str())
-            .bind(p.door.as_str())
-            .bind(now_ms)
-            .bind(p.due_at_ms.max(now_ms))
-            .execute(tx.conn())
-            .await?;
+        let backend = tx.backend();
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "WITH v (id, state, decision, reason, detail, hold_until_ms, decided_at_ms) AS \
+                 (VALUES {}) UPDATE events SET state = v.state, decision = v.decision, \
+                 reason = v.reason, detail = v.detail, hold_until_ms = v.hold_until_ms, \
+                 decided_at_ms = v.decided_at_ms FROM v WHERE events.id = v.id",
+                super::values_rows(backend, 7, chunk.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for r in chunk {
+                q = q
+                    .bind(r.event_row_id)
+                    .bind(r.record.state)
+                    .bind(r.record.decision)
+                    .bind(r.record.reason)
+                    .bind(r.record.detail.as_str())
+                    .bind(r.record.hold_until_ms)
+                    .bind(now_ms);
+            }
+            q.execute(tx.conn()).await?;
         }
-        if let Some((index, name)) = unmapped_door {
+        let punches: Vec<&NewPunch> = rows.iter().filter_map(|r| r.punch.as_ref()).collect();
+        for chunk in punches.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "WITH v (event_id, employee_id, direction, at_ms, local_day, door, \
+                 next_attempt_at_ms, created_at_ms) AS (VALUES {}) \
+                 INSERT INTO punches (event_id, employee_id, direction, at_ms, local_day, door, \
+                 next_attempt_at_ms, state, created_at_ms, updated_at_ms) \
+                 SELECT event_id, employee_id, direction, at_ms, local_day, door, \
+                 next_attempt_at_ms, 'queued', created_at_ms, created_at_ms FROM v WHERE true \
+                 ON CONFLICT (event_id) DO NOTHING",
+                super::values_rows(backend, 8, chunk.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for p in chunk {
+                q = q
+                    .bind(p.event_id.as_str())
+                    .bind(p.employee_id.as_str())
+                    .bind(p.direction.as_str())
+                    .bind(p.at_ms)
+                    .bind(p.local_day.as_str())
+                    .bind(p.door.as_str())
+                    .bind(p.due_at_ms.max(now_ms))
+                    .bind(now_ms);
+            }
+            q.execute(tx.conn()).await?;
+        }
+        let mut doors: HashMap<(&str, &str), i64> = HashMap::new();
+        for (index, name) in rows.iter().filter_map(|r| r.unmapped_door.as_ref()) {
+            *doors.entry((index.as_str(), name.as_str())).or_default() += 1;
+        }
+        for ((index, name), n) in doors {
             sqlx::query(
                 "INSERT INTO unmapped_doors (door_index, door_name, events, last_seen_ms) \
-                 VALUES ($1, $2, 1, $3) ON CONFLICT (door_index, door_name) DO UPDATE SET \
-                 events = unmapped_doors.events + 1, last_seen_ms = excluded.last_seen_ms",
+                 VALUES ($1, $2, $4, $3) ON CONFLICT (door_index, door_name) DO UPDATE SET \
+                 events = unmapped_doors.events + excluded.events, \
+                 last_seen_ms = excluded.last_seen_ms",
             )
             .bind(index)
             .bind(name)
             .bind(now_ms)
+            .bind(n)
             .execute(tx.conn())
             .await?;
         }

@@ -138,7 +138,7 @@ impl<'a> Inbox<'a> {
             }
         }
         for chunk in first.chunks(ROWS_PER_INSERT) {
-            let sql = multi_row_insert(chunk.len());
+            let sql = multi_row_insert(tx.backend(), chunk.len());
             let mut q = sqlx::query(&sql);
             for (_, ev) in chunk {
                 q = bind_event(q, ev, source, received_at_ms);
@@ -156,7 +156,7 @@ impl<'a> Inbox<'a> {
                 }
             }
         }
-        let one = multi_row_insert(1);
+        let one = multi_row_insert(tx.backend(), 1);
         for (g, ev) in again {
             bind_event(sqlx::query(&one), ev, source, received_at_ms)
                 .execute(tx.conn())
@@ -242,23 +242,12 @@ fn bind_event<'q>(
 }
 
 /// `INSERT … VALUES (…), (…) … ON CONFLICT … RETURNING event_id, repeats` for `rows` events.
-fn multi_row_insert(rows: usize) -> String {
-    let mut sql = format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES ");
-    for r in 0..rows {
-        if r > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for c in 0..COLUMNS_PER_EVENT {
-            if c > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("${}", r * COLUMNS_PER_EVENT + c + 1));
-        }
-        sql.push(')');
-    }
-    sql.push_str(" ON CONFLICT (event_id) DO UPDATE SET repeats = events.repeats + 1 RETURNING event_id, repeats");
-    sql
+fn multi_row_insert(backend: super::Backend, rows: usize) -> String {
+    format!(
+        "INSERT INTO events ({EVENT_COLUMNS}) VALUES {} ON CONFLICT (event_id) DO UPDATE SET \
+         repeats = events.repeats + 1 RETURNING event_id, repeats",
+        super::values_rows(backend, COLUMNS_PER_EVENT, rows)
+    )
 }
 
 pub(super) fn stored_event(r: &sqlx::any::AnyRow) -> Result<StoredEvent, StoreError> {

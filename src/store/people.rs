@@ -62,6 +62,29 @@ impl Store {
             .map_err(StoreError::from)
     }
 
+    /// The overrides of several person codes at once: code → employee id, for those that have
+    /// one.
+    pub async fn employee_overrides_for(
+        &self,
+        person_codes: &[&str],
+    ) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        let mut found = std::collections::HashMap::new();
+        for chunk in person_codes.chunks(super::MAX_LIST_PARAMS) {
+            let sql = format!(
+                "SELECT person_code, employee_id FROM employee_overrides WHERE person_code IN ({})",
+                super::placeholders(1, chunk.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for c in chunk {
+                q = q.bind(*c);
+            }
+            for r in q.fetch_all(self.pool()).await? {
+                found.insert(r.try_get("person_code")?, r.try_get("employee_id")?);
+            }
+        }
+        Ok(found)
+    }
+
     pub async fn set_employee_override(
         &self,
         person_code: &str,

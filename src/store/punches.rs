@@ -3,6 +3,7 @@
 use super::{Backend, StoreError};
 use serde::Serialize;
 use sqlx::{AnyPool, Row};
+use std::collections::HashMap;
 
 /// A decided punch to enqueue.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,6 +105,35 @@ impl<'a> Punches<'a> {
         rows.iter()
             .map(|r| Ok((r.try_get("direction")?, r.try_get("at_ms")?)))
             .collect()
+    }
+
+    /// [`Punches::history`] of several employees at once, each list in time order.
+    pub async fn histories(
+        &self,
+        employee_ids: &[&str],
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<HashMap<String, Vec<(String, i64)>>, StoreError> {
+        let mut found: HashMap<String, Vec<(String, i64)>> = HashMap::new();
+        for chunk in employee_ids.chunks(super::MAX_LIST_PARAMS) {
+            let sql = format!(
+                "SELECT employee_id, direction, at_ms FROM punches WHERE employee_id IN ({}) \
+                 AND at_ms >= $1 AND at_ms <= $2 AND state NOT IN ('parked', 'discarded') \
+                 ORDER BY at_ms, id",
+                super::placeholders(3, chunk.len())
+            );
+            let mut q = sqlx::query(&sql).bind(from_ms).bind(to_ms);
+            for e in chunk {
+                q = q.bind(*e);
+            }
+            for r in q.fetch_all(self.pool).await? {
+                found
+                    .entry(r.try_get("employee_id")?)
+                    .or_default()
+                    .push((r.try_get("direction")?, r.try_get("at_ms")?));
+            }
+        }
+        Ok(found)
     }
 
     /// Claim, for this repository's owner until `lease_until_ms`, the due heads of up to

@@ -18,7 +18,11 @@ use std::sync::Arc;
 /// One write transaction on a connection of its own; see the module docs.
 pub struct WriteTx {
     conn: Option<PoolConnection<Any>>,
+    backend: Backend,
     health: Arc<WriteHealth>,
+    /// SQLite: this process's turn to write, held until the transaction ends (dropped after
+    /// the connection, which is declared first).
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl WriteTx {
@@ -28,6 +32,7 @@ impl WriteTx {
         pool: &AnyPool,
         backend: Backend,
         health: Arc<WriteHealth>,
+        turn: Option<tokio::sync::OwnedMutexGuard<()>>,
     ) -> Result<WriteTx, StoreError> {
         let conn = match pool.acquire().await {
             Ok(c) => c,
@@ -38,7 +43,9 @@ impl WriteTx {
         };
         let mut tx = WriteTx {
             conn: Some(conn),
+            backend,
             health,
+            _turn: turn,
         };
         let begin = match backend {
             Backend::Sqlite => "BEGIN IMMEDIATE",
@@ -49,6 +56,11 @@ impl WriteTx {
             return Err(e.into());
         }
         Ok(tx)
+    }
+
+    /// The database this transaction writes to (placeholder style, SQL dialect).
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// The connection, for statements inside the transaction.

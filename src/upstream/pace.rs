@@ -1,10 +1,19 @@
-//! A pace shared by every task that calls one upstream: a requests-per-second ceiling
-//! (governor), a cap on requests in flight, and a process-wide pause (Retry-After).
+//! A pace shared by every task that calls one upstream: the configured policy (governor), the
+//! budget the upstream announces in its `RateLimit` headers, a cap on requests in flight, and
+//! a process-wide pause (Retry-After).
 //!
 //! tower's own `RateLimit` and `ConcurrencyLimit` keep their state per service instance; this
 //! layer keeps it in an `Arc<Pacer>` so that every clone of every client waits its turn.
+//!
+//! While the upstream has announced a budget (`remaining` calls until the window resets), that
+//! budget decides: the calls left are spread over the time left, each slot measured from the
+//! start of the previous request (not from its answer, so latency costs no budget), and a
+//! window with plenty left is spent faster than the policy (a burst). With nothing announced,
+//! or after the window reset, the policy's even pace applies. Every wait is re-checked after
+//! it ends, so a Retry-After that arrives while a caller waits for its slot holds it too.
 
 use super::{BoxError, UpstreamRequest, UpstreamResponse};
+use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use std::future::Future;
 use std::num::NonZeroU32;
@@ -16,13 +25,40 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use tower::{Layer, Service, ServiceExt};
 
+/// The longest wait any upstream-provided number can cause.
+pub const MAX_UPSTREAM_WAIT: Duration = Duration::from_secs(3600);
+
 /// The shared pace of one upstream.
 #[derive(Debug)]
 pub struct Pacer {
     name: &'static str,
     limiter: DefaultDirectRateLimiter,
+    max_concurrent: u32,
     permits: Semaphore,
-    paused_until: Mutex<Option<Instant>>,
+    state: Mutex<PaceState>,
+}
+
+#[derive(Debug, Default)]
+struct PaceState {
+    paused_until: Option<Instant>,
+    budget: Option<Budget>,
+    /// The earliest start of the next call under the announced budget.
+    next_at: Option<Instant>,
+}
+
+/// What the upstream last announced: calls left (less those started since) until `resets_at`.
+#[derive(Debug, Clone, Copy)]
+struct Budget {
+    remaining: u32,
+    resets_at: Instant,
+}
+
+/// What the upstream announced in one answer (`RateLimit: limit=…, remaining=…, reset=…`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Announced {
+    pub remaining: u32,
+    /// Until the window resets (already capped by the caller's parser).
+    pub reset: Duration,
 }
 
 impl Pacer {
@@ -46,11 +82,13 @@ impl Pacer {
     }
 
     fn with_quota(name: &'static str, quota: Quota, max_concurrent: u32) -> Arc<Self> {
+        let max_concurrent = max_concurrent.max(1);
         Arc::new(Self {
             name,
             limiter: RateLimiter::direct(quota),
-            permits: Semaphore::new(max_concurrent.max(1) as usize),
-            paused_until: Mutex::new(None),
+            max_concurrent,
+            permits: Semaphore::new(max_concurrent as usize),
+            state: Mutex::new(PaceState::default()),
         })
     }
 
@@ -58,20 +96,81 @@ impl Pacer {
         self.name
     }
 
-    /// Hold every caller until `until` (e.g. an upstream's Retry-After). Never shortens a pause.
+    /// Hold every caller until `until` (e.g. an upstream's Retry-After). Never shortens a pause;
+    /// never longer than [`MAX_UPSTREAM_WAIT`] from now.
     pub fn pause_until(&self, until: Instant) {
-        if let Ok(mut p) = self.paused_until.lock() {
-            if p.is_none_or(|cur| cur < until) {
-                *p = Some(until);
+        let until = until.min(Instant::now() + MAX_UPSTREAM_WAIT);
+        if let Ok(mut s) = self.state.lock() {
+            if s.paused_until.is_none_or(|cur| cur < until) {
+                s.paused_until = Some(until);
             }
         }
     }
 
-    fn pause_remaining(&self) -> Option<Duration> {
-        let until = self.paused_until.lock().ok().and_then(|p| *p)?;
-        until
-            .checked_duration_since(Instant::now())
-            .filter(|d| !d.is_zero())
+    /// The upstream's answer announced its budget. Calls still in flight may not be counted in
+    /// it yet, so they are taken off; an older answer arriving late never raises the budget of
+    /// the same window.
+    pub fn observe(&self, announced: Announced) {
+        let now = Instant::now();
+        let in_flight = self
+            .max_concurrent
+            .saturating_sub(u32::try_from(self.permits.available_permits()).unwrap_or(u32::MAX));
+        let fresh = Budget {
+            remaining: announced.remaining.saturating_sub(in_flight),
+            resets_at: now + announced.reset.min(MAX_UPSTREAM_WAIT),
+        };
+        if let Ok(mut s) = self.state.lock() {
+            s.budget = Some(match s.budget {
+                // The same window (resets within a second of each other): keep the lower count,
+                // and the earlier reset. `reset` is whole seconds rounded up, so every answer's
+                // estimate is at or after the true end: the earliest is the closest.
+                Some(b)
+                    if b.resets_at > now
+                        && abs_diff(b.resets_at, fresh.resets_at) <= Duration::from_secs(1) =>
+                {
+                    Budget {
+                        remaining: b.remaining.min(fresh.remaining),
+                        resets_at: b.resets_at.min(fresh.resets_at),
+                    }
+                }
+                _ => fresh,
+            });
+        }
+    }
+
+    /// Take a slot now, or say how long to wait before asking again.
+    fn try_take(&self) -> Option<Duration> {
+        let now = Instant::now();
+        let Ok(mut s) = self.state.lock() else {
+            return Some(Duration::from_millis(10));
+        };
+        if let Some(until) = s.paused_until.filter(|u| *u > now) {
+            return Some(until - now);
+        }
+        s.paused_until = None;
+        match s.budget.filter(|b| b.resets_at > now) {
+            Some(mut b) => {
+                if b.remaining == 0 {
+                    return Some(b.resets_at - now);
+                }
+                if let Some(at) = s.next_at.filter(|at| *at > now) {
+                    return Some(at - now);
+                }
+                b.remaining -= 1;
+                // The calls left share the time left; the next slot counts from this start.
+                s.next_at = Some(now + (b.resets_at - now) / (b.remaining + 1));
+                s.budget = Some(b);
+                None
+            }
+            None => {
+                s.budget = None;
+                s.next_at = None;
+                match self.limiter.check() {
+                    Ok(()) => None,
+                    Err(not_until) => Some(not_until.wait_time_from(DefaultClock::default().now())),
+                }
+            }
+        }
     }
 
     /// Wait for a turn; the returned permit keeps one in-flight slot until dropped.
@@ -83,12 +182,19 @@ impl Pacer {
                 break p;
             }
         };
-        while let Some(wait) = self.pause_remaining() {
-            tokio::time::sleep(wait).await;
+        while let Some(wait) = self.try_take() {
+            tokio::time::sleep(wait.max(Duration::from_millis(1))).await;
         }
-        self.limiter.until_ready().await;
         crate::metrics::pace_wait(self.name, started.elapsed());
         permit
+    }
+}
+
+fn abs_diff(a: Instant, b: Instant) -> Duration {
+    if a > b {
+        a - b
+    } else {
+        b - a
     }
 }
 
@@ -177,5 +283,122 @@ mod tests {
         pacer.pause_until(start + Duration::from_secs(1)); // never shortens a pause
         drop(pacer.acquire().await);
         assert!(start.elapsed() >= Duration::from_secs(3));
+    }
+
+    /// Start times (seconds since `t0`) of `n` calls made one after another by one caller.
+    async fn starts(pacer: &Pacer, n: usize, t0: Instant, latency: Duration) -> Vec<f64> {
+        let mut out = Vec::new();
+        for _ in 0..n {
+            let permit = pacer.acquire().await;
+            out.push(t0.elapsed().as_secs_f64());
+            tokio::time::sleep(latency).await;
+            drop(permit);
+        }
+        out
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_announced_budget_is_spread_from_each_start_not_each_answer() {
+        // Policy: 1 call per 6 s. Announced: 9 left in 10 s. Answers take 300 ms.
+        let pacer = Pacer::per_window("t", 10, Duration::from_secs(60), 4);
+        let t0 = Instant::now();
+        pacer.observe(Announced {
+            remaining: 9,
+            reset: Duration::from_secs(10),
+        });
+        let at = starts(&pacer, 10, t0, Duration::from_millis(300)).await;
+        // Nine calls inside the window, 10/9 s apart from start to start: latency costs nothing.
+        for (i, w) in at.windows(2).take(8).enumerate() {
+            assert!(
+                (w[1] - w[0] - 10.0 / 9.0).abs() < 0.01,
+                "gap {i} was {:.3} s: {at:?}",
+                w[1] - w[0]
+            );
+        }
+        assert!(at[8] < 10.0, "the ninth call fits in the window: {at:?}");
+        // The budget is spent: the tenth waits for the reset.
+        assert!(at[9] >= 10.0, "the tenth call waits for the reset: {at:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_window_with_plenty_left_is_spent_faster_than_the_policy() {
+        let pacer = Pacer::per_window("t", 50, Duration::from_secs(60), 4);
+        let t0 = Instant::now();
+        pacer.observe(Announced {
+            remaining: 40,
+            reset: Duration::from_secs(4),
+        });
+        let at = starts(&pacer, 40, t0, Duration::ZERO).await;
+        assert!(
+            at[39] < 4.0,
+            "40 calls announced for 4 s all start within it (the policy alone would take 47 s): {at:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn calls_in_flight_are_taken_off_an_announced_budget() {
+        let pacer = Pacer::per_window("t", 50, Duration::from_secs(60), 4);
+        let held = pacer.acquire().await; // one call still in flight, perhaps not yet counted
+        pacer.observe(Announced {
+            remaining: 1,
+            reset: Duration::from_secs(30),
+        });
+        let t0 = Instant::now();
+        drop(pacer.acquire().await);
+        assert!(
+            t0.elapsed() >= Duration::from_secs(30),
+            "the one call left is the one in flight: wait for the reset"
+        );
+        drop(held);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_retry_after_arriving_during_a_wait_holds_the_waiting_caller() {
+        let pacer = Pacer::per_window("t", 50, Duration::from_secs(60), 4);
+        pacer.observe(Announced {
+            remaining: 1,
+            reset: Duration::from_secs(10),
+        });
+        drop(pacer.acquire().await); // spends the last call: the next waits for the reset
+        let t0 = Instant::now();
+        let p2 = pacer.clone();
+        let waiter = tokio::spawn(async move {
+            drop(p2.acquire().await);
+            t0.elapsed()
+        });
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        // The answer to the last call was a 429 asking for 30 s: the waiter must honour it.
+        pacer.pause_until(t0 + Duration::from_secs(30));
+        let waited = waiter.await.unwrap();
+        assert!(waited >= Duration::from_secs(30), "waited only {waited:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_older_answer_never_raises_the_budget_of_the_same_window() {
+        let pacer = Pacer::per_window("t", 50, Duration::from_secs(60), 4);
+        pacer.observe(Announced {
+            remaining: 0,
+            reset: Duration::from_secs(20),
+        });
+        pacer.observe(Announced {
+            remaining: 5,
+            reset: Duration::from_secs(20),
+        });
+        let t0 = Instant::now();
+        drop(pacer.acquire().await);
+        assert!(t0.elapsed() >= Duration::from_secs(20));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn absurd_waits_are_capped_at_an_hour() {
+        let pacer = Pacer::per_window("t", 50, Duration::from_secs(60), 4);
+        pacer.pause_until(Instant::now() + Duration::from_secs(10 * 86_400));
+        pacer.observe(Announced {
+            remaining: 0,
+            reset: Duration::from_secs(10 * 86_400),
+        });
+        let t0 = Instant::now();
+        drop(pacer.acquire().await);
+        assert!(t0.elapsed() <= MAX_UPSTREAM_WAIT + Duration::from_secs(1));
     }
 }

@@ -1,5 +1,6 @@
 //! Delivery: hands punches to Humand one by one, FIFO per employee, many employees in
-//! parallel with one request in flight each, at the pace Humand's headers allow.
+//! parallel with one request in flight each (continuously fed lanes), at the pace Humand's
+//! headers allow.
 //!
 //! Outcomes: 2xx with an `id` → `delivered`; 400/422, a 2xx without `id`, or any other 4xx →
 //! `parked` with Humand's body; 429 → wait Retry-After; 5xx, timeouts, broken connections →
@@ -20,9 +21,11 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use http::Method;
 use rand::Rng;
 use serde_json::{json, Value};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Notify;
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 /// First retry after this long; doubles up to [`MAX_BACKOFF`].
@@ -64,6 +67,30 @@ pub struct DeliveryOptions {
     pub lookup_tolerance: Duration,
     /// Items per page when reading back (`humand.read_page_limit`).
     pub read_page_limit: u32,
+}
+
+impl DeliveryOptions {
+    /// The options `[delivery]` (and the cluster's lease) give replica `replica`.
+    pub fn from_settings(settings: &crate::config::Settings, replica: &str) -> Self {
+        let d = &settings.delivery;
+        Self {
+            dry_run: d.dry_run,
+            employee_id_integer: d.employee_id_type == "integer",
+            comment: d.comment.clone(),
+            concurrency: d.concurrency,
+            credentials_probe: Duration::from_secs(d.credentials_probe_secs),
+            late_events: d.late_events,
+            lease: Duration::from_secs(d.lease_secs),
+            // A claim whose replica has sent no heartbeat for this long is taken over.
+            dead_after: Duration::from_secs(settings.cluster.lease_secs)
+                .saturating_mul(2)
+                .saturating_add(Duration::from_millis(settings.humand.timeout_ms)),
+            unknown_outcome: d.unknown_outcome,
+            lookup_tolerance: Duration::from_secs(d.lookup_tolerance_secs),
+            read_page_limit: settings.humand.read_page_limit,
+            replica: replica.to_string(),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -161,42 +188,88 @@ impl Delivery {
             .unwrap_or(false)
     }
 
-    /// Deliver every punch that is due now (heads of their employees' queues), in rounds;
-    /// returns the outcomes. Stops early while credentials are refused.
+    /// Deliver every punch that is due (heads of their employees' queues) and return the
+    /// outcomes. Lanes are fed continuously: up to `delivery.concurrency` employees have a
+    /// request in flight, and a lane that finishes takes the next due head at once instead of
+    /// waiting for the slowest call of a round. While credentials are refused one lane probes.
+    /// A failing store stops new claims; calls in flight finish before the error is returned.
     pub async fn deliver_due(&self, now: DateTime<Utc>) -> anyhow::Result<Vec<(i64, Outcome)>> {
+        let started = Utc::now();
         let mut all = Vec::new();
+        let mut lanes: JoinSet<(i64, anyhow::Result<Outcome>)> = JoinSet::new();
+        let mut in_flight: HashSet<i64> = HashSet::new();
+        let mut stop = false;
+        let mut failure: Option<anyhow::Error> = None;
         loop {
-            let limit = if self.paused() {
+            let cap = if self.paused() {
                 1
             } else {
-                i64::from(self.opts.concurrency.max(1))
+                self.opts.concurrency.max(1) as usize
             };
-            let lease_until = now
-                .timestamp_millis()
-                .saturating_add(i64::try_from(self.opts.lease.as_millis()).unwrap_or(i64::MAX));
-            let dead_before = now.timestamp_millis().saturating_sub(
-                i64::try_from(self.opts.dead_after.as_millis()).unwrap_or(i64::MAX),
-            );
-            let heads = self
-                .punches()
-                .claim_due_heads(now.timestamp_millis(), lease_until, dead_before, limit)
-                .await?;
-            if heads.is_empty() {
-                return Ok(all);
+            // At the start and after every finished call: fill the free lanes.
+            if !stop && failure.is_none() && in_flight.len() < cap {
+                let at = now + (Utc::now() - started).max(chrono::TimeDelta::zero());
+                match self.claim(at, cap - in_flight.len(), &in_flight).await {
+                    Ok(heads) => {
+                        for p in heads {
+                            in_flight.insert(p.id);
+                            let lane = self.clone();
+                            lanes.spawn(async move {
+                                let r = lane.deliver_one(&p).await;
+                                (p.id, r)
+                            });
+                        }
+                    }
+                    Err(e) => failure = Some(e),
+                }
             }
-            let results =
-                futures::future::join_all(heads.iter().map(|p| self.deliver_one(p))).await;
-            let mut stop = false;
-            for (p, r) in heads.iter().zip(results) {
-                let outcome = r?;
-                crate::metrics::punch_delivery(outcome.label());
-                stop |= outcome == Outcome::CredentialsRefused;
-                all.push((p.id, outcome));
-            }
-            if stop {
-                return Ok(all);
+            let Some(done) = lanes.join_next().await else {
+                return match failure {
+                    Some(e) => Err(e),
+                    None => Ok(all),
+                };
+            };
+            match done {
+                Ok((id, Ok(outcome))) => {
+                    in_flight.remove(&id);
+                    crate::metrics::punch_delivery(outcome.label());
+                    stop |= outcome == Outcome::CredentialsRefused;
+                    all.push((id, outcome));
+                }
+                Ok((id, Err(e))) => {
+                    in_flight.remove(&id);
+                    failure.get_or_insert(e);
+                }
+                Err(join) => {
+                    failure.get_or_insert(anyhow::anyhow!("a delivery lane failed: {join}"));
+                }
             }
         }
+    }
+
+    /// Claim up to `want` due heads not already in flight here (this replica's own claims come
+    /// back from the query, so ask for that many more).
+    async fn claim(
+        &self,
+        now: DateTime<Utc>,
+        want: usize,
+        in_flight: &HashSet<i64>,
+    ) -> anyhow::Result<Vec<Punch>> {
+        let now_ms = now.timestamp_millis();
+        let lease_until =
+            now_ms.saturating_add(i64::try_from(self.opts.lease.as_millis()).unwrap_or(i64::MAX));
+        let dead_before = now_ms
+            .saturating_sub(i64::try_from(self.opts.dead_after.as_millis()).unwrap_or(i64::MAX));
+        let limit = i64::try_from(want + in_flight.len()).unwrap_or(i64::MAX);
+        let heads = self
+            .punches()
+            .claim_due_heads(now_ms, lease_until, dead_before, limit)
+            .await?;
+        Ok(heads
+            .into_iter()
+            .filter(|p| !in_flight.contains(&p.id))
+            .take(want)
+            .collect())
     }
 
     /// This replica's view of the outbox: state changes apply only to its own claims.

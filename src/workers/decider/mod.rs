@@ -10,14 +10,18 @@ use crate::attendance::{
     ParkReason, Parsed, PriorPunch, RulesConfig, SkipReason,
 };
 use crate::humand::HumandClient;
-use crate::store::{DecisionRecord, NewPunch, Store, StoredEvent};
+mod round;
+
+use crate::store::{DecisionRecord, DecisionRow, NewPunch, Store, StoredEvent};
 use chrono::{DateTime, TimeDelta, Utc};
-use std::sync::Arc;
+use round::{person_key, Round};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Notify;
 
-/// Events decided per round.
-const BATCH: i64 = 256;
+/// Events decided per round (and per transaction).
+const BATCH: i64 = 512;
 
 #[derive(Clone)]
 pub struct Decider {
@@ -33,7 +37,12 @@ pub struct Decider {
     /// A new punch becomes due for delivery this long after it was decided
     /// (`delivery.settle_secs`), so a push's out-of-order events are delivered in event order.
     settle: Duration,
+    /// People whose look-up failed, and when: their events wait [`LOOKUP_RETRY`].
+    lookups_failed: Arc<Mutex<HashMap<String, tokio::time::Instant>>>,
 }
+
+/// A person whose look-up failed (HikCentral or Humand unreachable) is tried again after this.
+pub const LOOKUP_RETRY: Duration = Duration::from_secs(10);
 
 /// A known employee is re-checked after a day, an unknown one after an hour.
 const KNOWN_TTL_MS: i64 = 24 * 3600 * 1000;
@@ -72,6 +81,7 @@ impl Decider {
             punches_queued,
             validate_with: None,
             settle: Duration::ZERO,
+            lookups_failed: Arc::default(),
         }
     }
 
@@ -88,25 +98,85 @@ impl Decider {
     }
 
     /// Decide every pending event; returns how many were decided.
+    ///
+    /// Rounds of up to [`BATCH`] events in event-time order; each round's decisions are written
+    /// in one transaction. An event whose person cannot be looked up now (HikCentral or Humand
+    /// unreachable) is left undecided, and so are that person's later events, so their order
+    /// holds; the person is tried again after [`LOOKUP_RETRY`]. Everyone else is decided.
     pub async fn decide_pending(&self, now: DateTime<Utc>) -> Result<usize, DecideError> {
+        let now_ms = now.timestamp_millis();
         let mut total = 0;
+        let mut cursor = None;
+        let mut held_back: HashSet<String> = HashSet::new();
         loop {
             let events = self
                 .store
-                .pending_events(now.timestamp_millis(), BATCH)
+                .pending_events_after(now_ms, cursor, BATCH)
                 .await?;
-            if events.is_empty() {
-                return Ok(total);
+            let Some(last) = events.last() else { break };
+            cursor = Some((last.happen_at_ms, last.id));
+            let mut round = Round::prefetch(&self.store, &events, self.history_reach()).await?;
+            for ev in &events {
+                let who = person_key(ev);
+                if let Some(k) = who {
+                    if held_back.contains(k) || self.lookup_waits(k) {
+                        held_back.insert(k.to_string());
+                        continue;
+                    }
+                }
+                match self.decide_one(ev, now, &round).await {
+                    Ok(row) => round.push(row),
+                    Err(DecideError::Store(e)) => {
+                        // What this round decided so far is still written.
+                        self.store.record_decisions(&round.rows, now_ms).await?;
+                        return Err(e.into());
+                    }
+                    Err(e) => {
+                        tracing::warn!(
+                            error = %e.to_string().escape_debug(),
+                            retry_secs = LOOKUP_RETRY.as_secs(),
+                            "cannot look this person up now; their events wait, everyone else's go on"
+                        );
+                        if let Some(k) = who {
+                            held_back.insert(k.to_string());
+                            self.lookup_failed(k);
+                        }
+                    }
+                }
             }
-            let n = events.len();
-            for ev in events {
-                self.decide_one(&ev, now).await?;
-                total += 1;
+            self.store.record_decisions(&round.rows, now_ms).await?;
+            for row in &round.rows {
+                crate::metrics::decision(row.record.decision);
             }
-            self.punches_queued.notify_one();
-            if (n as i64) < BATCH {
-                return Ok(total);
+            total += round.rows.len();
+            if round.queued_punch {
+                self.punches_queued.notify_one();
             }
+            if (events.len() as i64) < BATCH {
+                break;
+            }
+        }
+        Ok(total)
+    }
+
+    /// Whether `person`'s last look-up failed too recently to try again.
+    fn lookup_waits(&self, person: &str) -> bool {
+        let Ok(mut failed) = self.lookups_failed.lock() else {
+            return false;
+        };
+        match failed.get(person) {
+            Some(at) if at.elapsed() < LOOKUP_RETRY => true,
+            Some(_) => {
+                failed.remove(person);
+                false
+            }
+            None => false,
+        }
+    }
+
+    fn lookup_failed(&self, person: &str) {
+        if let Ok(mut failed) = self.lookups_failed.lock() {
+            failed.insert(person.to_string(), tokio::time::Instant::now());
         }
     }
 
@@ -127,11 +197,14 @@ impl Decider {
         }
     }
 
+    /// Decide one event; `round` holds the punches decided earlier in the same round (not yet
+    /// written), which count as the employee's history.
     async fn decide_one(
         &self,
         stored: &StoredEvent,
         now: DateTime<Utc>,
-    ) -> Result<(), DecideError> {
+        round: &Round,
+    ) -> Result<DecisionRow, DecideError> {
         let now_ms = now.timestamp_millis();
         let raw: serde_json::Value =
             serde_json::from_str(&stored.raw).unwrap_or(serde_json::Value::Null);
@@ -151,15 +224,17 @@ impl Decider {
                     detail: format!("the stored event no longer parses: {reason}"),
                     hold_until_ms: None,
                 };
-                return Ok(self
-                    .store
-                    .record_decision(stored.id, &rec, None, None, now_ms)
-                    .await?);
+                return Ok(DecisionRow {
+                    event_row_id: stored.id,
+                    record: rec,
+                    punch: None,
+                    unmapped_door: None,
+                });
             }
         };
         // Not-granted events need no person look-up.
         let found = if self.rules.granted_types.contains(&event.event_type) {
-            Some(self.employee_for(&event, now_ms).await?)
+            Some(self.employee_for(&event, now_ms, round).await?)
         } else {
             None
         };
@@ -169,7 +244,7 @@ impl Decider {
             None => (None, None),
         };
         let history = match &employee {
-            Some(emp) => self.history(emp, &event).await?,
+            Some(emp) => self.history(emp, &event, round).await?,
             None => Vec::new(),
         };
         let decision = decide(&event, employee.as_ref(), &history, now, &self.rules);
@@ -219,7 +294,7 @@ impl Decider {
                 },
                 None,
                 matches!(reason, SkipReason::UnmappedDoor)
-                    .then(|| (event.door.index_code.as_str(), event.door.name.as_str())),
+                    .then(|| (event.door.index_code.clone(), event.door.name.clone())),
             ),
             Decision::Park { reason } => (
                 DecisionRecord {
@@ -245,11 +320,12 @@ impl Decider {
             ),
         };
         tracing::debug!(event_id = %event.event_id, decision = decision.code(), "decided");
-        self.store
-            .record_decision(stored.id, &rec, punch.as_ref(), unmapped, now_ms)
-            .await?;
-        crate::metrics::decision(rec.decision);
-        Ok(())
+        Ok(DecisionRow {
+            event_row_id: stored.id,
+            record: rec,
+            punch,
+            unmapped_door: unmapped,
+        })
     }
 
     /// personCode from the event, else the personId (or iSecure Center person number) resolved
@@ -258,6 +334,7 @@ impl Decider {
         &self,
         ev: &AccessEvent,
         now_ms: i64,
+        round: &Round,
     ) -> Result<Result<EmployeeId, NoEmployee>, DecideError> {
         let code = match &ev.person_code {
             Some(c) => c.as_str().to_string(),
@@ -269,10 +346,11 @@ impl Decider {
                 None => return Ok(Err(NoEmployee::NoPerson)),
             },
         };
-        let id = match self.store.employee_override(&code).await? {
-            Some(over) => over,
-            None => code,
+        let over = match round.override_of(&code) {
+            Some(known) => known,
+            None => self.store.employee_override(&code).await?,
         };
+        let id = over.unwrap_or(code);
         let Some(emp) = EmployeeId::parse(&id) else {
             return Ok(Err(NoEmployee::UnusableId));
         };
@@ -369,22 +447,33 @@ impl Decider {
         }
     }
 
-    /// The employee's punches around the event (a day and a half before, an hour after).
+    /// How far back an event's history reaches: a day and a half, or the longest shift.
+    fn history_reach(&self) -> TimeDelta {
+        TimeDelta::from_std(self.rules.toggle_max_shift)
+            .unwrap_or(TimeDelta::MAX)
+            .max(TimeDelta::hours(36))
+    }
+
+    /// The employee's punches around the event (the reach before, an hour after), with those
+    /// decided earlier in this round.
     async fn history(
         &self,
         emp: &EmployeeId,
         ev: &AccessEvent,
+        round: &Round,
     ) -> Result<Vec<PriorPunch>, DecideError> {
         let at = ev.happen_time.with_timezone(&Utc);
-        let reach = TimeDelta::from_std(self.rules.toggle_max_shift)
-            .unwrap_or(TimeDelta::MAX)
-            .max(TimeDelta::hours(36));
         let from = at
-            .checked_sub_signed(reach)
+            .checked_sub_signed(self.history_reach())
             .unwrap_or(DateTime::<Utc>::MIN_UTC)
             .timestamp_millis();
         let to = (at + TimeDelta::hours(1)).timestamp_millis();
-        let rows = self.store.punches().history(emp.as_str(), from, to).await?;
+        let mut rows = match round.history_of(emp.as_str(), from, to) {
+            Some(rows) => rows,
+            None => self.store.punches().history(emp.as_str(), from, to).await?,
+        };
+        rows.extend(round.punches_of(emp.as_str(), from, to));
+        rows.sort_by_key(|(_, at)| *at);
         Ok(rows
             .into_iter()
             .filter_map(|(dir, ms)| {
