@@ -1,8 +1,10 @@
-//! The command line: `serve`, `check-config`, `healthcheck`, `artemis …` and `sim …`.
+//! The command line: `serve`, `check-config`, `healthcheck`, `artemis …`, `subscriptions …` and
+//! `siad …`; with the `sim` feature (default) also `demo`, `bench`, `sim …` and `siad seed-demo`.
 
 pub mod check;
 pub mod commands;
 pub mod siad;
+#[cfg(feature = "sim")]
 pub mod sim;
 pub mod subscriptions;
 
@@ -30,11 +32,13 @@ pub enum Command {
     /// The whole flow on this machine with nothing external: simulated HikCentral and Humand,
     /// a synthetic SIAD, registrations, a bulk job and a day of access events; prints the
     /// dashboard's address. Runs until Ctrl-C.
+    #[cfg(feature = "sim")]
     Demo(DemoArgs),
     /// Run the service.
     Serve,
     /// Benchmarks (ingest on SQLite and, with --postgres, PostgreSQL): prints a Markdown table
     /// with each target, and fails when an acknowledged event was not stored.
+    #[cfg(feature = "sim")]
     Bench(BenchArgs),
     /// Load and validate the configuration, try each configured connection, print ✓/✗ per item.
     CheckConfig,
@@ -46,14 +50,16 @@ pub enum Command {
     /// HikCentral event subscriptions (push to this service's callback).
     #[command(subcommand)]
     Subscriptions(subscriptions::SubscriptionsCommand),
-    /// The SIAD directory (demo database).
+    /// The SIAD directory: reconcile with HikCentral; with the `sim` feature, seed a demo database.
     #[command(subcommand)]
     Siad(siad::SiadCommand),
     /// Run a simulated upstream on this machine (manual runs, benchmarks).
+    #[cfg(feature = "sim")]
     #[command(subcommand)]
     Sim(SimCommand),
 }
 
+#[cfg(feature = "sim")]
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Where the demo keeps its store and synthetic SIAD (its own files are replaced each run).
@@ -64,6 +70,7 @@ pub struct DemoArgs {
     pub people: u32,
 }
 
+#[cfg(feature = "sim")]
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// Seconds per scenario.
@@ -153,6 +160,7 @@ pub struct SignArgs {
     pub signed_headers: String,
 }
 
+#[cfg(feature = "sim")]
 #[derive(Debug, Subcommand)]
 pub enum SimCommand {
     /// Simulated HikCentral (AppKey/AppSecret from HIKBRIDGE__HIKCENTRAL__APP_KEY /

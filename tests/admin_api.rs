@@ -181,7 +181,8 @@ async fn overrides_map_person_codes_to_employee_ids() {
         .json(&json!({"employeeId": "1100000001", "note": "badge re-issued"}))
         .await;
     assert_eq!(res.status_code(), StatusCode::OK);
-    let csv = "person_code,employee_id,note\n0011223344,1100000001,second badge\n";
+    // As a spreadsheet saves it: a quoted note with a comma, an empty trailing column.
+    let csv = "person_code,employee_id,note,\n0011223344,1100000001,\"second badge, blue\",\n";
     let res = app
         .server
         .post("/admin/overrides")
@@ -196,7 +197,18 @@ async fn overrides_map_person_codes_to_employee_ids() {
         .text("just-one-column\n")
         .await;
     assert_eq!(bad.status_code(), StatusCode::BAD_REQUEST);
-    assert_eq!(get(&app, "/admin/overrides").await["count"], 2);
+    let overrides = get(&app, "/admin/overrides").await;
+    assert_eq!(overrides["count"], 2);
+    let imported = overrides["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|o| o["person_code"] == "0011223344");
+    assert_eq!(
+        imported.map(|o| o["note"].clone()),
+        Some(json!("second badge, blue")),
+        "{overrides}"
+    );
 
     push(
         &app,

@@ -13,8 +13,10 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         env: None,
     };
     match cli.command {
+        #[cfg(feature = "sim")]
         Command::Demo(args) => demo(args).await,
         Command::Serve => serve(&sources).await,
+        #[cfg(feature = "sim")]
         Command::Bench(args) => {
             crate::bench::run(crate::bench::BenchOptions {
                 duration: std::time::Duration::from_secs(args.duration_secs.max(1)),
@@ -66,7 +68,9 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             );
             Ok(0)
         }
+        #[cfg(feature = "sim")]
         Command::Siad(cmd) => super::siad::run(cmd).await,
+        #[cfg(feature = "sim")]
         Command::Sim(cmd) => super::sim::run(cmd).await,
     }
 }
@@ -76,6 +80,7 @@ fn load(sources: &Sources) -> anyhow::Result<Settings> {
         .map_err(|e| anyhow::anyhow!("{e}run `hikbridge check-config` for details"))
 }
 
+#[cfg(feature = "sim")]
 async fn demo(args: super::DemoArgs) -> anyhow::Result<i32> {
     let listen = match std::env::var("HIKBRIDGE__SERVER__LISTEN") {
         Ok(v) if !v.trim().is_empty() => Some(v.trim().parse().map_err(|_| {

@@ -1,17 +1,15 @@
 //! `hikbridge siad …`: SIAD directory tools.
 
-use crate::siad::seed;
-use std::path::PathBuf;
-
 #[derive(Debug, clap::Subcommand)]
 pub enum SiadCommand {
     /// Create (or replace) a synthetic SIAD database in SQLite: Ecuadorian-style CIs, Spanish
     /// names, students/teachers/staff, placeholder portraits (no real faces) and four people with
     /// deliberately bad photos. Point the service at it with siad.url = "sqlite://<path>".
+    #[cfg(feature = "sim")]
     SeedDemo {
         /// The SQLite file to write (replaced if it exists).
         #[arg(long, default_value = "data/siad-demo.db")]
-        path: PathBuf,
+        path: std::path::PathBuf,
         /// How many people.
         #[arg(long, default_value_t = 300)]
         people: u32,
@@ -25,11 +23,14 @@ pub enum SiadCommand {
     Reconcile,
 }
 
-/// Runs one `siad` command; returns the process exit code.
+/// Runs one `siad` command; returns the process exit code. Without the `sim` feature the only
+/// one left, `reconcile`, is run by the main dispatcher.
+#[cfg(feature = "sim")]
 pub async fn run(cmd: SiadCommand) -> anyhow::Result<i32> {
     match cmd {
+        #[cfg(feature = "sim")]
         SiadCommand::SeedDemo { path, people, seed } => {
-            let summary = seed::seed_demo(&path, people, seed).await?;
+            let summary = crate::siad::seed::seed_demo(&path, people, seed).await?;
             print!("{summary}");
             println!(
                 "use it with: HIKBRIDGE__SIAD__URL=sqlite://{}",

@@ -395,8 +395,8 @@ async fn delete_override(
 
 /// Import overrides from CSV
 ///
-/// CSV body: `person_code,employee_id[,note]` per line (`,` or `;`); a header line and blank
-/// lines are skipped. All lines are checked before any is stored.
+/// CSV body: `person_code,employee_id[,note]` per line (`,` or `;`; quote a note that holds
+/// one); a header line and blank lines are skipped. All lines are checked before any is stored.
 #[utoipa::path(post, path = "/admin/overrides", tag = "admin",
     request_body(content = String, content_type = "text/csv",
         example = "person_code,employee_id,note\n1712345678,43013830,moved\n"),
@@ -409,7 +409,7 @@ async fn import_overrides(
     State(s): State<AppState>,
     body: String,
 ) -> Result<Json<Value>, ApiError> {
-    let rows = parse_overrides_csv(&body).map_err(ApiError::bad_request)?;
+    let rows = super::csv_io::parse_overrides(&body).map_err(ApiError::bad_request)?;
     for (code, emp, note) in &rows {
         s.store()
             .set_employee_override(code, emp, note.as_deref(), now_ms())
@@ -417,31 +417,6 @@ async fn import_overrides(
             .map_err(store_err)?;
     }
     Ok(Json(json!({"imported": rows.len()})))
-}
-
-/// Parse the override CSV; an error names the line.
-pub fn parse_overrides_csv(body: &str) -> Result<Vec<(String, String, Option<String>)>, String> {
-    let mut out = Vec::new();
-    for (n, line) in body.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || (n == 0 && line.to_ascii_lowercase().starts_with("person_code")) {
-            continue;
-        }
-        let mut cols = line
-            .splitn(3, [',', ';'])
-            .map(|c| c.trim().trim_matches('"'));
-        let code = cols.next().unwrap_or_default();
-        let emp = cols.next().unwrap_or_default();
-        if code.is_empty() || emp.is_empty() {
-            return Err(format!(
-                "line {}: expected person_code,employee_id[,note], got {line:?}",
-                n + 1
-            ));
-        }
-        let note = cols.next().filter(|s| !s.is_empty()).map(str::to_string);
-        out.push((code.to_string(), emp.to_string(), note));
-    }
-    Ok(out)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -501,24 +476,4 @@ async fn unmapped_doors(State(s): State<AppState>) -> Result<Json<Value>, ApiErr
         })
         .collect();
     Ok(Json(json!({"count": items.len(), "items": items})))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_overrides_csv;
-
-    #[test]
-    fn csv_overrides_parse_with_header_notes_and_errors() {
-        let rows = parse_overrides_csv(
-            "person_code,employee_id,note\n1712345678, 43013830 ,moved\n\n0923456789;77\n",
-        )
-        .unwrap();
-        assert_eq!(
-            rows[0],
-            ("1712345678".into(), "43013830".into(), Some("moved".into()))
-        );
-        assert_eq!(rows[1], ("0923456789".into(), "77".into(), None));
-        let err = parse_overrides_csv("1712345678\n").unwrap_err();
-        assert!(err.starts_with("line 1:"), "{err}");
-    }
 }

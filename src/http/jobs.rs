@@ -266,6 +266,17 @@ async fn events(
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
+/// The columns of a job's report, one row per person.
+const REPORT_COLUMNS: [&str; 7] = [
+    "position",
+    "ci",
+    "name",
+    "outcome",
+    "code",
+    "reason",
+    "person_id",
+];
+
 /// A job's CSV report
 ///
 /// One row per person: `position,ci,name,outcome,code,reason,person_id` (RFC 4180; cells
@@ -281,9 +292,8 @@ async fn events(
 async fn report(State(s): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
     find(&s, &id).await?;
     let items = s.store().sync_items(&id, false).await.map_err(store_err)?;
-    let mut csv = String::from("position,ci,name,outcome,code,reason,person_id\n");
-    for i in items {
-        let row = [
+    let rows = items.into_iter().map(|i| {
+        [
             (i.position + 1).to_string(),
             i.ci,
             i.name,
@@ -291,11 +301,9 @@ async fn report(State(s): State<AppState>, Path(id): Path<String>) -> Result<Res
             i.code.unwrap_or_default(),
             i.reason.unwrap_or_default(),
             i.person_id.unwrap_or_default(),
-        ];
-        let cells: Vec<String> = row.iter().map(|c| csv_cell(c)).collect();
-        csv.push_str(&cells.join(","));
-        csv.push('\n');
-    }
+        ]
+    });
+    let csv = super::csv_io::table(&REPORT_COLUMNS, rows).map_err(ApiError::internal)?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
@@ -307,20 +315,6 @@ async fn report(State(s): State<AppState>, Path(id): Path<String>) -> Result<Res
         csv,
     )
         .into_response())
-}
-
-/// RFC 4180 quoting; cells starting with = + - @ are prefixed with ' (spreadsheet injection).
-pub fn csv_cell(v: &str) -> String {
-    let v = if v.starts_with(['=', '+', '-', '@']) {
-        format!("'{v}")
-    } else {
-        v.to_string()
-    };
-    if v.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", v.replace('"', "\"\""))
-    } else {
-        v
-    }
 }
 
 /// Cancel a job
@@ -348,18 +342,5 @@ async fn cancel(
             "job_ended",
             format!("sync job {id} has already ended"),
         ))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::csv_cell;
-
-    #[test]
-    fn csv_cells_are_quoted_and_defused() {
-        assert_eq!(csv_cell("plain"), "plain");
-        assert_eq!(csv_cell("a,b"), "\"a,b\"");
-        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_cell("=cmd()"), "'=cmd()");
     }
 }

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth;
 pub mod biometrico;
 pub mod contract;
+pub mod csv_io;
 pub mod dashboard;
 pub mod events;
 pub mod health;

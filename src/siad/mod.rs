@@ -19,6 +19,7 @@
 
 pub mod model;
 pub mod mssql;
+#[cfg(feature = "sim")]
 pub mod seed;
 pub mod sqlite;
 

@@ -189,31 +189,13 @@ pub fn parse_url(url: &str) -> Result<MssqlTarget, SiadError> {
     if database.contains('/') {
         return Err(bad("the path must be just the database name"));
     }
-    let database = percent_decode(database)
+    let database = crate::percent::decode(database)
         .ok_or_else(|| bad("the database name has an invalid %-escape or is not UTF-8"))?;
     Ok(MssqlTarget {
         host,
         port: parsed.port().unwrap_or(DEFAULT_PORT),
         database,
     })
-}
-
-/// `%XX` escapes decoded; `None` when an escape is malformed or the result is not UTF-8.
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// Checks `siad.ca_file` the way tiberius 0.12 will read it, so a mistake shows at start with a

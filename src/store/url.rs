@@ -81,7 +81,7 @@ fn classify_sqlite(rest: &str) -> Result<Target, StoreError> {
                 .to_owned(),
         });
     }
-    let path = percent_decode(database).ok_or_else(|| StoreError::InvalidUrl {
+    let path = crate::percent::decode(database).ok_or_else(|| StoreError::InvalidUrl {
         reason: "the SQLite file path has an invalid percent-escape or is not UTF-8".to_owned(),
     })?;
     Ok(Target::SqliteFile {
@@ -96,7 +96,7 @@ pub(crate) fn sqlite_connect_url(absolute: &Path, params: &str) -> Result<String
     let path = absolute.to_str().ok_or_else(|| StoreError::InvalidUrl {
         reason: "the SQLite file path is not valid UTF-8".to_owned(),
     })?;
-    let mut url = format!("sqlite://{}", percent_encode_path(path));
+    let mut url = format!("sqlite://{}", crate::percent::path(path));
     let has_mode = url::form_urlencoded::parse(params.as_bytes()).any(|(k, _)| k == "mode");
     let mut query: Vec<&str> = params.split('&').filter(|p| !p.is_empty()).collect();
     if !has_mode {
@@ -145,7 +145,7 @@ pub(crate) fn passwords_in(url: &str) -> Vec<String> {
     };
     let mut found = Vec::new();
     if let Some(raw) = parsed.password() {
-        found.extend(percent_decode(raw));
+        found.extend(crate::percent::decode(raw));
         found.push(raw.to_owned());
     }
     found.extend(
@@ -163,35 +163,6 @@ pub(crate) fn scrub(text: &str, secrets: &[String]) -> String {
     secrets
         .iter()
         .fold(text.to_owned(), |acc, s| acc.replace(s.as_str(), "***"))
-}
-
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-fn percent_encode_path(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for b in path.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -68,18 +68,12 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
         }
         Duration::try_from_secs_f64(secs.min(RETRY_AFTER_CEILING.as_secs_f64())).ok()?
     } else {
-        let when = httpdate_parse(v)?;
-        when.signed_duration_since(chrono::Utc::now())
-            .to_std()
+        // Any of the three HTTP-date forms (RFC 9110 §5.6.7); a date in the past is "now".
+        let when = httpdate::parse_http_date(v).ok()?;
+        when.duration_since(std::time::SystemTime::now())
             .unwrap_or(Duration::ZERO)
     };
     Some(wait.min(RETRY_AFTER_CEILING))
-}
-
-fn httpdate_parse(v: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-    chrono::DateTime::parse_from_rfc2822(v)
-        .ok()
-        .map(|d| d.with_timezone(&chrono::Utc))
 }
 
 /// A `tower::retry::Policy` for [`UpstreamRequest`]s.
@@ -235,5 +229,26 @@ mod tests {
         assert_eq!(parse_retry_after("-3"), None);
         assert_eq!(parse_retry_after("NaN"), None);
         assert_eq!(parse_retry_after("inf"), None);
+    }
+
+    #[test]
+    fn retry_after_takes_every_http_date_form() {
+        let soon = chrono::Utc::now() + chrono::Duration::seconds(120);
+        for format in [
+            "%a, %d %b %Y %H:%M:%S GMT", // IMF-fixdate
+            "%A, %d-%b-%y %H:%M:%S GMT", // RFC 850
+            "%a %b %e %H:%M:%S %Y",      // asctime
+        ] {
+            let value = soon.format(format).to_string();
+            let wait = parse_retry_after(&value).unwrap_or_else(|| panic!("{value:?} refused"));
+            assert!(
+                (Duration::from_secs(100)..=Duration::from_secs(120)).contains(&wait),
+                "{value:?}: {wait:?}"
+            );
+        }
+        assert_eq!(
+            parse_retry_after("Sat Nov  6 08:49:37 2094"),
+            Some(RETRY_AFTER_CEILING)
+        );
     }
 }

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod db;
 pub mod process;
+#[cfg(feature = "sim")]
 pub mod upstreams;
 
 use std::time::Duration;
