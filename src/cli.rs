@@ -83,8 +83,12 @@ pub struct BenchArgs {
     /// postgres://postgres@127.0.0.1:5432/test.
     #[arg(long)]
     pub postgres: Option<String>,
-    /// Which benchmarks to run (comma-separated): ingest, backlog, delivery.
-    #[arg(long, value_delimiter = ',', default_value = "ingest,backlog,delivery")]
+    /// Which benchmarks to run (comma-separated): ingest, backlog, delivery, bulk.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "ingest,backlog,delivery,bulk"
+    )]
     pub only: Vec<crate::bench::Suite>,
     /// Events queued for the backlog benchmark.
     #[arg(long, default_value_t = 100_000)]
@@ -95,6 +99,12 @@ pub struct BenchArgs {
     /// The simulated Humand's window in seconds (a delivery scenario lasts 2 or 3 windows).
     #[arg(long, default_value_t = 60)]
     pub humand_window_secs: u64,
+    /// People in the bulk-sync benchmark's job.
+    #[arg(long, default_value_t = 1000)]
+    pub bulk_people: u32,
+    /// hikcentral.requests_per_second in the bulk-sync benchmark.
+    #[arg(long, default_value_t = 20)]
+    pub bulk_rate: u32,
 }
 
 #[derive(Debug, Args)]

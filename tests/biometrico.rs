@@ -560,6 +560,37 @@ mod jobs {
     }
 
     #[tokio::test]
+    async fn the_progress_stream_follows_a_running_job_to_its_end() {
+        let e = env(&[]).await;
+        e.hik.faults.set_latency_ms(40);
+        let (_, created, _) = post(&e, "/biometrico/jobs", json!({"personType": "E"})).await;
+        let id = created["id"].as_str().unwrap();
+        let total = created["total"].as_u64().unwrap();
+        assert!(total >= 2, "{created}");
+        // Opened while the job runs: an event for each change the runner reports (within
+        // moments, not at the stream's slow recheck), then the end.
+        let text = e
+            .app
+            .server
+            .get(&format!("/biometrico/jobs/{id}/events"))
+            .authorization_bearer(TOKEN)
+            .await
+            .text();
+        let done: Vec<u64> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("data: "))
+            .filter_map(|d| serde_json::from_str::<Value>(d).ok())
+            .filter_map(|d| d["done"].as_u64())
+            .collect();
+        assert!(
+            done.iter().any(|d| *d > 0 && *d < total),
+            "progress while the job runs, not only its start and end: {done:?}"
+        );
+        assert!(done.windows(2).all(|w| w[0] <= w[1]), "{done:?}");
+        assert!(text.contains("\"state\":\"done\""), "{text}");
+    }
+
+    #[tokio::test]
     async fn a_dry_run_sends_nothing() {
         let e = env(&[]).await;
         let (_, created, _) = post(

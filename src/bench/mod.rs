@@ -4,6 +4,7 @@
 //! Nothing here is a test: timings belong in this table, not in assertions.
 
 pub mod backlog;
+pub mod bulk;
 pub mod delivery;
 pub mod ingest;
 pub mod server;
@@ -22,6 +23,8 @@ pub struct BenchOptions {
     pub backlog_events: usize,
     pub humand_limit: u32,
     pub humand_window: Duration,
+    pub bulk_people: u32,
+    pub bulk_rate: u32,
 }
 
 /// One group of benchmarks.
@@ -30,6 +33,7 @@ pub enum Suite {
     Ingest,
     Backlog,
     Delivery,
+    Bulk,
 }
 
 struct Row {
@@ -51,6 +55,9 @@ pub async fn run(opts: BenchOptions) -> anyhow::Result<i32> {
     }
     if opts.only.contains(&Suite::Delivery) {
         ok &= run_delivery(dir.path(), &opts).await?;
+    }
+    if opts.only.contains(&Suite::Bulk) {
+        ok &= run_bulk(dir.path(), &opts).await?;
     }
     Ok(if ok { 0 } else { 1 })
 }
@@ -200,6 +207,27 @@ async fn run_delivery(dir: &std::path::Path, opts: &BenchOptions) -> anyhow::Res
         );
     }
     Ok(rows.iter().all(|(_, r)| r.verified()))
+}
+
+async fn run_bulk(dir: &std::path::Path, opts: &BenchOptions) -> anyhow::Result<bool> {
+    let (n, rate) = (opts.bulk_people, opts.bulk_rate);
+    eprintln!("bench: a bulk sync job for {n} people at {rate} HikCentral requests/s…");
+    let r = bulk::run(dir, n, rate).await?;
+    println!("\n| scenario | seconds | HikCentral requests | requests/s | configured | share of pace | outcomes | registered = in HikCentral | peak RSS MiB | target | met |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---|---:|---|---|");
+    println!(
+        "| bulk person sync, {n} people (photos normalised) | {:.1} | {} | {:.1} | {rate} | {:.1}% | {} | {} = {} | {} | ≥ 95% of the configured pace | {} |",
+        r.elapsed.as_secs_f64(),
+        r.requests,
+        r.requests as f64 / r.elapsed.as_secs_f64().max(1e-9),
+        r.share_of_pace() * 100.0,
+        r.done,
+        r.registered,
+        r.in_hikcentral,
+        r.peak_rss_mib.map_or("?".into(), |m| format!("{m:.0}")),
+        verdict(r.verified(), r.share_of_pace() >= 0.95)
+    );
+    Ok(r.verified())
 }
 
 fn verdict(verified: bool, met: bool) -> &'static str {

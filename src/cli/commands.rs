@@ -26,6 +26,8 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 backlog_events: args.backlog_events.max(1),
                 humand_limit: args.humand_limit.max(1),
                 humand_window: std::time::Duration::from_secs(args.humand_window_secs.max(1)),
+                bulk_people: args.bulk_people.max(1),
+                bulk_rate: args.bulk_rate.max(1),
             })
             .await
         }

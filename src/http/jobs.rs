@@ -225,6 +225,9 @@ async fn progress(
     Ok(Json(progress_of(&s, &job).await?))
 }
 
+/// A progress stream re-reads the store at least this often without a change seen here.
+const STREAM_RECHECK: Duration = Duration::from_secs(5);
+
 /// A job's live progress (server-sent events)
 ///
 /// A `progress` event whenever something changed, its data a `JobProgress` document; the
@@ -242,13 +245,17 @@ async fn events(
     Path(id): Path<String>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     find(&s, &id).await?;
+    let changes = s.sync_jobs().progress_changes();
+    // The store is read when this process's runner says something changed, and every
+    // `STREAM_RECHECK` besides (a job another replica runs), never on a timer tick.
     let stream = futures::stream::unfold(
-        (s, id, None::<Value>, false),
-        |(s, id, last, ended)| async move {
+        (s, id, changes, None::<Value>, false),
+        |(s, id, mut changes, last, ended)| async move {
             if ended {
                 return None;
             }
             loop {
+                changes.mark_unchanged();
                 let job = match s.store().sync_job(&id).await {
                     Ok(Some(j)) => j,
                     _ => return None,
@@ -257,9 +264,12 @@ async fn events(
                 let finished = matches!(job.state.as_str(), "done" | "cancelled" | "failed");
                 if last.as_ref() != Some(&doc) {
                     let event = Event::default().event("progress").data(doc.to_string());
-                    return Some((Ok(event), (s, id, Some(doc), finished)));
+                    return Some((Ok(event), (s, id, changes, Some(doc), finished)));
                 }
-                tokio::time::sleep(Duration::from_millis(250)).await;
+                if let Ok(Err(_)) = tokio::time::timeout(STREAM_RECHECK, changes.changed()).await {
+                    // No runner in this process any more: fall back to the recheck.
+                    tokio::time::sleep(STREAM_RECHECK).await;
+                }
             }
         },
     );
@@ -335,6 +345,7 @@ async fn cancel(
         .await
         .map_err(store_err)?
     {
+        s.sync_jobs().progress_changed();
         Ok(Json(json!({"id": id, "state": "cancelled"})))
     } else {
         Err(ApiError::new(

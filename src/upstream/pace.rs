@@ -18,6 +18,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use std::future::Future;
 use std::num::NonZeroU32;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -33,9 +34,24 @@ pub const MAX_UPSTREAM_WAIT: Duration = Duration::from_secs(3600);
 pub struct Pacer {
     name: &'static str,
     limiter: DefaultDirectRateLimiter,
-    max_concurrent: u32,
     permits: Semaphore,
+    /// Requests sent and not yet answered (callers waiting for a slot hold a permit but are
+    /// not counted here).
+    in_flight: AtomicU32,
     state: Mutex<PaceState>,
+}
+
+/// One caller's turn: keeps its in-flight slot until dropped.
+#[derive(Debug)]
+pub struct Turn<'a> {
+    pacer: &'a Pacer,
+    _permit: tokio::sync::SemaphorePermit<'a>,
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        self.pacer.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 #[derive(Debug, Default)]
@@ -82,12 +98,11 @@ impl Pacer {
     }
 
     fn with_quota(name: &'static str, quota: Quota, max_concurrent: u32) -> Arc<Self> {
-        let max_concurrent = max_concurrent.max(1);
         Arc::new(Self {
             name,
             limiter: RateLimiter::direct(quota),
-            max_concurrent,
-            permits: Semaphore::new(max_concurrent as usize),
+            permits: Semaphore::new(max_concurrent.max(1) as usize),
+            in_flight: AtomicU32::new(0),
             state: Mutex::new(PaceState::default()),
         })
     }
@@ -112,9 +127,7 @@ impl Pacer {
     /// the same window.
     pub fn observe(&self, announced: Announced) {
         let now = Instant::now();
-        let in_flight = self
-            .max_concurrent
-            .saturating_sub(u32::try_from(self.permits.available_permits()).unwrap_or(u32::MAX));
+        let in_flight = self.in_flight.load(Ordering::SeqCst);
         let fresh = Budget {
             remaining: announced.remaining.saturating_sub(in_flight),
             resets_at: now + announced.reset.min(MAX_UPSTREAM_WAIT),
@@ -173,8 +186,8 @@ impl Pacer {
         }
     }
 
-    /// Wait for a turn; the returned permit keeps one in-flight slot until dropped.
-    pub async fn acquire(&self) -> tokio::sync::SemaphorePermit<'_> {
+    /// Wait for a turn; the returned [`Turn`] keeps one in-flight slot until dropped.
+    pub async fn acquire(&self) -> Turn<'_> {
         let started = Instant::now();
         // The semaphore is never closed, so acquire cannot fail.
         let permit = loop {
@@ -185,8 +198,12 @@ impl Pacer {
         while let Some(wait) = self.try_take() {
             tokio::time::sleep(wait.max(Duration::from_millis(1))).await;
         }
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
         crate::metrics::pace_wait(self.name, started.elapsed());
-        permit
+        Turn {
+            pacer: self,
+            _permit: permit,
+        }
     }
 }
 
@@ -350,6 +367,43 @@ mod tests {
             "the one call left is the one in flight: wait for the reset"
         );
         drop(held);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn callers_waiting_for_a_slot_are_not_taken_off_the_budget() {
+        let pacer = Pacer::per_window("t", 50, Duration::from_secs(60), 4);
+        let t0 = Instant::now();
+        pacer.observe(Announced {
+            remaining: 2,
+            reset: Duration::from_secs(60),
+        });
+        let first = pacer.acquire().await; // the next slot is 30 s away
+                                           // Three callers wait for a slot: they hold permits but have sent nothing.
+        let waiters: Vec<_> = (0..3)
+            .map(|_| {
+                let p = pacer.clone();
+                tokio::spawn(async move {
+                    let _turn = p.acquire().await;
+                    t0.elapsed()
+                })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        drop(first);
+        // The first call's answer: one call left in this window.
+        pacer.observe(Announced {
+            remaining: 1,
+            reset: Duration::from_secs(59),
+        });
+        let mut started = Vec::new();
+        for w in waiters {
+            started.push(w.await.unwrap());
+        }
+        started.sort();
+        assert!(
+            started[0] < Duration::from_secs(59),
+            "the call left is spent in this window, not after the reset: {started:?}"
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -6,7 +6,7 @@ use crate::person_sync::{PersonSync, SyncFailure};
 use crate::store::Store;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
+use tokio::sync::{watch, Notify};
 
 /// Attempts per person for passing trouble (HikCentral throttled or unreachable, SIAD down).
 const ATTEMPTS: u32 = 3;
@@ -17,6 +17,9 @@ pub struct SyncJobs {
     sync: PersonSync,
     wake: Arc<Notify>,
     retry_delay: Duration,
+    /// Bumped whenever a job's progress changes here, so progress streams wait for a change
+    /// instead of polling the store.
+    changed: Arc<watch::Sender<u64>>,
 }
 
 fn now_ms() -> i64 {
@@ -41,7 +44,18 @@ impl SyncJobs {
             sync,
             wake,
             retry_delay: Duration::from_secs(5),
+            changed: Arc::new(watch::Sender::new(0)),
         }
+    }
+
+    /// A receiver that sees every progress change made in this process.
+    pub fn progress_changes(&self) -> watch::Receiver<u64> {
+        self.changed.subscribe()
+    }
+
+    /// Say that a job's progress changed (the runner, or an operator's cancel).
+    pub fn progress_changed(&self) {
+        self.changed.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// Shorter waits between attempts (tests).
@@ -78,6 +92,7 @@ impl SyncJobs {
             self.store
                 .set_sync_job_state(&job.id, "running", None, now_ms())
                 .await?;
+            self.progress_changed();
             tracing::info!(job = %job.id, total = job.total, dry_run = job.dry_run, "sync job started");
         } else {
             tracing::info!(job = %job.id, "sync job resumed");
@@ -95,6 +110,7 @@ impl SyncJobs {
             self.store
                 .set_sync_job_current(&job.id, &item.ci, &item.name, now_ms())
                 .await?;
+            self.progress_changed();
             let (outcome, code, reason, pid) = self.one(&item.ci, job.dry_run).await;
             crate::metrics::sync_job_item(outcome);
             *counts.entry(outcome).or_insert(0u32) += 1;
@@ -109,10 +125,12 @@ impl SyncJobs {
                     now_ms(),
                 )
                 .await?;
+            self.progress_changed();
         }
         self.store
             .set_sync_job_state(&job.id, "done", None, now_ms())
             .await?;
+        self.progress_changed();
         tracing::info!(job = %job.id, outcomes = ?counts, "sync job done");
         Ok(true)
     }

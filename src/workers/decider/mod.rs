@@ -374,16 +374,7 @@ impl Decider {
                 return Ok(known);
             }
         }
-        let segment: String = emp
-            .bytes()
-            .map(|b| match b {
-                b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z' | b'-' | b'_' | b'.' => {
-                    (b as char).to_string()
-                }
-                other => format!("%{other:02X}"),
-            })
-            .collect();
-        let path = format!("/users/{segment}");
+        let path = format!("/users/{}", crate::percent::path_segment(emp));
         let known = match humand.send(http::Method::GET, &path, &[], None).await {
             Ok(_) => true,
             Err(crate::humand::HumandError::Http { status: 404, .. }) => false,
