@@ -13,9 +13,10 @@ COPY . .
 
 # Cache mounts keep the crates.io downloads and compiled dependencies between builds, so a code
 # change recompiles only hikbridge itself. The binary is copied out of the cached target/.
+# A production image: without the `sim` feature (no simulators, demo, bench or SIAD seeder).
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
-    cargo build --release --locked \
+    cargo build --release --locked --no-default-features \
     && cp target/release/hikbridge /usr/local/bin/hikbridge
 
 # ---- run --------------------------------------------------------------------------------------

@@ -337,8 +337,8 @@ pub fn parse_door_record(record: &Value) -> Parsed {
 }
 
 /// Parse one event as stored in the inbox (`raw`), for the source it came from.
-pub fn parse_stored(raw: &Value, source: EventSource) -> Parsed {
-    parse_one(raw.clone(), source)
+pub fn parse_stored(raw: Value, source: EventSource) -> Parsed {
+    parse_one(raw, source)
 }
 
 /// What a body without an events list looks like, for the 400 answer.

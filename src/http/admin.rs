@@ -292,14 +292,17 @@ async fn timeline(
         .employee_events(&employee, from, to)
         .await
         .map_err(store_err)?;
+    // One query for the day's punches, not one per event.
+    let ids: Vec<&str> = events.iter().map(|e| e.event_id.as_str()).collect();
+    let mut punches = s
+        .store()
+        .punches()
+        .by_events(&ids)
+        .await
+        .map_err(store_err)?;
     let mut rows = Vec::new();
     for ev in events {
-        let punch = s
-            .store()
-            .punches()
-            .by_event(&ev.event_id)
-            .await
-            .map_err(store_err)?;
+        let punch = punches.remove(&ev.event_id);
         rows.push(json!({
             "event_id": ev.event_id, "happen_time": ev.happen_time, "door": ev.door_name, "event_type": ev.event_type,
             "source": ev.source, "state": ev.state, "decision": ev.decision, "reason": ev.reason, "detail": ev.detail,

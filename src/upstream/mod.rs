@@ -4,6 +4,8 @@
 
 pub mod health;
 pub mod pace;
+#[cfg(test)]
+mod pace_tests;
 pub mod retry;
 pub mod tls;
 pub mod transport;

@@ -2,14 +2,14 @@
 //! which door, applies the pure rules (`attendance::decide`) and records the outcome — a
 //! punch in the outbox, or a visible, explained decision not to send one.
 
-use crate::artemis::model::ArtemisCode;
 use crate::artemis::{ArtemisClient, ArtemisError};
 use crate::attendance::event::parse_stored;
 use crate::attendance::{
-    decide, local_day, AccessEvent, Decision, Direction, EmployeeId, EventSource, NoEmployee,
-    ParkReason, Parsed, PriorPunch, RulesConfig, SkipReason,
+    decide, local_day, AccessEvent, Decision, Direction, EmployeeId, EventSource, ParkReason,
+    Parsed, PriorPunch, RulesConfig, SkipReason,
 };
 use crate::humand::HumandClient;
+mod people;
 mod round;
 
 use crate::store::{DecisionRecord, DecisionRow, NewPunch, Store, StoredEvent};
@@ -213,7 +213,7 @@ impl Decider {
         } else {
             EventSource::Push
         };
-        let event = match parse_stored(&raw, source) {
+        let event = match parse_stored(raw, source) {
             Parsed::Accepted(e) => e,
             // Stored events were accepted once; a row that no longer parses is parked, not lost.
             Parsed::Rejected { reason, .. } => {
@@ -326,116 +326,6 @@ impl Decider {
             punch,
             unmapped_door: unmapped,
         })
-    }
-
-    /// personCode from the event, else the personId (or iSecure Center person number) resolved
-    /// through HikCentral and cached; then the override table. `None`: nobody to clock.
-    async fn employee_for(
-        &self,
-        ev: &AccessEvent,
-        now_ms: i64,
-        round: &Round,
-    ) -> Result<Result<EmployeeId, NoEmployee>, DecideError> {
-        let code = match &ev.person_code {
-            Some(c) => c.as_str().to_string(),
-            None => match ev.person_id.as_deref().or(ev.isc_person_no.as_deref()) {
-                Some(pid) => match self.resolve_person_id(pid, now_ms).await? {
-                    Some(code) => code,
-                    None => return Ok(Err(NoEmployee::PersonIdUnknown)),
-                },
-                None => return Ok(Err(NoEmployee::NoPerson)),
-            },
-        };
-        let over = match round.override_of(&code) {
-            Some(known) => known,
-            None => self.store.employee_override(&code).await?,
-        };
-        let id = over.unwrap_or(code);
-        let Some(emp) = EmployeeId::parse(&id) else {
-            return Ok(Err(NoEmployee::UnusableId));
-        };
-        if let Some(humand) = &self.validate_with {
-            if !self.known_to_humand(humand, emp.as_str(), now_ms).await? {
-                return Ok(Err(NoEmployee::NotInHumand));
-            }
-        }
-        Ok(Ok(emp))
-    }
-
-    async fn known_to_humand(
-        &self,
-        humand: &HumandClient,
-        emp: &str,
-        now_ms: i64,
-    ) -> Result<bool, DecideError> {
-        if let Some((known, at)) = self.store.cached_employee(emp).await? {
-            let ttl = if known { KNOWN_TTL_MS } else { UNKNOWN_TTL_MS };
-            if now_ms - at < ttl {
-                return Ok(known);
-            }
-        }
-        let path = format!("/users/{}", crate::percent::path_segment(emp));
-        let known = match humand.send(http::Method::GET, &path, &[], None).await {
-            Ok(_) => true,
-            Err(crate::humand::HumandError::Http { status: 404, .. }) => false,
-            Err(source) => {
-                return Err(DecideError::Validate {
-                    employee: emp.to_string(),
-                    source,
-                })
-            }
-        };
-        self.store.cache_employee(emp, known, now_ms).await?;
-        Ok(known)
-    }
-
-    async fn resolve_person_id(
-        &self,
-        person_id: &str,
-        now_ms: i64,
-    ) -> Result<Option<String>, DecideError> {
-        // A person HikCentral did not know may be added later: that answer expires sooner.
-        if let Some((cached, at)) = self.store.cached_person(person_id).await? {
-            let ttl = if cached.is_some() {
-                KNOWN_TTL_MS
-            } else {
-                UNKNOWN_TTL_MS
-            };
-            if now_ms - at < ttl {
-                return Ok(cached);
-            }
-        }
-        let Some(client) = &self.hikcentral else {
-            return Ok(None);
-        };
-        let body = serde_json::json!({"personId": person_id});
-        match client
-            .call("/artemis/api/resource/v1/person/personId/personInfo", &body)
-            .await
-        {
-            Ok(data) => {
-                let code = data
-                    .get("personCode")
-                    .and_then(|v| v.as_str())
-                    .map(str::trim)
-                    .filter(|c| !c.is_empty())
-                    .map(str::to_string);
-                self.store
-                    .cache_person_code(person_id, code.as_deref(), now_ms)
-                    .await?;
-                Ok(code)
-            }
-            Err(ArtemisError::Api(ArtemisCode::NotFound(_))) => {
-                self.store
-                    .cache_person_code(person_id, None, now_ms)
-                    .await?;
-                Ok(None)
-            }
-            Err(source) => Err(DecideError::Resolve {
-                person_id: person_id.to_string(),
-                source,
-            }),
-        }
     }
 
     /// How far back an event's history reaches: a day and a half, or the longest shift.
