@@ -249,7 +249,8 @@ impl App {
                 .clone()
                 .filter(|_| settings.attendance.validate_employees),
         )
-        .settling(Duration::from_secs(settings.delivery.settle_secs));
+        .settling(Duration::from_secs(settings.delivery.settle_secs))
+        .yielding_to(inbox_writer.pressure());
         workers.spawn_leader("decider", move |token| {
             let decider = decider.clone();
             async move {

@@ -418,3 +418,69 @@ async fn one_group_commit_counts_repeats_inside_the_batch_and_spans_many_insert_
         db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn the_decider_writes_rounds_of_many_events_and_can_stop_after_one_round() {
+    use hikbridge::attendance::event::parse_notify;
+    use hikbridge::attendance::RulesConfig;
+    use hikbridge::workers::decider::Decider;
+    let events: Vec<serde_json::Value> = (0..1000)
+        .map(|i| {
+            serde_json::json!({"eventId": format!("r-{i}"), "eventType": 196893,
+                "happenTime": "2026-01-27T08:00:00-05:00", "srcIndex": "9", "srcName": "Patio",
+                "data": {"personCode": format!("{}", 1_700_000_000 + i % 7)}})
+        })
+        .collect();
+    let parsed = parse_notify(
+        serde_json::json!({"params": {"events": events}})
+            .to_string()
+            .as_bytes(),
+    )
+    .unwrap();
+    for db in all_dbs().await {
+        db.store
+            .inbox()
+            .commit_groups(&[parsed.as_slice()], "push", 1)
+            .await
+            .unwrap();
+        let notify = || std::sync::Arc::new(tokio::sync::Notify::new());
+        let decider = Decider::new(
+            db.store.clone(),
+            None,
+            RulesConfig::default(),
+            notify(),
+            notify(),
+        );
+        let now = chrono::Utc::now();
+        // One round (an ingest burst): 512 events, written together.
+        assert_eq!(
+            decider.decide_rounds(now, 1).await.unwrap(),
+            512,
+            "{}",
+            db.name
+        );
+        let pending = db.store.pending_events(i64::MAX, 1000).await.unwrap();
+        assert_eq!(pending.len(), 488, "{}", db.name);
+        assert_eq!(
+            decider.decide_pending(now).await.unwrap(),
+            488,
+            "{}",
+            db.name
+        );
+        let e = db.store.inbox().get("r-999").await.unwrap().unwrap();
+        assert_eq!(
+            (e.state.as_str(), e.reason.as_deref()),
+            ("decided", Some("unmapped_door")),
+            "{}",
+            db.name
+        );
+        let doors = db.store.unmapped_doors().await.unwrap();
+        assert_eq!(
+            doors,
+            vec![("9".to_string(), "Patio".to_string(), 1000)],
+            "one upsert per door and round, counting every event: {}",
+            db.name
+        );
+        db.cleanup().await;
+    }
+}

@@ -78,8 +78,11 @@ pub struct AccessEvent {
     /// when the rules are configured to trust it.
     pub isc_in_out: Option<Direction>,
     pub source: EventSource,
-    /// The event exactly as received, for the inbox and for fields not lifted above.
+    /// The event as a JSON value, for fields not lifted above.
     pub raw: Value,
+    /// The event's text exactly as it arrived in a push, stored as is (no re-serialisation);
+    /// `None` for polled records, stored from `raw`.
+    pub raw_text: Option<Box<str>>,
 }
 
 impl AccessEvent {
@@ -185,7 +188,11 @@ pub fn parse_notify_limited(body: &[u8], max_events: usize) -> Result<Vec<Parsed
         .map(|raw| {
             let mut value: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
             keep_exact_numeric_id(raw, &mut value);
-            parse_one(value, EventSource::Push)
+            let mut parsed = parse_one(value, EventSource::Push);
+            if let Parsed::Accepted(ev) = &mut parsed {
+                ev.raw_text = Some(raw.get().into());
+            }
+            parsed
         })
         .collect())
 }
@@ -336,9 +343,14 @@ pub fn parse_door_record(record: &Value) -> Parsed {
     parse_one(record.clone(), EventSource::Poll)
 }
 
-/// Parse one event as stored in the inbox (`raw`), for the source it came from.
-pub fn parse_stored(raw: Value, source: EventSource) -> Parsed {
-    parse_one(raw, source)
+/// Parse one event as stored in the inbox (its raw text), for the source it came from. A
+/// numeric `eventId` keeps its exact digits, as at ingest.
+pub fn parse_stored(text: &str, source: EventSource) -> Parsed {
+    let mut value: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+    if let Ok(raw) = serde_json::from_str::<&RawValue>(text) {
+        keep_exact_numeric_id(raw, &mut value);
+    }
+    parse_one(value, source)
 }
 
 /// What a body without an events list looks like, for the 400 answer.
@@ -473,6 +485,7 @@ fn parse_one(raw: Value, source: EventSource) -> Parsed {
         isc_in_out,
         source,
         raw,
+        raw_text: None,
     })
 }
 

@@ -750,3 +750,21 @@ fn rejected_items_beyond_the_cap_are_counted_not_stored() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_pushed_event_is_kept_as_the_text_that_arrived_and_reparses_to_the_same_id() {
+    let item = r#"{"eventId": 123456789012345678901234, "eventType": 196893, "happenTime": "2026-01-27T08:00:00-05:00", "srcIndex": "11", "data": {"b": 1, "a": 2}}"#;
+    let body = format!(r#"{{"params":{{"events":[{item}]}}}}"#);
+    let ev = match parse_notify(body.as_bytes()).unwrap().remove(0) {
+        Parsed::Accepted(e) => e,
+        Parsed::Rejected { reason, .. } => panic!("rejected: {reason}"),
+    };
+    let text = ev.raw_text.as_deref().unwrap();
+    assert_eq!(text, item, "stored as it arrived: no re-serialisation");
+    match crate::attendance::event::parse_stored(text, EventSource::Push) {
+        Parsed::Accepted(again) => {
+            assert_eq!(again.event_id.as_str(), "123456789012345678901234")
+        }
+        Parsed::Rejected { reason, .. } => panic!("the stored text no longer parses: {reason}"),
+    }
+}

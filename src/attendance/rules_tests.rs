@@ -59,6 +59,7 @@ fn ev(door_index: &str, time: &str) -> AccessEvent {
         isc_in_out: None,
         source: EventSource::Push,
         raw: Value::Null,
+        raw_text: None,
     }
 }
 

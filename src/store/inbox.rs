@@ -225,20 +225,25 @@ fn bind_event<'q>(
     source: &'q str,
     received_at_ms: i64,
 ) -> AnyQuery<'q> {
-    q.bind(ev.event_id.as_str())
+    let q = q
+        .bind(ev.event_id.as_str())
         .bind(source)
         .bind(i64::from(ev.event_type))
         .bind(ev.happen_time.timestamp_millis())
         .bind(ev.happen_time.to_rfc3339())
         .bind(ev.door.index_code.as_str())
         .bind(ev.door.name.as_str())
-        .bind(ev.person_code.as_ref().map(|c| c.as_str().to_string()))
-        .bind(ev.person_id.clone())
-        .bind(ev.isc_person_no.clone())
-        .bind(ev.card_no.clone())
-        .bind(ev.isc_in_out.map(|d| d.as_str().to_string()))
-        .bind(ev.raw.to_string())
-        .bind(received_at_ms)
+        .bind(ev.person_code.as_ref().map(|c| c.as_str()))
+        .bind(ev.person_id.as_deref())
+        .bind(ev.isc_person_no.as_deref())
+        .bind(ev.card_no.as_deref())
+        .bind(ev.isc_in_out.map(|d| d.as_str()));
+    // A pushed event is stored as the text that arrived; a polled record from its value.
+    let q = match ev.raw_text.as_deref() {
+        Some(text) => q.bind(text),
+        None => q.bind(ev.raw.to_string()),
+    };
+    q.bind(received_at_ms)
 }
 
 /// `INSERT … VALUES (…), (…) … ON CONFLICT … RETURNING event_id, repeats` for `rows` events.

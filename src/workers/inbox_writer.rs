@@ -10,6 +10,7 @@
 //! [`IngestError::Store`] (503). The queue is bounded: when it is full the request is refused
 //! at once with [`IngestError::Busy`] instead of waiting until it times out.
 
+use super::pressure::IngestPressure;
 use crate::attendance::event::Parsed;
 use crate::store::{IngestReport, Store, StoreError};
 use std::sync::Arc;
@@ -44,6 +45,7 @@ pub enum IngestError {
 #[derive(Clone)]
 pub struct InboxWriter {
     tx: mpsc::Sender<Job>,
+    pressure: Arc<IngestPressure>,
 }
 
 impl InboxWriter {
@@ -63,11 +65,23 @@ impl InboxWriter {
         let (tx, rx) = mpsc::channel(queue_depth.max(1));
         // Shared so that a restarted writer (after a panic) takes over the same queue.
         let rx = Arc::new(Mutex::new(rx));
+        let pressure = Arc::new(IngestPressure::default());
+        let saturation = pressure.clone();
         workers.spawn("inbox_writer", move |token| {
-            let run = run(store.clone(), rx.clone(), stored.clone());
+            let run = run(
+                store.clone(),
+                rx.clone(),
+                stored.clone(),
+                saturation.clone(),
+            );
             async move { token.run_until_cancelled(run).await.unwrap_or(Ok(())) }
         });
-        Self { tx }
+        Self { tx, pressure }
+    }
+
+    /// Whether this writer is saturated (for the decider, which yields to ingest bursts).
+    pub fn pressure(&self) -> Arc<IngestPressure> {
+        self.pressure.clone()
     }
 
     /// Store `items` durably; resolves once they are committed (or the commit failed). Refused
@@ -114,6 +128,7 @@ async fn run(
     store: Store,
     rx: Arc<Mutex<mpsc::Receiver<Job>>>,
     stored: Arc<Notify>,
+    pressure: Arc<IngestPressure>,
 ) -> anyhow::Result<()> {
     let mut rx = rx.lock().await;
     while let Some(first) = rx.recv().await {
@@ -130,6 +145,9 @@ async fn run(
         }
         commit(&store, jobs).await;
         stored.notify_one();
+        if !rx.is_empty() {
+            pressure.saturated();
+        }
     }
     Ok(())
 }

@@ -13,6 +13,7 @@ pub mod delivery;
 pub mod inbox_writer;
 pub mod leadership;
 pub mod poller;
+pub mod pressure;
 pub mod reconciler;
 pub mod retention;
 pub mod sync_jobs;

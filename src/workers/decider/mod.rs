@@ -9,6 +9,7 @@ use crate::attendance::{
     Parsed, PriorPunch, RulesConfig, SkipReason,
 };
 use crate::humand::HumandClient;
+use crate::workers::pressure::IngestPressure;
 mod people;
 mod round;
 
@@ -39,7 +40,14 @@ pub struct Decider {
     settle: Duration,
     /// People whose look-up failed, and when: their events wait [`LOOKUP_RETRY`].
     lookups_failed: Arc<Mutex<HashMap<String, tokio::time::Instant>>>,
+    /// The inbox writer's saturation: while it lasts, one round per [`BURST_PACE`].
+    ingest_pressure: Option<Arc<IngestPressure>>,
 }
+
+/// During an ingest burst the decider decides one round per this long (≥ 2,048 events/s).
+pub const BURST_PACE: Duration = Duration::from_millis(250);
+/// Ingest counts as a burst while the writer was saturated this recently.
+const BURST_WITHIN: Duration = Duration::from_millis(200);
 
 /// A person whose look-up failed (HikCentral or Humand unreachable) is tried again after this.
 pub const LOOKUP_RETRY: Duration = Duration::from_secs(10);
@@ -82,12 +90,19 @@ impl Decider {
             validate_with: None,
             settle: Duration::ZERO,
             lookups_failed: Arc::default(),
+            ingest_pressure: None,
         }
     }
 
     /// Check every employee id with Humand before punching (cached).
     pub fn validating_with(mut self, humand: Option<HumandClient>) -> Self {
         self.validate_with = humand;
+        self
+    }
+
+    /// Yield to ingest bursts this writer reports (see [`Decider::run`]).
+    pub fn yielding_to(mut self, pressure: Arc<IngestPressure>) -> Self {
+        self.ingest_pressure = Some(pressure);
         self
     }
 
@@ -104,7 +119,17 @@ impl Decider {
     /// unreachable) is left undecided, and so are that person's later events, so their order
     /// holds; the person is tried again after [`LOOKUP_RETRY`]. Everyone else is decided.
     pub async fn decide_pending(&self, now: DateTime<Utc>) -> Result<usize, DecideError> {
+        self.decide_rounds(now, usize::MAX).await
+    }
+
+    /// [`Decider::decide_pending`], stopping after `max_rounds` rounds.
+    pub async fn decide_rounds(
+        &self,
+        now: DateTime<Utc>,
+        max_rounds: usize,
+    ) -> Result<usize, DecideError> {
         let now_ms = now.timestamp_millis();
+        let mut rounds = 0;
         let mut total = 0;
         let mut cursor = None;
         let mut held_back: HashSet<String> = HashSet::new();
@@ -152,7 +177,8 @@ impl Decider {
             if round.queued_punch {
                 self.punches_queued.notify_one();
             }
-            if (events.len() as i64) < BATCH {
+            rounds += 1;
+            if (events.len() as i64) < BATCH || rounds >= max_rounds {
                 break;
             }
         }
@@ -181,16 +207,30 @@ impl Decider {
     }
 
     /// Run until the task is aborted: decide, then wait for new events (or a held one's time).
+    ///
+    /// While ingest is saturated (an ingest burst) it decides one round per [`BURST_PACE`], so
+    /// acknowledging pushes keeps the store's write turn and the CPU; decisions trail by at most
+    /// the burst and catch up at full speed after it. Punches wait `delivery.settle_secs` (60 s
+    /// by default) before delivery anyway.
     pub async fn run(self) -> anyhow::Result<()> {
         loop {
-            match self.decide_pending(Utc::now()).await {
+            let burst = self
+                .ingest_pressure
+                .as_ref()
+                .is_some_and(|p| p.active(BURST_WITHIN));
+            let rounds = if burst { 1 } else { usize::MAX };
+            match self.decide_rounds(Utc::now(), rounds).await {
                 Ok(0) => {}
-                Ok(n) => tracing::debug!(decided = n, "events decided"),
+                Ok(n) => tracing::debug!(decided = n, burst, "events decided"),
                 Err(e) => {
                     tracing::warn!(error = %e, "deciding paused; retrying in 10 s");
                     tokio::time::sleep(Duration::from_secs(10)).await;
                     continue;
                 }
+            }
+            if burst {
+                tokio::time::sleep(BURST_PACE).await;
+                continue;
             }
             // Held events come due with time, so never wait forever.
             let _ = tokio::time::timeout(Duration::from_secs(1), self.wake.notified()).await;
@@ -206,14 +246,12 @@ impl Decider {
         round: &Round,
     ) -> Result<DecisionRow, DecideError> {
         let now_ms = now.timestamp_millis();
-        let raw: serde_json::Value =
-            serde_json::from_str(&stored.raw).unwrap_or(serde_json::Value::Null);
         let source = if stored.source == "poll" {
             EventSource::Poll
         } else {
             EventSource::Push
         };
-        let event = match parse_stored(raw, source) {
+        let event = match parse_stored(&stored.raw, source) {
             Parsed::Accepted(e) => e,
             // Stored events were accepted once; a row that no longer parses is parked, not lost.
             Parsed::Rejected { reason, .. } => {
