@@ -185,27 +185,6 @@ impl Decider {
         Ok(total)
     }
 
-    /// Whether `person`'s last look-up failed too recently to try again.
-    fn lookup_waits(&self, person: &str) -> bool {
-        let Ok(mut failed) = self.lookups_failed.lock() else {
-            return false;
-        };
-        match failed.get(person) {
-            Some(at) if at.elapsed() < LOOKUP_RETRY => true,
-            Some(_) => {
-                failed.remove(person);
-                false
-            }
-            None => false,
-        }
-    }
-
-    fn lookup_failed(&self, person: &str) {
-        if let Ok(mut failed) = self.lookups_failed.lock() {
-            failed.insert(person.to_string(), tokio::time::Instant::now());
-        }
-    }
-
     /// Run until the task is aborted: decide, then wait for new events (or a held one's time).
     ///
     /// While ingest is saturated (an ingest burst) it decides one round per [`BURST_PACE`], so

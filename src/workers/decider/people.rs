@@ -2,7 +2,7 @@
 //! cached), the employee (override, else the person code), optionally checked with Humand
 //! (cached). A look-up that cannot be answered now is an error: the event waits.
 
-use super::{round::Round, DecideError, Decider, KNOWN_TTL_MS, UNKNOWN_TTL_MS};
+use super::{round::Round, DecideError, Decider, KNOWN_TTL_MS, LOOKUP_RETRY, UNKNOWN_TTL_MS};
 use crate::artemis::model::ArtemisCode;
 use crate::artemis::ArtemisError;
 use crate::attendance::{AccessEvent, EmployeeId, NoEmployee};
@@ -116,6 +116,27 @@ impl Decider {
                 person_id: person_id.to_string(),
                 source,
             }),
+        }
+    }
+
+    /// Whether `person`'s last look-up failed too recently to try again.
+    pub(super) fn lookup_waits(&self, person: &str) -> bool {
+        let Ok(mut failed) = self.lookups_failed.lock() else {
+            return false;
+        };
+        match failed.get(person) {
+            Some(at) if at.elapsed() < LOOKUP_RETRY => true,
+            Some(_) => {
+                failed.remove(person);
+                false
+            }
+            None => false,
+        }
+    }
+
+    pub(super) fn lookup_failed(&self, person: &str) {
+        if let Ok(mut failed) = self.lookups_failed.lock() {
+            failed.insert(person.to_string(), tokio::time::Instant::now());
         }
     }
 }
