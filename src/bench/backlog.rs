@@ -10,7 +10,6 @@ use crate::attendance::event::parse_notify;
 use crate::config::Settings;
 use crate::store::{Store, StoreOptions};
 use crate::workers::decider::Decider;
-use sqlx::Row;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
@@ -128,12 +127,12 @@ pub async fn run(
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let elapsed = started.elapsed();
-    let count = |sql: &'static str| async {
-        let n: i64 = sqlx::query(sql).fetch_one(store.pool()).await?.try_get(0)?;
-        anyhow::Ok(n)
-    };
-    let left_pending = count("SELECT COUNT(*) FROM events WHERE state IN ('new', 'held')").await?;
-    let punches = count("SELECT COUNT(*) FROM punches").await?;
+    let left_pending = super::count(
+        &store,
+        "SELECT COUNT(*) FROM events WHERE state IN ('new', 'held')",
+    )
+    .await?;
+    let punches = super::count(&store, "SELECT COUNT(*) FROM punches").await?;
     store.close().await;
     Ok(BacklogResult {
         events: u64::try_from(events)?,

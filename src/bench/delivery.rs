@@ -16,7 +16,6 @@ use crate::humand::HumandClient;
 use crate::sim::humand::{HumandSim, HumandSimConfig};
 use crate::store::{Store, StoreOptions};
 use crate::workers::delivery::{Delivery, DeliveryOptions};
-use sqlx::Row;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -158,16 +157,16 @@ pub async fn run(dir: &std::path::Path, sc: DeliveryScenario) -> anyhow::Result<
         }
         None => None,
     };
-    let count = |sql: &'static str| {
-        let pool = store.pool().clone();
-        async move {
-            let n: i64 = sqlx::query(sql).fetch_one(&pool).await?.try_get(0)?;
-            anyhow::Ok(n)
-        }
-    };
-    let delivered_in_store =
-        count("SELECT COUNT(*) FROM punches WHERE state = 'delivered'").await?;
-    let parked = count("SELECT COUNT(*) FROM punches WHERE state = 'parked'").await?;
+    let delivered_in_store = super::count(
+        &store,
+        "SELECT COUNT(*) FROM punches WHERE state = 'delivered'",
+    )
+    .await?;
+    let parked = super::count(
+        &store,
+        "SELECT COUNT(*) FROM punches WHERE state = 'parked'",
+    )
+    .await?;
     store.close().await;
     let entries_in_humand = sim
         .all_entries()
@@ -198,13 +197,13 @@ async fn spend_the_rest(base: &str, key: &str) -> anyhow::Result<(Instant, u64)>
             .send()
             .await?;
         if r.status().as_u16() == 429 {
-            let secs = r
+            let wait = r
                 .headers()
                 .get("retry-after")
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .unwrap_or(0);
-            return Ok((Instant::now() + Duration::from_secs(secs), 1));
+                .and_then(crate::upstream::retry::parse_retry_after)
+                .unwrap_or_default();
+            return Ok((Instant::now() + wait, 1));
         }
     }
 }

@@ -147,7 +147,7 @@ pub async fn run(dir: &std::path::Path, opts: &IngestOptions) -> anyhow::Result<
     let store = Store::connect(&opts.store_url, &StoreOptions::default()).await?;
     let load_ended = Instant::now();
     let decided_after = loop {
-        if pending(&store).await? == 0 {
+        if super::count(&store, "SELECT COUNT(*) FROM events WHERE state = 'new'").await? == 0 {
             break Some(load_ended.elapsed());
         }
         if load_ended.elapsed() > CATCH_UP_LIMIT {
@@ -174,16 +174,6 @@ pub async fn run(dir: &std::path::Path, opts: &IngestOptions) -> anyhow::Result<
 
 /// The longest the benchmark waits for the decider to catch up after the load.
 const CATCH_UP_LIMIT: Duration = Duration::from_secs(600);
-
-async fn pending(store: &Store) -> anyhow::Result<i64> {
-    use sqlx::Row;
-    Ok(
-        sqlx::query("SELECT COUNT(*) FROM events WHERE state = 'new'")
-            .fetch_one(store.pool())
-            .await?
-            .try_get(0)?,
-    )
-}
 
 /// One `OnEventNotify` push with `per_post` unique events.
 fn notify(run: &str, n: u64, per_post: usize, happen: &str) -> String {

@@ -230,6 +230,12 @@ async fn run_bulk(dir: &std::path::Path, opts: &BenchOptions) -> anyhow::Result<
     Ok(r.verified())
 }
 
+/// A benchmark's own check: one `SELECT COUNT(*) …` on the store under test.
+pub(crate) async fn count(store: &crate::store::Store, sql: &str) -> anyhow::Result<i64> {
+    use sqlx::Row;
+    Ok(sqlx::query(sql).fetch_one(store.pool()).await?.try_get(0)?)
+}
+
 fn verdict(verified: bool, met: bool) -> &'static str {
     match (verified, met) {
         (false, _) => "**WRONG RESULT**",

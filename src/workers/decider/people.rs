@@ -136,6 +136,8 @@ impl Decider {
 
     pub(super) fn lookup_failed(&self, person: &str) {
         if let Ok(mut failed) = self.lookups_failed.lock() {
+            // Expired entries go, so the memory holds only people waiting now.
+            failed.retain(|_, at| at.elapsed() < LOOKUP_RETRY);
             failed.insert(person.to_string(), tokio::time::Instant::now());
         }
     }
