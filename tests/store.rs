@@ -484,3 +484,41 @@ async fn the_decider_writes_rounds_of_many_events_and_can_stop_after_one_round()
         db.cleanup().await;
     }
 }
+
+/// The events table carries only indexes its queries use: every read by state (the decider's
+/// pending and held events, the parked list, retention) is served by `(state, happen_at_ms)`,
+/// and the older `(state, id)` index, which only cost writes, is gone.
+#[tokio::test]
+async fn every_read_of_events_by_state_uses_the_state_and_time_index() {
+    let db = sqlite_db().await;
+    let pool = db.store.pool();
+    let indexes: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' \
+         AND name NOT LIKE 'sqlite_autoindex%' ORDER BY name",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        indexes,
+        ["events_happen", "events_received", "events_state_happen"]
+    );
+    for query in [
+        "SELECT id FROM events WHERE state = 'new' AND (happen_at_ms > 0 OR (happen_at_ms = 0 \
+         AND id > 0)) ORDER BY happen_at_ms, id LIMIT 512",
+        "SELECT id FROM events WHERE state = 'held' AND hold_until_ms <= 0 ORDER BY \
+         happen_at_ms, id LIMIT 512",
+        "SELECT COUNT(*) FROM events WHERE state = 'parked'",
+    ] {
+        let plan: Vec<String> = sqlx::query(&format!("EXPLAIN QUERY PLAN {query}"))
+            .fetch_all(pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| sqlx::Row::try_get::<String, _>(r, "detail").unwrap())
+            .collect();
+        let plan = plan.join(" / ");
+        assert!(plan.contains("events_state_happen"), "{query}: {plan}");
+    }
+    db.cleanup().await;
+}

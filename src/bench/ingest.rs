@@ -82,17 +82,9 @@ pub async fn run(dir: &std::path::Path, opts: &IngestOptions) -> anyhow::Result<
     let deadline = start + opts.duration;
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..opts.connections.max(1) {
-        let client = reqwest::Client::builder()
-            .pool_max_idle_per_host(1)
-            .timeout(Duration::from_secs(30))
-            .build()?;
-        let (url, hist, acked, failed, next) = (
-            url.clone(),
-            hist.clone(),
-            acked.clone(),
-            failed.clone(),
-            next.clone(),
-        );
+        let mut client = super::push_client::PushClient::new(&url)?;
+        let (hist, acked, failed, next) =
+            (hist.clone(), acked.clone(), failed.clone(), next.clone());
         let (run_id, happen, per_post, rate) = (
             run_id.clone(),
             happen.clone(),
@@ -122,10 +114,7 @@ pub async fn run(dir: &std::path::Path, opts: &IngestOptions) -> anyhow::Result<
                     }
                 };
                 let body = notify(&run_id, n, per_post, &happen);
-                let ok = matches!(
-                    client.post(&url).header("content-type", "application/json").body(body).send().await,
-                    Ok(r) if r.status().is_success()
-                );
+                let ok = client.post(body).await;
                 let micros = u64::try_from(due.elapsed().as_micros()).unwrap_or(u64::MAX);
                 if ok {
                     acked.fetch_add(per_post as u64, Ordering::Relaxed);

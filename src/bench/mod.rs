@@ -7,6 +7,7 @@ pub mod backlog;
 pub mod bulk;
 pub mod delivery;
 pub mod ingest;
+pub mod push_client;
 pub mod server;
 
 use delivery::{DeliveryResult, DeliveryScenario};

@@ -79,8 +79,15 @@ async fn create_parent_dir(file: &std::path::Path) -> Result<(), StoreError> {
         })
 }
 
+/// SQLite connections get their pragmas when opened. They are not pinged when taken from the
+/// pool: an SQLite connection is a handle to a file in this process, not a socket that can go
+/// stale, and the ping is a round trip to sqlx's connection thread on every transaction (on the
+/// ingest path, once per group commit). A write that fails closes its connection anyway
+/// ([`super::WriteTx`]).
 fn with_sqlite_pragmas(options: AnyPoolOptions, busy_timeout_ms: u64) -> AnyPoolOptions {
-    options.after_connect(move |conn, _meta| Box::pin(sqlite_pragmas(conn, busy_timeout_ms)))
+    options
+        .test_before_acquire(false)
+        .after_connect(move |conn, _meta| Box::pin(sqlite_pragmas(conn, busy_timeout_ms)))
 }
 
 /// Per-connection SQLite settings: wait for other writers, write-ahead log, fsync of the log at
