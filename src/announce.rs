@@ -19,7 +19,13 @@ pub fn parts(s: &Settings) {
         let from = if s.events.allowed_ips.is_empty() {
             "any address".to_owned()
         } else {
-            s.events.allowed_ips.join(", ")
+            let nets: Vec<String> = s
+                .events
+                .allowed_ips
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            nets.join(", ")
         };
         tracing::info!(path = "/hikcentral/events/<callback secret>", from = %from, "event receiver: on");
     }

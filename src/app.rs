@@ -377,7 +377,7 @@ impl App {
                 crate::alerts::run(sources.clone(), alerts.clone(), token)
             });
         }
-        let push_networks = settings.events.allowed_networks();
+        let push_networks = settings.events.allowed_ips.clone();
         let push_permits = tokio::sync::Semaphore::new(settings.events.max_concurrent_pushes);
         let state = AppState(Arc::new(Inner {
             settings,

@@ -45,7 +45,7 @@ pub struct AlertSettings {
     pub smtp_url: crate::secret::Secret,
     pub smtp_url_file: String,
     pub email_from: String,
-    #[serde(deserialize_with = "super::string_or_list")]
+    #[serde(deserialize_with = "super::values::string_or_list")]
     pub email_to: Vec<String>,
     /// How often the conditions are checked.
     pub check_interval_secs: u64,
@@ -73,7 +73,7 @@ impl AlertSettings {
     pub(super) fn problems(&self) -> Vec<(&'static str, String, String, &'static str)> {
         let mut out = Vec::new();
         if !self.webhook_url.is_empty() {
-            if let Err(p) = super::check_base_url(self.webhook_url.expose(), true) {
+            if let Err(p) = super::validate::check_base_url(self.webhook_url.expose(), true) {
                 out.push((
                     "alerts.webhook_url",
                     "[redacted]".to_owned(),

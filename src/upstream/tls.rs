@@ -1,7 +1,7 @@
 //! TLS for upstream clients: verification on by default, an optional CA bundle, an optional
 //! SHA-256 certificate pin, and an explicit `insecure` switch.
 
-use crate::config::{parse_pin, TlsSettings};
+use crate::config::TlsSettings;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -26,9 +26,7 @@ impl TlsMode {
         if tls.insecure {
             return Ok(Self::Insecure);
         }
-        if !tls.pin_sha256.trim().is_empty() {
-            let pin = parse_pin(&tls.pin_sha256)
-                .ok_or_else(|| anyhow::anyhow!("hikcentral.tls.pin_sha256 is not 64 hex digits"))?;
+        if let Some(pin) = tls.pin_sha256 {
             return Ok(Self::Pinned(pin));
         }
         let ca = tls.ca_file.trim();

@@ -32,7 +32,7 @@ use super::inbox_writer::InboxWriter;
 use crate::artemis::model::Page;
 use crate::artemis::ArtemisClient;
 use crate::attendance::event::{parse_door_record, Parsed, TimeWindow};
-use crate::config::EventsSettings;
+use crate::config::{EventsSettings, PollTypesPerCall};
 use crate::store::{IngestReport, Store};
 use anyhow::{bail, Context};
 use chrono::{DateTime, SecondsFormat, SubsecRound, TimeDelta, Utc};
@@ -356,7 +356,8 @@ impl Poller {
         if types.is_empty() {
             bail!("events.event_types is empty: HikCentral needs event types to query");
         }
-        let filters: Vec<TypeFilter> = if self.settings.poll_types_per_call == "one" {
+        let filters: Vec<TypeFilter> = if self.settings.poll_types_per_call == PollTypesPerCall::One
+        {
             types.into_iter().map(TypeFilter::One).collect()
         } else {
             vec![TypeFilter::All(types)]

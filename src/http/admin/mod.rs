@@ -280,7 +280,7 @@ async fn timeline(
 ) -> Result<Json<Value>, ApiError> {
     let date = NaiveDate::parse_from_str(&day, "%Y-%m-%d")
         .map_err(|_| ApiError::bad_request(format!("day {day:?} is not YYYY-MM-DD")))?;
-    let tz = s.settings().attendance.rules().time_zone;
+    let tz = s.settings().attendance.time_zone;
     let bound = |d: NaiveDate| {
         d.and_hms_opt(0, 0, 0)
             .and_then(|t| tz.from_local_datetime(&t).earliest())

@@ -74,7 +74,7 @@ impl DeliveryOptions {
         let d = &settings.delivery;
         Self {
             dry_run: d.dry_run,
-            employee_id_integer: d.employee_id_type == "integer",
+            employee_id_integer: d.employee_id_type == crate::config::EmployeeIdType::Integer,
             comment: d.comment.clone(),
             concurrency: d.concurrency,
             credentials_probe: Duration::from_secs(d.credentials_probe_secs),

@@ -9,6 +9,7 @@
 use super::{door_groups, wire_time, PollReport, Poller, MAX_PAGE_SIZE};
 use crate::artemis::model::{ArtemisCode, Page};
 use crate::artemis::ArtemisError;
+use crate::config::PollReceiveTime;
 use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use serde_json::{json, Value};
 
@@ -33,7 +34,7 @@ impl Poller {
         now: DateTime<Utc>,
         report: &mut PollReport,
     ) -> anyhow::Result<()> {
-        if self.settings.poll_receive_time == "off" || self.v2() == V2::NotOffered {
+        if self.settings.poll_receive_time == PollReceiveTime::Off || self.v2() == V2::NotOffered {
             return Ok(());
         }
         let saved = self.store.checkpoints().get(RECEIVED_CHECKPOINT).await?;

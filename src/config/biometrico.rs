@@ -1,0 +1,120 @@
+//! The SIAD side: `[siad]` (the database and its queries) and `[biometrico]` (how a SIAD person
+//! becomes a HikCentral person: personCode, organisation, validity and access levels by type).
+
+use super::values::string_or_list;
+use crate::secret::Secret;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct BiometricoSettings {
+    #[serde(deserialize_with = "string_or_list")]
+    pub org_by_person_type: Vec<String>,
+    #[serde(deserialize_with = "string_or_list")]
+    pub validity: Vec<String>,
+    /// How a CI becomes a HikCentral personCode (at most 16 letters or digits).
+    pub person_code: PersonCodeRule,
+    /// Access levels (privilege group ids) per person type: `TYPE=id|id`, `*` the fallback.
+    #[serde(deserialize_with = "string_or_list")]
+    pub access_levels: Vec<String>,
+    /// The access-control device whose face model checks photos before they are sent
+    /// (`acs/v1/faceCheck`); empty = no pre-check.
+    pub face_check_device: String,
+}
+
+/// `biometrico.person_code`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PersonCodeRule {
+    /// The CI exactly; a CI that is not 1–16 letters or digits is refused with the reason.
+    Ci,
+    /// The CI's letters and digits only ("1.234.567-8" → "12345678"), then the same check.
+    CiAlnum,
+}
+
+impl PersonCodeRule {
+    /// The personCode for `ci`, or why it cannot have one.
+    pub fn person_code(self, ci: &str) -> Result<String, String> {
+        let code: String = match self {
+            PersonCodeRule::Ci => ci.trim().to_owned(),
+            PersonCodeRule::CiAlnum => ci.chars().filter(char::is_ascii_alphanumeric).collect(),
+        };
+        let fits =
+            (1..=16).contains(&code.len()) && code.chars().all(|c| c.is_ascii_alphanumeric());
+        if fits {
+            Ok(code)
+        } else {
+            Err(format!(
+                "CI {ci:?} cannot be a HikCentral personCode: it must be 1 to 16 letters or \
+                 digits (biometrico.person_code = \"{}\")",
+                match self {
+                    PersonCodeRule::Ci => "ci",
+                    PersonCodeRule::CiAlnum => "ci_alnum",
+                }
+            ))
+        }
+    }
+}
+
+impl BiometricoSettings {
+    /// The orgIndexCode for a SIAD person type (`*` is the fallback).
+    pub fn org_for(&self, person_type: &str) -> Option<String> {
+        per_type(&self.org_by_person_type, person_type).map(str::to_string)
+    }
+
+    /// The access levels (privilege group ids) a person of this type is added to; empty when
+    /// none is configured (the person then opens no door).
+    pub fn access_levels_for(&self, person_type: &str) -> Vec<String> {
+        per_type(&self.access_levels, person_type)
+            .map(|v| {
+                v.split('|')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// (beginTime, endTime) for a SIAD person type.
+    pub fn validity_for(&self, person_type: &str) -> Option<(String, String)> {
+        let v = per_type(&self.validity, person_type)?;
+        let (b, e) = v.split_once('/')?;
+        Some((b.trim().to_string(), e.trim().to_string()))
+    }
+}
+
+/// `TYPE=value` entries: the exact type first, then `*`.
+fn per_type<'a>(entries: &'a [String], person_type: &str) -> Option<&'a str> {
+    let pairs = entries.iter().filter_map(|e| e.split_once('='));
+    let pt = person_type.trim();
+    pairs
+        .clone()
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case(pt))
+        .or_else(|| pairs.clone().find(|(k, _)| k.trim() == "*"))
+        .map(|(_, v)| v.trim())
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SiadSettings {
+    pub url: String,
+    pub user: String,
+    #[serde(skip)]
+    pub password: Secret,
+    pub password_file: String,
+    pub trust_server_certificate: bool,
+    pub ca_file: String,
+    pub pool_size: u32,
+    pub reconcile_interval_secs: u64,
+    pub connect_timeout_ms: u64,
+    pub query_timeout_ms: u64,
+    pub query_person_by_ci: String,
+    pub query_students_by_program_period: String,
+    pub query_staff_by_type: String,
+    pub query_photo_by_ci: String,
+}
+
+impl SiadSettings {
+    pub fn is_configured(&self) -> bool {
+        !self.url.trim().is_empty()
+    }
+}

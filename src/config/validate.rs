@@ -1,0 +1,351 @@
+//! Checks that need more than one value's parse: numbers that must be positive, URLs, header
+//! values, files that must exist, and settings that only work together. They run on typed
+//! settings; each bad setting becomes a [`Problem`].
+
+use super::problems::{quoted, Problem};
+use super::{redact_url, Settings};
+use std::fmt;
+use std::path::Path;
+
+impl Settings {
+    pub(super) fn validate(&self, problems: &mut Vec<Problem>) {
+        let mut bad = |key: &str, value: &dyn fmt::Display, problem: &str, example: &str| {
+            problems.push(Problem {
+                key: key.into(),
+                value: value.to_string(),
+                problem: problem.into(),
+                example: example.into(),
+            })
+        };
+        let positive = [
+            (
+                "server.request_timeout_secs",
+                self.server.request_timeout_secs,
+                "30",
+            ),
+            (
+                "server.body_limit_bytes",
+                self.server.body_limit_bytes as u64,
+                "1048576",
+            ),
+            (
+                "store.max_connections",
+                self.store.max_connections as u64,
+                "8",
+            ),
+            ("hikcentral.timeout_ms", self.hikcentral.timeout_ms, "15000"),
+            (
+                "hikcentral.requests_per_second",
+                self.hikcentral.requests_per_second as u64,
+                "5",
+            ),
+            (
+                "hikcentral.max_concurrent",
+                self.hikcentral.max_concurrent as u64,
+                "4",
+            ),
+            (
+                "hikcentral.max_attempts",
+                self.hikcentral.max_attempts as u64,
+                "4",
+            ),
+            (
+                "hikcentral.backoff_base_ms",
+                self.hikcentral.backoff_base_ms,
+                "500",
+            ),
+            ("humand.timeout_ms", self.humand.timeout_ms, "15000"),
+            ("humand.rate_limit", self.humand.rate_limit as u64, "50"),
+            (
+                "humand.rate_window_secs",
+                self.humand.rate_window_secs,
+                "60",
+            ),
+            ("humand.max_attempts", self.humand.max_attempts as u64, "4"),
+            (
+                "server.max_connections",
+                self.server.max_connections as u64,
+                "512",
+            ),
+            (
+                "server.header_read_timeout_secs",
+                self.server.header_read_timeout_secs,
+                "10",
+            ),
+            (
+                "server.idle_timeout_secs",
+                self.server.idle_timeout_secs,
+                "60",
+            ),
+            (
+                "events.max_events_per_push",
+                self.events.max_events_per_push as u64,
+                "1000",
+            ),
+            (
+                "events.max_concurrent_pushes",
+                self.events.max_concurrent_pushes as u64,
+                "64",
+            ),
+            (
+                "events.writer_queue_depth",
+                self.events.writer_queue_depth as u64,
+                "256",
+            ),
+            (
+                "events.accept_past_hours",
+                self.events.accept_past_hours,
+                "744",
+            ),
+            ("cluster.lease_secs", self.cluster.lease_secs, "15"),
+        ];
+        for (key, v, example) in positive {
+            if v == 0 {
+                bad(key, &v, "must be greater than 0", example);
+            }
+        }
+        if self.delivery.lease_secs.saturating_mul(1000) <= self.humand.timeout_ms {
+            bad(
+                "delivery.lease_secs",
+                &self.delivery.lease_secs,
+                "must be longer than one Humand request (humand.timeout_ms), or a punch could be \
+                 claimed by another replica while its request is still in flight",
+                "120",
+            );
+        }
+        if self.hikcentral.backoff_max_ms < self.hikcentral.backoff_base_ms {
+            bad(
+                "hikcentral.backoff_max_ms",
+                &self.hikcentral.backoff_max_ms,
+                "must be at least hikcentral.backoff_base_ms",
+                "30000",
+            );
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
+            bad(
+                "log.level",
+                &quoted(&self.log.level),
+                &format!("not a log filter: {e}"),
+                "\"info\"",
+            );
+        }
+        let url = self.store.url.trim();
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            bad(
+                "store.url",
+                &quoted(&redact_url(url)),
+                "must start with sqlite: or postgres://",
+                "\"sqlite://data/hikbridge.db\" or \"postgres://hikbridge@db:5432/hikbridge\"",
+            );
+        }
+        for origin in &self.server.cors_allowed_origins {
+            let ok = url::Url::parse(origin)
+                .map(|u| {
+                    matches!(u.scheme(), "http" | "https") && u.host().is_some() && u.path() == "/"
+                })
+                .unwrap_or(false)
+                && !origin.ends_with('/');
+            if !ok {
+                bad(
+                    "server.cors_allowed_origins",
+                    &quoted(origin),
+                    "each origin is scheme://host[:port] with no path or trailing slash",
+                    "[\"https://siad.example.edu\"]",
+                );
+            }
+        }
+        let secret = self.events.callback_secret.expose();
+        if !secret.is_empty() && (secret.len() < 16 || secret.contains('/')) {
+            bad(
+                "events.callback_secret",
+                &"(hidden)",
+                "must be at least 16 characters and contain no '/': it is the only thing guarding the callback URL",
+                "HIKBRIDGE__EVENTS__CALLBACK_SECRET=$(openssl rand -hex 24)",
+            );
+        }
+        self.validate_hikcentral(&mut bad);
+        if let Err(p) = check_base_url(&self.humand.base_url, true) {
+            bad(
+                "humand.base_url",
+                &quoted(&self.humand.base_url),
+                &p,
+                "\"https://api-prod.humand.co/public/api/v1\"",
+            );
+        }
+        self.validate_events_and_attendance(&mut bad);
+        for (key, value, problem, example) in self.alerts.problems() {
+            bad(key, &value, &problem, example);
+        }
+    }
+
+    fn validate_events_and_attendance(
+        &self,
+        bad: &mut impl FnMut(&str, &dyn fmt::Display, &str, &str),
+    ) {
+        let e = &self.events;
+        if !e.public_url.trim().is_empty() {
+            if let Err(p) = check_base_url(&e.public_url, true) {
+                bad(
+                    "events.public_url",
+                    &quoted(&e.public_url),
+                    &p,
+                    "\"https://bridge.example.edu:8443\"",
+                );
+            }
+        }
+        if e.subscribe_on_start && (e.public_url.trim().is_empty() || e.callback_secret.is_empty())
+        {
+            bad(
+                "events.subscribe_on_start",
+                &"true",
+                "needs events.public_url and HIKBRIDGE__EVENTS__CALLBACK_SECRET",
+                "events.public_url = \"https://bridge.example.edu:8443\"",
+            );
+        }
+        if e.event_types.is_empty() {
+            bad(
+                "events.event_types",
+                &"[]",
+                "list at least one event type",
+                "[196893, 198914]",
+            );
+        }
+        if let Err(problem) = crate::artemis::model::check_subscription_types(&e.event_types) {
+            bad(
+                "events.event_types",
+                &format!("{} types", e.event_types.len()),
+                &problem,
+                "[196893, 198914]",
+            );
+        }
+        if !(1..=500).contains(&e.poll_page_size) {
+            bad(
+                "events.poll_page_size",
+                &e.poll_page_size,
+                "must be 1..=500",
+                "500",
+            );
+        }
+        let siad = self.siad.url.trim();
+        if !(siad.is_empty()
+            || siad.starts_with("sqlite:")
+            || siad.starts_with("mssql://")
+            || siad.starts_with("sqlserver://"))
+        {
+            bad(
+                "siad.url",
+                &quoted(&redact_url(siad)),
+                "must start with sqlite:, mssql:// or sqlserver://",
+                "\"mssql://siad-db.example.edu:1433/SIAD\" or \"sqlite://data/siad-demo.db\"",
+            );
+        }
+        for entry in &self.biometrico.org_by_person_type {
+            if entry
+                .split_once('=')
+                .is_none_or(|(k, v)| k.trim().is_empty() || v.trim().is_empty())
+            {
+                bad(
+                    "biometrico.org_by_person_type",
+                    &quoted(entry),
+                    "expected TYPE=orgIndexCode",
+                    "[\"E=2\", \"D=3\", \"*=4\"]",
+                );
+            }
+        }
+        for entry in &self.biometrico.validity {
+            let ok = entry
+                .split_once('=')
+                .and_then(|(_, v)| v.split_once('/'))
+                .is_some_and(|(b, e)| {
+                    chrono::DateTime::parse_from_rfc3339(b.trim()).is_ok()
+                        && chrono::DateTime::parse_from_rfc3339(e.trim()).is_ok()
+                });
+            if !ok {
+                bad(
+                    "biometrico.validity",
+                    &quoted(entry),
+                    "expected TYPE=begin/end with ISO-8601 times and offsets",
+                    "[\"*=2020-01-01T00:00:00-05:00/2037-12-31T23:59:59-05:00\"]",
+                );
+            }
+        }
+        let d = &self.delivery;
+        if d.concurrency == 0 {
+            bad("delivery.concurrency", &0, "must be greater than 0", "4");
+        }
+    }
+
+    fn validate_hikcentral(&self, bad: &mut impl FnMut(&str, &dyn fmt::Display, &str, &str)) {
+        let h = &self.hikcentral;
+        if h.is_configured() {
+            if let Err(p) = check_base_url(&h.base_url, false) {
+                bad(
+                    "hikcentral.base_url",
+                    &quoted(&h.base_url),
+                    &p,
+                    "\"https://hikcentral.example.edu:443\"",
+                );
+            }
+            if h.app_key.trim().is_empty() {
+                bad(
+                    "hikcentral.app_key",
+                    &"\"\"",
+                    "required when hikcentral.base_url is set",
+                    "\"26744628\"",
+                );
+            }
+            if h.app_secret.is_empty() {
+                bad(
+                    "hikcentral.app_secret",
+                    &"(not set)",
+                    "required when hikcentral.base_url is set; set HIKBRIDGE__HIKCENTRAL__APP_SECRET or hikcentral.app_secret_file",
+                    "HIKBRIDGE__HIKCENTRAL__APP_SECRET=<the AppSecret from HikCentral's OpenAPI partner page>",
+                );
+            }
+        }
+        for (key, v) in [
+            ("hikcentral.accept", &h.accept),
+            ("hikcentral.content_type", &h.content_type),
+        ] {
+            if v.trim().is_empty() || http::HeaderValue::from_str(v).is_err() {
+                bad(
+                    key,
+                    &quoted(v),
+                    "must be a non-empty header value",
+                    "\"application/json;charset=UTF-8\"",
+                );
+            }
+        }
+        let ca = h.tls.ca_file.trim();
+        if !ca.is_empty() && !Path::new(ca).is_file() {
+            bad(
+                "hikcentral.tls.ca_file",
+                &quoted(ca),
+                "file not found",
+                "\"/etc/hikbridge/hikcentral-ca.pem\"",
+            );
+        }
+    }
+}
+
+pub(super) fn check_base_url(raw: &str, path_allowed: bool) -> Result<(), String> {
+    let u = url::Url::parse(raw.trim()).map_err(|e| format!("not a URL: {e}"))?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return Err("the scheme must be https:// (or http:// for simulators and labs)".into());
+    }
+    if u.host().is_none() {
+        return Err("the URL has no host".into());
+    }
+    if !path_allowed && u.path() != "/" {
+        return Err(
+            "give only scheme://host[:port]; the /artemis/... paths are added by the client".into(),
+        );
+    }
+    if u.query().is_some() || !u.username().is_empty() {
+        return Err("the URL must not carry a query or credentials".into());
+    }
+    Ok(())
+}
