@@ -3,18 +3,18 @@
 //! HikCentral, and translate every outcome into the frontend's contract.
 
 mod access;
+mod compare;
 mod face;
 pub mod outcome;
+mod photo_check;
 
 use crate::artemis::model::ArtemisCode;
 use crate::artemis::{ArtemisClient, ArtemisError};
 use crate::config::BiometricoSettings;
-use crate::photo::{self, PhotoLimits};
+use crate::photo::PhotoLimits;
 use crate::siad::{Directory, SiadError, SiadPerson};
 use crate::store::{LedgerUpdate, Store};
 pub use access::DeviceStatus;
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine;
 pub use outcome::{Contract, SyncFailure};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -214,137 +214,12 @@ impl PersonSync {
         }
     }
 
-    /// The person's current photo in HikCentral: (bytes, content type), or `None`.
-    pub async fn hikcentral_photo(
-        &self,
-        ci: &str,
-    ) -> Result<Option<(Vec<u8>, String)>, SyncFailure> {
-        let Registration::Registered { person_id } = self.registration(ci).await? else {
-            return Ok(None);
-        };
-        let hik = self.hik()?;
-        let info = match hik
-            .call(PERSON_BY_ID, &json!({"personId": person_id}))
-            .await
-        {
-            Ok(v) => v,
-            Err(ArtemisError::Api(ArtemisCode::NotFound(_))) => return Ok(None),
-            Err(e) => return Err(SyncFailure::Upstream(e)),
-        };
-        let Some(uri) = info
-            .pointer("/personPhoto/picUri")
-            .and_then(Value::as_str)
-            .filter(|u| !u.is_empty())
-        else {
-            return Ok(None);
-        };
-        let resp = hik
-            .call_raw(PICTURE, &json!({"personId": person_id, "picUri": uri}))
-            .await
-            .map_err(SyncFailure::Upstream)?;
-        Ok(outcome::picture_from_answer(&resp))
-    }
-
-    /// How alike the SIAD photo and the HikCentral photo are (0–100).
-    pub async fn compare(&self, ci: &str) -> Result<Value, SyncFailure> {
-        let siad = self.siad()?.photo(ci).await.map_err(SyncFailure::Siad)?;
-        let hik = self.hikcentral_photo(ci).await?;
-        let siad_hash = match siad {
-            Some(b) => photo::hash_off_runtime(b, (*self.limits).clone()).await,
-            None => None,
-        };
-        let hik_hash = match hik {
-            Some((b, _)) => photo::hash_off_runtime(b, (*self.limits).clone()).await,
-            None => None,
-        };
-        let similarity = match (siad_hash, hik_hash) {
-            (Some(a), Some(b)) => Some(photo::similarity(a, b)),
-            _ => None,
-        };
-        let reason = match (siad_hash, hik_hash) {
-            (None, _) => "SIAD has no usable photo for this person",
-            (_, None) => "HikCentral has no photo for this person",
-            _ => "compared",
-        };
-        Ok(json!({
-            "ci": ci,
-            "similarity": similarity,
-            "siadHash": siad_hash.map(|h| h.to_string()),
-            "hikcentralHash": hik_hash.map(|h| h.to_string()),
-            "reason": reason,
-        }))
-    }
-
     async fn siad_person(&self, ci: &str) -> Result<SiadPerson, SyncFailure> {
         self.siad()?
             .person_by_ci(ci)
             .await
             .map_err(SyncFailure::Siad)?
             .ok_or_else(|| SyncFailure::UnknownCi(ci.to_string()))
-    }
-
-    /// The normalised face, or the contract's photo answer (recorded in the ledger) when SIAD's
-    /// photo is not usable.
-    async fn face_or_rejection(
-        &self,
-        ci: &str,
-        person: &SiadPerson,
-    ) -> Result<Result<(String, String), Contract>, SyncFailure> {
-        let refused = match self.normalised_photo(ci).await? {
-            Ok(face) => match self.face_check(&face.0).await? {
-                None => return Ok(Ok(face)),
-                Some(refusal) => refusal,
-            },
-            Err(reason) => (None, reason),
-        };
-        let (upstream, reason) = refused;
-        self.note(ci, person, None, "photo_rejected", &reason)
-            .await?;
-        let upstream = upstream.as_ref().map(|(c, m)| (c.as_str(), m.as_str()));
-        Ok(Err(Contract::photo_rejected(upstream, &reason)))
-    }
-
-    /// HikCentral's face-quality pre-check (`acs/v1/faceCheck` against the device
-    /// `biometrico.face_check_device`), when configured: `Some((HikCentral's code and message,
-    /// reason))` when it refuses the picture. An edition without the API skips the check.
-    async fn face_check(
-        &self,
-        face_b64: &str,
-    ) -> Result<Option<(Option<(String, String)>, String)>, SyncFailure> {
-        let device = self.settings.face_check_device.trim();
-        if device.is_empty() {
-            return Ok(None);
-        }
-        let body = json!({"faceData": face_b64, "acsDevIndexCode": device});
-        match self.hik()?.call(FACE_CHECK, &body).await {
-            Ok(_) => Ok(None),
-            Err(ArtemisError::Api(ArtemisCode::NotSupported { .. })) => {
-                tracing::warn!("acs/v1/faceCheck is not offered by this HikCentral: photos are sent without the pre-check");
-                Ok(None)
-            }
-            Err(ArtemisError::Api(code)) => Ok(Some((
-                Some((code.code(), code.message().to_owned())),
-                format!(
-                    "HikCentral's face check refused the photo: {}",
-                    code.message()
-                ),
-            ))),
-            Err(e) => Err(SyncFailure::Upstream(e)),
-        }
-    }
-
-    /// `Ok(Ok((base64 JPEG, hash)))`, or `Ok(Err(reason))` when the photo is not usable.
-    async fn normalised_photo(
-        &self,
-        ci: &str,
-    ) -> Result<Result<(String, String), String>, SyncFailure> {
-        let Some(bytes) = self.siad()?.photo(ci).await.map_err(SyncFailure::Siad)? else {
-            return Ok(Err("SIAD has no photo for this person".into()));
-        };
-        match photo::normalise_off_runtime(bytes, (*self.limits).clone()).await {
-            Ok(p) => Ok(Ok((B64.encode(&p.jpeg), p.hash.to_string()))),
-            Err(e) => Ok(Err(e.to_string())),
-        }
     }
 
     /// The `single/add` body (or `single/update` with `person_id`).

@@ -27,6 +27,12 @@
 
 mod received;
 pub use received::{RECEIVED_CHECKPOINT, V2, V2_DOOR_EVENTS_PATH};
+mod request;
+#[cfg(test)]
+mod tests;
+pub use request::{
+    checkpoint_value, door_events_body, door_groups, windows, wire_time, TypeFilter, Window,
+};
 
 use super::inbox_writer::InboxWriter;
 use crate::artemis::model::Page;
@@ -35,8 +41,9 @@ use crate::attendance::event::{parse_door_record, Parsed, TimeWindow};
 use crate::config::{EventsSettings, PollTypesPerCall};
 use crate::store::{IngestReport, Store};
 use anyhow::{bail, Context};
-use chrono::{DateTime, SecondsFormat, SubsecRound, TimeDelta, Utc};
-use serde_json::{json, Value};
+use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
+use request::describe_doors;
+use serde_json::Value;
 use std::future::Future;
 use std::time::Duration;
 
@@ -76,112 +83,6 @@ impl PollReport {
         self.duplicates += r.duplicates;
         self.rejected += r.rejected;
     }
-}
-
-/// A time span `[start, end]` queried as one `startTime`/`endTime` pair.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Window {
-    pub start: DateTime<Utc>,
-    pub end: DateTime<Utc>,
-}
-
-/// Cut `[from, to]` into consecutive windows of at most [`MAX_WINDOW`]; none when `from >= to`.
-pub fn windows(from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Window> {
-    let mut out = Vec::new();
-    let mut start = from;
-    while start < to {
-        let end = start
-            .checked_add_signed(MAX_WINDOW)
-            .map_or(to, |e| e.min(to));
-        out.push(Window { start, end });
-        start = end;
-    }
-    out
-}
-
-/// The configured door codes (trimmed, blanks and repeats dropped) in groups of at most
-/// [`MAX_DOORS_PER_CALL`]; one empty group (meaning all doors) when none are configured.
-pub fn door_groups(doors: &[String]) -> Vec<Vec<String>> {
-    let mut codes: Vec<String> = Vec::new();
-    for d in doors.iter().map(|d| d.trim()).filter(|d| !d.is_empty()) {
-        if !codes.iter().any(|c| c == d) {
-            codes.push(d.to_owned());
-        }
-    }
-    if codes.is_empty() {
-        return vec![Vec::new()];
-    }
-    codes
-        .chunks(MAX_DOORS_PER_CALL)
-        .map(<[String]>::to_vec)
-        .collect()
-}
-
-/// A time as sent to HikCentral: `2026-01-27T11:00:00+00:00` — whole seconds with an offset,
-/// the spec's "yyyy-MM-ddTHH:mm:ss+current zone" (a fraction is refused by real servers).
-pub fn wire_time(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S+00:00").to_string()
-}
-
-/// `t` rounded up to the whole second (a window's end, so its last fraction is not missed).
-fn ceil_to_second(t: DateTime<Utc>) -> DateTime<Utc> {
-    let floor = t.trunc_subsecs(0);
-    if floor == t {
-        t
-    } else {
-        floor + TimeDelta::seconds(1)
-    }
-}
-
-/// Which event types one `door/events` call asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TypeFilter {
-    /// `eventTypes: "196893,198914,…"`: one call for every type.
-    All(Vec<u32>),
-    /// `eventType: 196893`.
-    One(u32),
-}
-
-impl TypeFilter {
-    fn describe(&self) -> String {
-        match self {
-            TypeFilter::All(types) => format!("{} event types", types.len()),
-            TypeFilter::One(t) => format!("eventType {t}"),
-        }
-    }
-}
-
-/// The checkpoint value for `t`: RFC 3339, UTC, milliseconds.
-pub fn checkpoint_value(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-/// The request body of one `door/events` call (reference §5). `doorIndexCodes` is always
-/// present; `[]` means all doors.
-pub fn door_events_body(
-    window: &Window,
-    types: &TypeFilter,
-    doors: &[String],
-    page_no: u64,
-    page_size: u32,
-) -> Value {
-    let mut body = json!({
-        "startTime": wire_time(window.start.trunc_subsecs(0)),
-        "endTime": wire_time(ceil_to_second(window.end)),
-        "doorIndexCodes": doors,
-        "pageNo": page_no,
-        "pageSize": page_size,
-        "sortField": "SwipeTime",
-        "orderType": 0,
-    });
-    match types {
-        TypeFilter::All(list) => {
-            let csv: Vec<String> = list.iter().map(u32::to_string).collect();
-            body["eventTypes"] = json!(csv.join(","));
-        }
-        TypeFilter::One(t) => body["eventType"] = json!(t),
-    }
-    body
 }
 
 /// `t - secs`, or an error naming `setting` when that leaves chrono's range.
@@ -438,119 +339,5 @@ impl Poller {
             types.describe(),
             describe_doors(doors)
         )
-    }
-}
-
-fn describe_doors(doors: &[String]) -> String {
-    if doors.is_empty() {
-        "all doors".to_owned()
-    } else {
-        format!("doors {}", doors.join(","))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn t(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-    }
-
-    #[test]
-    fn windows_are_contiguous_and_never_longer_than_thirty_days() {
-        let from = t("2026-01-01T00:00:00Z");
-        let to = t("2026-03-15T12:00:00Z");
-        let ws = windows(from, to);
-        assert_eq!(ws.len(), 3);
-        assert_eq!(ws[0].start, from);
-        assert_eq!(ws.last().unwrap().end, to);
-        for pair in ws.windows(2) {
-            assert_eq!(pair[0].end, pair[1].start);
-        }
-        assert!(ws.iter().all(|w| w.end - w.start <= MAX_WINDOW));
-        assert!(windows(to, to).is_empty());
-        assert!(windows(to, from).is_empty());
-        let short = windows(from, t("2026-01-01T00:15:00Z"));
-        assert_eq!(short.len(), 1);
-    }
-
-    #[test]
-    fn doors_are_grouped_by_ten_and_empty_means_all() {
-        assert_eq!(door_groups(&[]), vec![Vec::<String>::new()]);
-        assert_eq!(
-            door_groups(&[" ".into(), String::new()]),
-            vec![Vec::<String>::new()]
-        );
-        let doors: Vec<String> = (1..=23).map(|i| format!("d{i}")).collect();
-        let groups = door_groups(&doors);
-        assert_eq!(groups.iter().map(Vec::len).collect::<Vec<_>>(), [10, 10, 3]);
-        assert_eq!(groups[2], ["d21", "d22", "d23"]);
-        assert_eq!(
-            door_groups(&[" 1".into(), "2".into(), "1 ".into()]),
-            [["1", "2"]]
-        );
-    }
-
-    #[test]
-    fn the_body_follows_reference_section_five() {
-        let w = Window {
-            start: t("2026-01-27T11:00:00.123456Z"),
-            end: t("2026-01-27T12:00:00.400-03:00"),
-        };
-        // Whole seconds with an offset (start rounded down, end up), every type in one call.
-        assert_eq!(
-            door_events_body(&w, &TypeFilter::All(vec![196893, 198914]), &[], 2, 500),
-            json!({
-                "startTime": "2026-01-27T11:00:00+00:00",
-                "endTime": "2026-01-27T15:00:01+00:00",
-                "eventTypes": "196893,198914",
-                "doorIndexCodes": [],
-                "pageNo": 2,
-                "pageSize": 500,
-                "sortField": "SwipeTime",
-                "orderType": 0,
-            })
-        );
-        let body = door_events_body(&w, &TypeFilter::One(196893), &["11".into()], 1, 10);
-        assert_eq!(body["doorIndexCodes"], json!(["11"]));
-        assert_eq!(body["eventType"], json!(196893));
-        assert!(body.get("eventTypes").is_none(), "mutually exclusive");
-        let start = body["startTime"].as_str().unwrap();
-        assert!(
-            regex_like_spec(start),
-            "{start} is yyyy-MM-ddTHH:mm:ss+hh:mm"
-        );
-    }
-
-    /// `yyyy-MM-ddTHH:mm:ss±hh:mm`, nothing else.
-    fn regex_like_spec(s: &str) -> bool {
-        let b = s.as_bytes();
-        b.len() == 25
-            && s.chars().enumerate().all(|(i, c)| match i {
-                4 | 7 => c == '-',
-                10 => c == 'T',
-                13 | 16 | 22 => c == ':',
-                19 => c == '+' || c == '-',
-                _ => c.is_ascii_digit(),
-            })
-    }
-
-    #[test]
-    fn checkpoint_values_are_utc_with_millis_and_read_back() {
-        let v = checkpoint_value(t("2026-01-27T08:00:00.5-03:00"));
-        assert_eq!(v, "2026-01-27T11:00:00.500Z");
-        assert_eq!(
-            DateTime::parse_from_rfc3339(&v).unwrap(),
-            t("2026-01-27T11:00:00.5Z")
-        );
-    }
-
-    #[test]
-    fn too_large_settings_are_errors_not_panics() {
-        let now = t("2026-01-27T11:00:00Z");
-        assert_eq!(minus(now, 60, "x").unwrap(), t("2026-01-27T10:59:00Z"));
-        let err = minus(now, u64::MAX, "events.poll_overlap_secs").unwrap_err();
-        assert!(err.to_string().contains("events.poll_overlap_secs"));
     }
 }

@@ -3,8 +3,12 @@
 //! mapping, error wording — and the failure paths against local sockets.
 
 use super::*;
+use crate::secret::Secret;
 use crate::siad::Directory;
 use std::borrow::Cow;
+use std::path::PathBuf;
+use std::time::Duration;
+use tiberius::ColumnData;
 
 const PASSWORD: &str = "Zq8n2kQpX3vL9mTz";
 

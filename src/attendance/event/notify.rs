@@ -1,0 +1,132 @@
+//! The `OnEventNotify` body: its events list (`params.events`, a top-level `events` or a bare
+//! array) split into raw items, the per-push limit, numeric `eventId`s kept as their exact
+//! digits, and what a body without an events list looks like (for the 400 answer).
+
+use super::fields::{kind, parse_one};
+use super::{EventSource, Parsed, PayloadError};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+/// Parse an `OnEventNotify` body into one [`Parsed`] per event, in body order.
+///
+/// The events list is taken from `params.events` (HikCentral's shape). For robustness against
+/// proxies and hand-written tests, a top-level `events` array or a bare array of events is also
+/// accepted. `method` is not checked: only the events matter. `params.events: []` is a valid,
+/// empty notification.
+pub fn parse_notify(body: &[u8]) -> Result<Vec<Parsed>, PayloadError> {
+    parse_notify_limited(body, usize::MAX)
+}
+
+/// [`parse_notify`] that refuses a body with more than `max_events` events before parsing any of
+/// them (the events list is first split into raw slices, which costs a few bytes per item).
+///
+/// A numeric `eventId` is kept as the exact digits it arrived as (and stored as a string), so
+/// ids beyond 64 bits never collapse into one.
+pub fn parse_notify_limited(body: &[u8], max_events: usize) -> Result<Vec<Parsed>, PayloadError> {
+    let root: &RawValue =
+        serde_json::from_slice(body).map_err(|e| PayloadError::Json(e.to_string()))?;
+    let Some(list) = events_slice(root) else {
+        let root: Value =
+            serde_json::from_str(root.get()).map_err(|e| PayloadError::Json(e.to_string()))?;
+        return Err(PayloadError::NoEvents(describe(&root)));
+    };
+    if list.len() > max_events {
+        return Err(PayloadError::TooMany {
+            count: list.len(),
+            max: max_events,
+        });
+    }
+    Ok(list
+        .into_iter()
+        .map(|raw| {
+            let mut value: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
+            keep_exact_numeric_id(raw, &mut value);
+            let mut parsed = parse_one(value, EventSource::Push);
+            if let Parsed::Accepted(ev) = &mut parsed {
+                ev.raw_text = Some(raw.get().into());
+            }
+            parsed
+        })
+        .collect())
+}
+
+/// The raw items of the events list (`params.events`, a top-level `events`, or a bare array).
+fn events_slice(root: &RawValue) -> Option<Vec<&RawValue>> {
+    #[derive(serde::Deserialize)]
+    struct Envelope<'a> {
+        #[serde(borrow, default)]
+        params: Option<&'a RawValue>,
+        #[serde(borrow, default)]
+        events: Option<&'a RawValue>,
+    }
+    fn array(raw: &RawValue) -> Option<Vec<&RawValue>> {
+        serde_json::from_str(raw.get()).ok()
+    }
+    let text = root.get().trim_start();
+    if text.starts_with('[') {
+        return array(root);
+    }
+    let env: Envelope<'_> = serde_json::from_str(root.get()).ok()?;
+    if let Some(params) = env.params {
+        if let Ok(Envelope {
+            events: Some(ev), ..
+        }) = serde_json::from_str::<Envelope<'_>>(params.get())
+        {
+            if let Some(list) = array(ev) {
+                return Some(list);
+            }
+        }
+    }
+    env.events.and_then(array)
+}
+
+/// Replace a numeric `eventId` by its exact text: `serde_json` turns numbers beyond 64 bits into
+/// floats, and two different ids would then read alike.
+pub(super) fn keep_exact_numeric_id(raw: &RawValue, value: &mut Value) {
+    #[derive(serde::Deserialize)]
+    struct Id<'a> {
+        #[serde(rename = "eventId", borrow, default)]
+        event_id: Option<&'a RawValue>,
+    }
+    let Some(obj) = value.as_object_mut() else {
+        return;
+    };
+    if !matches!(obj.get("eventId"), Some(Value::Number(_))) {
+        return;
+    }
+    if let Ok(Id { event_id: Some(id) }) = serde_json::from_str::<Id<'_>>(raw.get()) {
+        obj.insert(
+            "eventId".to_owned(),
+            Value::String(id.get().trim().to_owned()),
+        );
+    }
+}
+
+/// What a body without an events list looks like, for the 400 answer.
+fn describe(root: &Value) -> String {
+    let Some(obj) = root.as_object() else {
+        return kind(root).to_owned();
+    };
+    match obj.get("params") {
+        Some(Value::Object(p)) => match p.get("events") {
+            Some(ev) => format!("`params.events` as {}", kind(ev)),
+            None => format!("`params` without `events` (keys: {})", keys(p)),
+        },
+        Some(other) => format!("`params` as {}", kind(other)),
+        None => match obj.get("events") {
+            Some(ev) => format!("`events` as {}", kind(ev)),
+            None => format!("an object without `params` (keys: {})", keys(obj)),
+        },
+    }
+}
+
+fn keys(obj: &Map<String, Value>) -> String {
+    if obj.is_empty() {
+        return "none".to_owned();
+    }
+    let mut names: Vec<&str> = obj.keys().take(10).map(String::as_str).collect();
+    if obj.len() > 10 {
+        names.push("...");
+    }
+    names.join(", ")
+}

@@ -1,0 +1,79 @@
+//! The photo before it is sent: SIAD's photo normalised off the runtime (base64 JPEG and hash)
+//! and HikCentral's `faceCheck` pre-check when configured; an unusable or refused photo becomes
+//! the contract's `photo_rejected` answer, recorded in the ledger.
+
+use super::outcome::{Contract, SyncFailure};
+use super::{PersonSync, FACE_CHECK};
+use crate::artemis::model::ArtemisCode;
+use crate::artemis::ArtemisError;
+use crate::photo;
+use crate::siad::SiadPerson;
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use serde_json::json;
+
+impl PersonSync {
+    /// The normalised face, or the contract's photo answer (recorded in the ledger) when SIAD's
+    /// photo is not usable.
+    pub(super) async fn face_or_rejection(
+        &self,
+        ci: &str,
+        person: &SiadPerson,
+    ) -> Result<Result<(String, String), Contract>, SyncFailure> {
+        let refused = match self.normalised_photo(ci).await? {
+            Ok(face) => match self.face_check(&face.0).await? {
+                None => return Ok(Ok(face)),
+                Some(refusal) => refusal,
+            },
+            Err(reason) => (None, reason),
+        };
+        let (upstream, reason) = refused;
+        self.note(ci, person, None, "photo_rejected", &reason)
+            .await?;
+        let upstream = upstream.as_ref().map(|(c, m)| (c.as_str(), m.as_str()));
+        Ok(Err(Contract::photo_rejected(upstream, &reason)))
+    }
+
+    /// HikCentral's face-quality pre-check (`acs/v1/faceCheck` against the device
+    /// `biometrico.face_check_device`), when configured: `Some((HikCentral's code and message,
+    /// reason))` when it refuses the picture. An edition without the API skips the check.
+    async fn face_check(
+        &self,
+        face_b64: &str,
+    ) -> Result<Option<(Option<(String, String)>, String)>, SyncFailure> {
+        let device = self.settings.face_check_device.trim();
+        if device.is_empty() {
+            return Ok(None);
+        }
+        let body = json!({"faceData": face_b64, "acsDevIndexCode": device});
+        match self.hik()?.call(FACE_CHECK, &body).await {
+            Ok(_) => Ok(None),
+            Err(ArtemisError::Api(ArtemisCode::NotSupported { .. })) => {
+                tracing::warn!("acs/v1/faceCheck is not offered by this HikCentral: photos are sent without the pre-check");
+                Ok(None)
+            }
+            Err(ArtemisError::Api(code)) => Ok(Some((
+                Some((code.code(), code.message().to_owned())),
+                format!(
+                    "HikCentral's face check refused the photo: {}",
+                    code.message()
+                ),
+            ))),
+            Err(e) => Err(SyncFailure::Upstream(e)),
+        }
+    }
+
+    /// `Ok(Ok((base64 JPEG, hash)))`, or `Ok(Err(reason))` when the photo is not usable.
+    pub(super) async fn normalised_photo(
+        &self,
+        ci: &str,
+    ) -> Result<Result<(String, String), String>, SyncFailure> {
+        let Some(bytes) = self.siad()?.photo(ci).await.map_err(SyncFailure::Siad)? else {
+            return Ok(Err("SIAD has no photo for this person".into()));
+        };
+        match photo::normalise_off_runtime(bytes, (*self.limits).clone()).await {
+            Ok(p) => Ok(Ok((B64.encode(&p.jpeg), p.hash.to_string()))),
+            Err(e) => Ok(Err(e.to_string())),
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! The synthetic people of the demo SIAD: SplitMix64 draws, Ecuadorian-style cédulas with their
+//! modulo-10 check digit, Spanish names, unique `example.edu` e-mails, types and enrolments.
+
+use super::{
+    DemoPerson, DemoPhoto, ProblemCase, PERIODS, PROBLEM_PERIOD, PROBLEM_PROGRAM, PROGRAMS,
+};
+use crate::siad::model::SiadPerson;
+use std::collections::HashSet;
+
+const MALE: [&str; 16] = [
+    "Juan", "Carlos", "Luis", "José", "Andrés", "Diego", "Miguel", "Jorge", "Fernando", "Pablo",
+    "Santiago", "Mateo", "Alberto", "Ricardo", "Esteban", "Tomás",
+];
+const FEMALE: [&str; 16] = [
+    "María",
+    "Ana",
+    "Lucía",
+    "Gabriela",
+    "Daniela",
+    "Sofía",
+    "Valentina",
+    "Camila",
+    "Paola",
+    "Andrea",
+    "Carolina",
+    "Fernanda",
+    "Isabel",
+    "Elena",
+    "Verónica",
+    "Mónica",
+];
+const SURNAMES: [&str; 24] = [
+    "Pérez",
+    "García",
+    "Rodríguez",
+    "López",
+    "Martínez",
+    "Sánchez",
+    "Ramírez",
+    "Torres",
+    "Flores",
+    "Rivera",
+    "Gómez",
+    "Díaz",
+    "Vera",
+    "Mendoza",
+    "Cedeño",
+    "Zambrano",
+    "Moreira",
+    "Macías",
+    "Chávez",
+    "Castillo",
+    "Vásquez",
+    "Andrade",
+    "Intriago",
+    "Muñoz",
+];
+const EMAIL_DOMAIN: &str = "uni.example.edu";
+
+/// SplitMix64: small, fast and stable forever (a library RNG may change its stream).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (n > 0; the bias is negligible for these small n).
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len() as u64) as usize]
+    }
+}
+
+/// The modulo-10 check digit of an Ecuadorian cédula, from its first nine digits.
+fn check_digit(first_nine: &[u8; 9]) -> u8 {
+    let sum: u32 = first_nine
+        .iter()
+        .enumerate()
+        .map(|(i, &d)| {
+            let p = u32::from(d) * if i % 2 == 0 { 2 } else { 1 };
+            if p > 9 {
+                p - 9
+            } else {
+                p
+            }
+        })
+        .sum();
+    ((10 - sum % 10) % 10) as u8
+}
+
+/// Whether `ci` is shaped like a natural person's cédula: 10 digits, province 01–24, third
+/// digit below 6, correct check digit.
+pub fn cedula_is_valid(ci: &str) -> bool {
+    let digits: Vec<u8> = ci.bytes().map(|b| b.wrapping_sub(b'0')).collect();
+    if digits.len() != 10 || digits.iter().any(|&d| d > 9) {
+        return false;
+    }
+    let province = digits[0] * 10 + digits[1];
+    let mut first_nine = [0u8; 9];
+    first_nine.copy_from_slice(&digits[..9]);
+    (1..=24).contains(&province) && digits[2] < 6 && check_digit(&first_nine) == digits[9]
+}
+
+fn cedula(rng: &mut Rng) -> String {
+    let province = 1 + rng.below(24) as u8;
+    let mut d = [0u8; 9];
+    d[0] = province / 10;
+    d[1] = province % 10;
+    d[2] = rng.below(6) as u8;
+    for slot in d.iter_mut().skip(3) {
+        *slot = rng.below(10) as u8;
+    }
+    let check = check_digit(&d);
+    d.iter()
+        .chain(std::iter::once(&check))
+        .map(|&x| char::from(b'0' + x))
+        .collect()
+}
+
+/// Lower-case ASCII letters only (accents folded): `Muñoz` → `munoz`.
+fn ascii_slug(s: &str) -> String {
+    s.chars()
+        .filter_map(|c| {
+            let c = match c {
+                'á' | 'Á' => 'a',
+                'é' | 'É' => 'e',
+                'í' | 'Í' => 'i',
+                'ó' | 'Ó' => 'o',
+                'ú' | 'Ú' | 'ü' | 'Ü' => 'u',
+                'ñ' | 'Ñ' => 'n',
+                other => other,
+            };
+            c.is_ascii_alphabetic().then(|| c.to_ascii_lowercase())
+        })
+        .collect()
+}
+
+/// The people of a demo database: pure and deterministic (no photo bytes yet).
+pub fn generate(people: u32, seed: u64) -> Vec<DemoPerson> {
+    let mut rng = Rng(seed);
+    let mut cis = HashSet::new();
+    let mut emails = HashSet::new();
+    (0..people)
+        .map(|i| {
+            let ci = loop {
+                let ci = cedula(&mut rng);
+                if cis.insert(ci.clone()) {
+                    break ci;
+                }
+            };
+            let names: &[&str] = if rng.below(2) == 0 { &MALE } else { &FEMALE };
+            let first = rng.pick(names);
+            let second = loop {
+                let n = rng.pick(names);
+                if n != first {
+                    break n;
+                }
+            };
+            let paternal = rng.pick(&SURNAMES);
+            let maternal = rng.pick(&SURNAMES);
+            let problem = ProblemCase::ALL.get(i as usize).copied();
+            let roll = rng.below(100);
+            let person_type = match (problem, roll) {
+                (Some(_), _) | (None, 0..=79) => "E",
+                (None, 80..=91) => "D",
+                _ => "A",
+            };
+            let email = (rng.below(100) >= 4 || problem.is_some()).then(|| {
+                let base = format!(
+                    "{}{}{}",
+                    ascii_slug(first).chars().next().unwrap_or('x'),
+                    ascii_slug(paternal),
+                    ascii_slug(maternal).chars().next().unwrap_or('x'),
+                );
+                let mut candidate = base.clone();
+                let mut n = 1;
+                while !emails.insert(candidate.clone()) {
+                    n += 1;
+                    candidate = format!("{base}{n}");
+                }
+                format!("{candidate}@{EMAIL_DOMAIN}")
+            });
+            let enrolments = if person_type != "E" {
+                Vec::new()
+            } else if problem.is_some() {
+                vec![(PROBLEM_PROGRAM.to_owned(), PROBLEM_PERIOD.to_owned())]
+            } else {
+                let program = rng.pick(&PROGRAMS).to_owned();
+                match rng.below(4) {
+                    0 => PERIODS
+                        .iter()
+                        .map(|p| (program.clone(), (*p).to_owned()))
+                        .collect(),
+                    _ => vec![(program, rng.pick(&PERIODS).to_owned())],
+                }
+            };
+            let photo_seed = rng.next();
+            DemoPerson {
+                person: SiadPerson {
+                    ci,
+                    given_names: format!("{first} {second}"),
+                    paternal_surname: paternal.to_owned(),
+                    maternal_surname: maternal.to_owned(),
+                    email,
+                    person_type: person_type.to_owned(),
+                },
+                enrolments,
+                photo: match problem {
+                    Some(case) => DemoPhoto::Problem {
+                        case,
+                        seed: photo_seed,
+                    },
+                    None => DemoPhoto::Portrait { seed: photo_seed },
+                },
+            }
+        })
+        .collect()
+}
