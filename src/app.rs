@@ -289,7 +289,7 @@ impl App {
                 let (client, events) = (client.clone(), settings.events.clone());
                 tokio::spawn(async move {
                     let types = events.event_types.clone();
-                    match crate::cli::subscriptions::subscribe(&client, &events, &types).await {
+                    match crate::artemis::subscriptions::subscribe(&client, &events, &types).await {
                         Ok(()) => {
                             tracing::info!(types = types.len(), "subscribed to HikCentral events")
                         }

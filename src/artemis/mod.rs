@@ -4,5 +4,6 @@ pub mod client;
 pub mod model;
 pub mod sign;
 pub mod signer;
+pub mod subscriptions;
 
 pub use client::{ArtemisClient, ArtemisError};
