@@ -3,141 +3,19 @@
 
 use crate::artemis::ArtemisClient;
 use crate::config::Settings;
+pub use crate::http::{AppState, StateParts};
 use crate::humand::HumandClient;
 use crate::person_sync::PersonSync;
 use crate::store::{Store, StoreOptions};
-use crate::upstream::health::UpstreamHealth;
 use crate::workers::decider::Decider;
 use crate::workers::delivery::{Delivery, DeliveryOptions};
 use crate::workers::inbox_writer::InboxWriter;
 use crate::workers::sync_jobs::SyncJobs;
 use crate::workers::Workers;
 use anyhow::Context;
-use serde_json::{json, Value};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// Shared by every handler and worker; cheap to clone.
-#[derive(Clone)]
-pub struct AppState(Arc<Inner>);
-
-struct Inner {
-    settings: Settings,
-    store: Store,
-    hikcentral: Option<ArtemisClient>,
-    humand: Option<HumandClient>,
-    workers: Workers,
-    inbox_writer: InboxWriter,
-    delivery: Delivery,
-    person_sync: PersonSync,
-    sync_jobs: SyncJobs,
-    /// `events.allowed_ips`, parsed once.
-    push_networks: Vec<ipnet::IpNet>,
-    /// One permit per push being read and parsed (`events.max_concurrent_pushes`).
-    push_permits: tokio::sync::Semaphore,
-    /// This process's name in leases and heartbeats.
-    replica: String,
-    leader: tokio::sync::watch::Receiver<bool>,
-    /// HikCentral's `common/v1/version`, read at start.
-    hikcentral_version: Arc<std::sync::Mutex<Option<String>>>,
-    /// What `/metrics` and the alerts read the service's state from.
-    status: crate::status::StatusSources,
-}
-
-impl AppState {
-    pub fn allowed_push_networks(&self) -> &[ipnet::IpNet] {
-        &self.0.push_networks
-    }
-
-    pub fn push_permits(&self) -> &tokio::sync::Semaphore {
-        &self.0.push_permits
-    }
-
-    /// This replica's id, and whether it leads the cluster-wide workers now.
-    pub fn cluster_role(&self) -> (&str, bool) {
-        (&self.0.replica, *self.0.leader.borrow())
-    }
-
-    pub fn settings(&self) -> &Settings {
-        &self.0.settings
-    }
-
-    pub fn store(&self) -> &Store {
-        &self.0.store
-    }
-
-    pub fn hikcentral(&self) -> Option<&ArtemisClient> {
-        self.0.hikcentral.as_ref()
-    }
-
-    pub fn humand(&self) -> Option<&HumandClient> {
-        self.0.humand.as_ref()
-    }
-
-    pub fn workers(&self) -> &Workers {
-        &self.0.workers
-    }
-
-    pub fn inbox_writer(&self) -> &InboxWriter {
-        &self.0.inbox_writer
-    }
-
-    pub fn delivery(&self) -> &Delivery {
-        &self.0.delivery
-    }
-
-    pub fn person_sync(&self) -> &PersonSync {
-        &self.0.person_sync
-    }
-
-    pub fn sync_jobs(&self) -> &SyncJobs {
-        &self.0.sync_jobs
-    }
-
-    /// The service's state for `/metrics` and the alerts.
-    pub fn status(&self) -> &crate::status::StatusSources {
-        &self.0.status
-    }
-
-    /// Per upstream: `not_configured`, or the health of the latest calls.
-    pub fn upstream_report(&self) -> Value {
-        let one = |configured: bool, health: Option<&Arc<UpstreamHealth>>| -> Value {
-            match (configured, health) {
-                (false, _) | (_, None) => json!({"status": "not_configured"}),
-                (true, Some(h)) => {
-                    let snap = h.snapshot();
-                    let mut v = serde_json::to_value(&snap).unwrap_or(Value::Null);
-                    v["status"] = json!(snap.status());
-                    v
-                }
-            }
-        };
-        let mut humand = one(self.0.humand.is_some(), self.humand().map(|c| c.health()));
-        let mut hikcentral = one(
-            self.0.hikcentral.is_some(),
-            self.hikcentral().map(|c| c.health()),
-        );
-        if let Some(v) = self
-            .0
-            .hikcentral_version
-            .lock()
-            .ok()
-            .and_then(|v| v.clone())
-        {
-            hikcentral["version"] = json!(v);
-        }
-        let delivery = self.delivery().status();
-        if let Some(reason) = delivery.paused_reason {
-            humand["status"] = json!("warning");
-            humand["delivery_paused"] = json!(reason);
-        }
-        json!({
-            "hikcentral": hikcentral,
-            "humand": humand,
-        })
-    }
-}
 
 /// A built application: state plus router, ready to serve.
 pub struct App {
@@ -379,7 +257,7 @@ impl App {
         }
         let push_networks = settings.events.allowed_ips.clone();
         let push_permits = tokio::sync::Semaphore::new(settings.events.max_concurrent_pushes);
-        let state = AppState(Arc::new(Inner {
+        let state = AppState::new(StateParts {
             settings,
             store,
             hikcentral,
@@ -395,7 +273,7 @@ impl App {
             leader,
             hikcentral_version,
             status,
-        }));
+        });
         let router = crate::http::router(state.clone());
         Ok(App { state, router })
     }

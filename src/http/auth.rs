@@ -1,7 +1,7 @@
 //! Bearer-token protection for the APIs (`api.tokens`: a list, so tokens can be rotated).
 
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::http::AppState;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue};
 use axum::middleware::Next;

@@ -1,8 +1,8 @@
 //! `/biometrico/...`: the routes the existing SIAD frontend calls, with the answers it already
 //! reads (see `person_sync::outcome`). All of them need a bearer token from `api.tokens`.
 
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::http::AppState;
 use crate::person_sync::{Registration, SyncFailure};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};

@@ -8,11 +8,11 @@
 //! that is not an event notification 400 with what is wrong, and a full writer queue or a
 //! failing store 503 with `Retry-After` — and in every error case nothing is stored.
 
-use crate::app::AppState;
 use crate::attendance::event::{cap_rejected, parse_notify_limited, PayloadError};
 use crate::error::ApiError;
 use crate::http::openapi::notify::{NotifyAck, OnEventNotify};
 use crate::http::openapi::schemas::ErrorBody;
+use crate::http::AppState;
 use crate::workers::inbox_writer::IngestError;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, State};

@@ -1,7 +1,7 @@
 //! `/health` (liveness: the process answers) and `/ready` (readiness: JSON per dependency).
 
-use crate::app::AppState;
 use crate::http::openapi::schemas::{Health, Readiness};
+use crate::http::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;

@@ -1,8 +1,8 @@
 //! Bulk sync jobs: `POST /biometrico/jobs`, the newest jobs (`GET /biometrico/jobs`), progress (`GET …/{id}`), live progress as
 //! server-sent events (`…/{id}/events`), a CSV report (`…/{id}/report.csv`) and cancel.
 
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::http::AppState;
 use crate::store::SyncJob;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};

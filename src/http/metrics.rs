@@ -2,7 +2,7 @@
 //! ([`crate::metrics`]); the state gauges are read here, at scrape time, through
 //! [`crate::status::StatusSources`].
 
-use crate::app::AppState;
+use crate::http::AppState;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};

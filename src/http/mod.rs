@@ -14,9 +14,9 @@ pub mod metrics;
 pub mod openapi;
 pub mod rejected;
 pub mod server;
+pub mod state;
 pub mod times;
 
-use crate::app::AppState;
 use crate::config::ServerSettings;
 use crate::error::ApiError;
 use axum::extract::DefaultBodyLimit;
@@ -24,6 +24,7 @@ use axum::http::{header, HeaderName, HeaderValue, Method, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+pub use state::{AppState, StateParts};
 use std::time::Duration;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;

@@ -1,8 +1,8 @@
 //! `GET /admin/rejected`: the newest events that could not be used, with the reason (behind
 //! the admin bearer, like the rest of `/admin`).
 
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::store::Store;
 use axum::extract::{Query, State};
 use axum::Json;
 use serde::Deserialize;
@@ -29,10 +29,9 @@ pub struct RejectedQuery {
         body = ErrorBody),
 ))]
 pub async fn list(
-    State(s): State<AppState>,
+    State(store): State<Store>,
     Query(q): Query<RejectedQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let store = s.store();
     let limit = q.limit.unwrap_or(50).clamp(1, 1000);
     let items = store
         .newest_rejected_events(limit)

@@ -4,8 +4,8 @@
 
 pub(super) mod overrides;
 
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::http::AppState;
 use crate::store::PunchFilter;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;

@@ -2,10 +2,10 @@
 //! differs, one at a time or imported as CSV.
 
 use super::{now_ms, store_err};
-use crate::app::AppState;
 use crate::error::ApiError;
 use crate::http::openapi::admin_answers::{Imported, OverrideList, OverrideSet};
 use crate::http::openapi::schemas::ErrorBody;
+use crate::http::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
