@@ -66,8 +66,12 @@ impl Harness {
     }
 }
 
+/// `minutes` before noon (UTC) yesterday: always in the past, and never across a day change,
+/// which the simulator answers differently (Humand closes a day left open). Anchoring to
+/// `now` made these tests fail when run in the first hour after midnight UTC.
 fn ago(minutes: i64) -> DateTime<Utc> {
-    Utc::now() - ChronoDuration::minutes(minutes)
+    let yesterday = Utc::now().date_naive().pred_opt().unwrap();
+    yesterday.and_hms_opt(12, 0, 0).unwrap().and_utc() - ChronoDuration::minutes(minutes)
 }
 
 async fn status_and_body(r: Response) -> (StatusCode, Value) {
@@ -382,8 +386,8 @@ async fn entries_listing_requires_its_three_filters_and_pages() {
             StatusCode::CREATED
         );
     }
-    let today = Utc::now().date_naive();
-    let (from, to) = (today.pred_opt().unwrap(), today.succ_opt().unwrap());
+    let day = ago(0).date_naive();
+    let (from, to) = (day.pred_opt().unwrap(), day.succ_opt().unwrap());
     for missing in [
         format!("startDate={from}&endDate={to}"),
         format!("employeeId={EMPLOYEE}&endDate={to}"),
@@ -556,13 +560,13 @@ fn config_debug_never_shows_the_key() {
 #[tokio::test]
 async fn the_entries_listing_can_be_refused_and_day_summaries_answer_instead() {
     let h = Harness::default().await;
-    let at = Utc::now() - ChronoDuration::minutes(5);
+    let at = ago(5);
     assert_eq!(
         h.clock("clockIn", json!(EMPLOYEE), at).await.status(),
         StatusCode::CREATED
     );
-    let today = Utc::now().date_naive();
-    let (from, to) = (today.pred_opt().unwrap(), today.succ_opt().unwrap());
+    let day = ago(0).date_naive();
+    let (from, to) = (day.pred_opt().unwrap(), day.succ_opt().unwrap());
     h.sim.set_entries_listing_refused(true);
     let (s, _) = status_and_body(
         h.get(&format!(
