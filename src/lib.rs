@@ -24,6 +24,7 @@ pub mod secret;
 pub mod siad;
 #[cfg(feature = "sim")]
 pub mod sim;
+mod splitmix;
 pub mod status;
 pub mod store;
 pub mod telemetry;

@@ -26,11 +26,11 @@ impl StatusSources {
     pub async fn snapshot(&self) -> Snapshot {
         let read = Duration::from_secs(2);
         let outbox = match tokio::time::timeout(read, self.store.punches().counts()).await {
-            Ok(Ok(counts)) => crate::store::punch_state::ALL
-                .into_iter()
-                .map(|s| {
-                    let n = counts.iter().find(|(k, _)| k == s).map_or(0, |(_, n)| *n);
-                    (s, n)
+            Ok(Ok(counts)) => crate::store::PunchState::ALL
+                .iter()
+                .map(|&s| {
+                    let n = counts.iter().find(|(k, _)| *k == s).map_or(0, |(_, n)| *n);
+                    (s.as_str(), n)
                 })
                 .collect(),
             _ => Vec::new(),

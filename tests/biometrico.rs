@@ -6,9 +6,11 @@ mod common;
 use axum::http::StatusCode;
 use base64::Engine;
 use common::app::{spawn_app_on_store, TestApp};
+use common::db::{db_for, Db};
 use common::upstreams::{hikcentral, APP_KEY, APP_SECRET};
 use hikbridge::siad::seed::{generate, seed_demo, ProblemCase, SeedSummary};
 use hikbridge::sim::hikcentral::HikSim;
+use rstest::rstest;
 use serde_json::{json, Value};
 
 const TOKEN: &str = "frontend-token-0123456789";
@@ -23,13 +25,10 @@ struct Env {
     _dir: tempfile::TempDir,
 }
 
-/// The same environment on every backend under test (SQLite, and PostgreSQL when configured).
-async fn envs(extra: &[(&str, &str)]) -> Vec<Env> {
-    let mut all = Vec::new();
-    for db in common::db::all_dbs().await {
-        all.push(env_on(db, extra).await);
-    }
-    all
+/// The environment on `backend` (one test case per backend); `None` when PostgreSQL is not
+/// configured.
+async fn env_for(backend: Db, extra: &[(&str, &str)]) -> Option<Env> {
+    Some(env_on(db_for(backend).await?, extra).await)
 }
 
 async fn env(extra: &[(&str, &str)]) -> Env {
@@ -309,120 +308,130 @@ async fn an_oversized_photo_is_normalised_under_the_budget() {
     assert_eq!(decoded.height().max(decoded.width()), 600);
 }
 
+#[rstest]
+#[case::sqlite(Db::Sqlite)]
+#[case::postgres(Db::Postgres)]
 #[tokio::test]
-async fn a_photo_update_is_reported_only_once_hikcentral_holds_the_new_face() {
-    for e in envs(&[]).await {
-        let ci = person_of(&e.summary, "D");
-        // Registered elsewhere with another picture (a plain grey square), so the SIAD photo the
-        // update sends is a different face.
-        let mut other = Vec::new();
-        image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(
-            300,
-            300,
-            image::Rgb([90, 90, 90]),
-        ))
-        .write_to(
-            &mut std::io::Cursor::new(&mut other),
-            image::ImageFormat::Jpeg,
-        )
-        .unwrap();
-        let pid = e
-            .hik
-            .add_person(json!({"personCode": ci, "personGivenName": "X",
-        "personFamilyName": "Y", "orgIndexCode": "1",
-        "faces": [{"faceData": base64::engine::general_purpose::STANDARD.encode(&other)}]}));
-        let before = e.hik.person_by_code(&ci).unwrap();
+async fn a_photo_update_is_reported_only_once_hikcentral_holds_the_new_face(#[case] backend: Db) {
+    let Some(e) = env_for(backend, &[]).await else {
+        return;
+    };
+    let ci = person_of(&e.summary, "D");
+    // Registered elsewhere with another picture (a plain grey square), so the SIAD photo the
+    // update sends is a different face.
+    let mut other = Vec::new();
+    image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(
+        300,
+        300,
+        image::Rgb([90, 90, 90]),
+    ))
+    .write_to(
+        &mut std::io::Cursor::new(&mut other),
+        image::ImageFormat::Jpeg,
+    )
+    .unwrap();
+    let pid = e
+        .hik
+        .add_person(json!({"personCode": ci, "personGivenName": "X",
+    "personFamilyName": "Y", "orgIndexCode": "1",
+    "faces": [{"faceData": base64::engine::general_purpose::STANDARD.encode(&other)}]}));
+    let before = e.hik.person_by_code(&ci).unwrap();
 
-        // A server that answers success but keeps the old face: never "photo updated".
-        e.hik.set_face_update_ignored(true);
-        let (status, body, _) = post(
-            &e,
-            &format!("/biometrico/sync-hikdupdatedoce/{ci}"),
-            json!({"personaId": pid}),
-        )
-        .await;
-        assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
-        assert_eq!(body["code"], "face_not_applied", "{body}");
-        assert!(
-            body["details"]["msg"]
-                .as_str()
-                .unwrap()
-                .contains("still holds the previous face"),
-            "{body}"
-        );
+    // A server that answers success but keeps the old face: never "photo updated".
+    e.hik.set_face_update_ignored(true);
+    let (status, body, _) = post(
+        &e,
+        &format!("/biometrico/sync-hikdupdatedoce/{ci}"),
+        json!({"personaId": pid}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
+    assert_eq!(body["code"], "face_not_applied", "{body}");
+    assert!(
+        body["details"]["msg"]
+            .as_str()
+            .unwrap()
+            .contains("still holds the previous face"),
+        "{body}"
+    );
 
-        assert_eq!(
-            e.hik.person_by_code(&ci).unwrap(),
-            before,
-            "the old face is still there"
-        );
+    assert_eq!(
+        e.hik.person_by_code(&ci).unwrap(),
+        before,
+        "the old face is still there"
+    );
 
-        // A server that applies it: success, and the face really changed.
-        e.hik.set_face_update_ignored(false);
-        let (status, body, _) = post(
-            &e,
-            &format!("/biometrico/sync-hikdupdatedoce/{ci}"),
-            json!({"personaId": pid}),
-        )
-        .await;
-        assert_eq!(status, StatusCode::OK);
-        assert_eq!(body["code"], "0", "{body}");
-        let after = e.hik.person_by_code(&ci).unwrap();
-        assert_ne!(
-            after["personPhoto"]["picUri"], before["personPhoto"]["picUri"],
-            "the face was replaced"
-        );
+    // A server that applies it: success, and the face really changed.
+    e.hik.set_face_update_ignored(false);
+    let (status, body, _) = post(
+        &e,
+        &format!("/biometrico/sync-hikdupdatedoce/{ci}"),
+        json!({"personaId": pid}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["code"], "0", "{body}");
+    let after = e.hik.person_by_code(&ci).unwrap();
+    assert_ne!(
+        after["personPhoto"]["picUri"], before["personPhoto"]["picUri"],
+        "the face was replaced"
+    );
 
-        // The student variant, with idper and an empty personaId (the ledger knows the person).
-        let student = person_of(&e.summary, "E");
-        post(
-            &e,
-            &format!("/biometrico/sync-hikdoc-est-id/{student}?idper=2026-1"),
-            json!({}),
-        )
-        .await;
-        let (_, body, _) = post(
-            &e,
-            &format!("/biometrico/sync-hikdoc-update/{student}?idper=2026-1"),
-            json!({"personaId": ""}),
-        )
-        .await;
-        assert_eq!(
-            body["code"], "0",
-            "an empty personaId falls back to the ledger: {body}"
-        );
-    }
+    // The student variant, with idper and an empty personaId (the ledger knows the person).
+    let student = person_of(&e.summary, "E");
+    post(
+        &e,
+        &format!("/biometrico/sync-hikdoc-est-id/{student}?idper=2026-1"),
+        json!({}),
+    )
+    .await;
+    let (_, body, _) = post(
+        &e,
+        &format!("/biometrico/sync-hikdoc-update/{student}?idper=2026-1"),
+        json!({"personaId": ""}),
+    )
+    .await;
+    assert_eq!(
+        body["code"], "0",
+        "an empty personaId falls back to the ledger: {body}"
+    );
 }
 
+#[rstest]
+#[case::sqlite(Db::Sqlite)]
+#[case::postgres(Db::Postgres)]
 #[tokio::test]
-async fn an_edition_without_face_update_gets_a_plain_refusal_and_nothing_changes() {
-    for e in envs(&[]).await {
-        let ci = person_of(&e.summary, "D");
-        let (_, body, _) = post(&e, &format!("/biometrico/sync-hikcentral/{ci}"), json!({})).await;
-        let pid = body["data"].as_str().unwrap().to_string();
-        let before = e.hik.person_by_code(&ci).unwrap();
-        e.hik.set_face_update_supported(false);
-        let (status, body, _) = post(
-            &e,
-            &format!("/biometrico/sync-hikdupdatedoce/{ci}"),
-            json!({"personaId": pid}),
-        )
-        .await;
-        assert_eq!(status, StatusCode::NOT_IMPLEMENTED, "{body}");
-        assert_eq!(body["code"], "face_update_unsupported");
-        assert!(
-            body["details"]["msg"]
-                .as_str()
-                .unwrap()
-                .contains("cannot replace a face through OpenAPI"),
-            "{body}"
-        );
-        assert_eq!(
-            e.hik.person_by_code(&ci).unwrap(),
-            before,
-            "nothing changed"
-        );
-    }
+async fn an_edition_without_face_update_gets_a_plain_refusal_and_nothing_changes(
+    #[case] backend: Db,
+) {
+    let Some(e) = env_for(backend, &[]).await else {
+        return;
+    };
+    let ci = person_of(&e.summary, "D");
+    let (_, body, _) = post(&e, &format!("/biometrico/sync-hikcentral/{ci}"), json!({})).await;
+    let pid = body["data"].as_str().unwrap().to_string();
+    let before = e.hik.person_by_code(&ci).unwrap();
+    e.hik.set_face_update_supported(false);
+    let (status, body, _) = post(
+        &e,
+        &format!("/biometrico/sync-hikdupdatedoce/{ci}"),
+        json!({"personaId": pid}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_IMPLEMENTED, "{body}");
+    assert_eq!(body["code"], "face_update_unsupported");
+    assert!(
+        body["details"]["msg"]
+            .as_str()
+            .unwrap()
+            .contains("cannot replace a face through OpenAPI"),
+        "{body}"
+    );
+    assert_eq!(
+        e.hik.person_by_code(&ci).unwrap(),
+        before,
+        "nothing changed"
+    );
 }
 
 #[tokio::test]
@@ -653,7 +662,7 @@ mod jobs {
             .await
             .unwrap();
         store
-            .set_sync_job_state("resume-1", "running", None, 2)
+            .set_sync_job_state("resume-1", hikbridge::store::JobState::Running, None, 2)
             .await
             .unwrap();
         store
@@ -706,161 +715,192 @@ mod jobs {
     }
 }
 
+#[rstest]
+#[case::sqlite(Db::Sqlite)]
+#[case::postgres(Db::Postgres)]
 #[tokio::test]
-async fn a_ci_that_cannot_be_a_person_code_is_refused_with_the_reason_before_any_call() {
-    for e in envs(&[]).await {
-        // The start-up version read is a HikCentral call of its own: let it happen first.
-        common::until("the version read at start", || async {
-            let ready: Value = e.app.server.get("/ready").await.json();
-            ready["checks"]["upstreams"]["hikcentral"]["version"].is_string()
-        })
-        .await;
-        let calls = e.hik.request_count();
-        let (status, body, _) = post(
-            &e,
-            "/biometrico/sync-hikdoc/12345678901234567890",
-            json!({}),
-        )
-        .await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-        assert_eq!(body["code"], "person_code_unfit");
-        assert!(
-            body["details"]["msg"]
-                .as_str()
-                .unwrap()
-                .contains("1 to 16 letters or digits"),
-            "{body}"
-        );
-        assert_eq!(e.hik.request_count(), calls, "HikCentral was not called");
-    }
+async fn a_ci_that_cannot_be_a_person_code_is_refused_with_the_reason_before_any_call(
+    #[case] backend: Db,
+) {
+    let Some(e) = env_for(backend, &[]).await else {
+        return;
+    };
+    // The start-up version read is a HikCentral call of its own: let it happen first.
+    common::until("the version read at start", || async {
+        let ready: Value = e.app.server.get("/ready").await.json();
+        ready["checks"]["upstreams"]["hikcentral"]["version"].is_string()
+    })
+    .await;
+    let calls = e.hik.request_count();
+    let (status, body, _) = post(
+        &e,
+        "/biometrico/sync-hikdoc/12345678901234567890",
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["code"], "person_code_unfit");
+    assert!(
+        body["details"]["msg"]
+            .as_str()
+            .unwrap()
+            .contains("1 to 16 letters or digits"),
+        "{body}"
+    );
+    assert_eq!(e.hik.request_count(), calls, "HikCentral was not called");
 }
 
+#[rstest]
+#[case::sqlite(Db::Sqlite)]
+#[case::postgres(Db::Postgres)]
 #[tokio::test]
-async fn uuid_like_person_ids_are_kept_as_strings_end_to_end() {
-    for e in envs(&[]).await {
-        e.hik.set_uuid_person_ids(true);
-        let ci = person_of(&e.summary, "D");
-        let (status, body, _) =
-            post(&e, &format!("/biometrico/sync-hikcentral/{ci}"), json!({})).await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        let pid = body["data"].as_str().unwrap().to_string();
-        assert_eq!(pid.len(), 32, "the spec's UUID-like form: {pid}");
-        assert!(pid.starts_with("f5"), "{pid}");
-        let (_, status_body) = get(&e, &format!("/biometrico/getperson/{ci}")).await;
-        assert_eq!(status_body, json!({"registrado": true, "personId": pid}));
-        let (status, body, _) = post(
-            &e,
-            &format!("/biometrico/sync-hikdupdatedoce/{ci}"),
-            json!({"personaId": pid}),
-        )
-        .await;
-        // The same SIAD photo again: HikCentral holds it, so the update is confirmed.
-        assert_eq!(status, StatusCode::OK, "{body}");
-        assert_eq!(body["data"], pid.as_str());
-    }
+async fn uuid_like_person_ids_are_kept_as_strings_end_to_end(#[case] backend: Db) {
+    let Some(e) = env_for(backend, &[]).await else {
+        return;
+    };
+    e.hik.set_uuid_person_ids(true);
+    let ci = person_of(&e.summary, "D");
+    let (status, body, _) = post(&e, &format!("/biometrico/sync-hikcentral/{ci}"), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let pid = body["data"].as_str().unwrap().to_string();
+    assert_eq!(pid.len(), 32, "the spec's UUID-like form: {pid}");
+    assert!(pid.starts_with("f5"), "{pid}");
+    let (_, status_body) = get(&e, &format!("/biometrico/getperson/{ci}")).await;
+    assert_eq!(status_body, json!({"registrado": true, "personId": pid}));
+    let (status, body, _) = post(
+        &e,
+        &format!("/biometrico/sync-hikdupdatedoce/{ci}"),
+        json!({"personaId": pid}),
+    )
+    .await;
+    // The same SIAD photo again: HikCentral holds it, so the update is confirmed.
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"], pid.as_str());
 }
 
+#[rstest]
+#[case::sqlite(Db::Sqlite)]
+#[case::postgres(Db::Postgres)]
 #[tokio::test]
-async fn registration_adds_the_access_levels_and_status_says_whether_the_face_reached_the_devices()
-{
-    for e in envs(&[("HIKBRIDGE__BIOMETRICO__ACCESS_LEVELS", "E=7|8, *=9")]).await {
-        // Level 9 (for staff) does not exist in HikCentral.
-        for (id, name) in [("7", "Campus gates"), ("8", "Library")] {
-            e.hik.add_access_level(id, name);
-        }
-        let student = person_of(&e.summary, "E");
-        let (status, body, _) = post(
-            &e,
-            &format!("/biometrico/sync-hikdoc-est-id/{student}?idper=2026-1"),
-            json!({}),
-        )
-        .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        let pid = body["data"].as_str().unwrap().to_string();
-        assert!(
-            body["reason"]
-                .as_str()
-                .unwrap()
-                .contains("access levels 7, 8"),
-            "{body}"
-        );
-        assert_eq!(e.hik.access_level_members("7"), std::slice::from_ref(&pid));
-        assert_eq!(e.hik.access_level_members("8"), std::slice::from_ref(&pid));
-        assert!(e.hik.access_level_members("9").is_empty());
-
-        let (_, st) = get(&e, &format!("/biometrico/getperson-est/{student}")).await;
-        assert_eq!(st["registrado"], true);
-        assert_eq!(st["devices"]["status"], "applied", "{st}");
-        assert_eq!(st["devices"]["accessLevels"], json!(["7", "8"]));
-
-        // The devices refuse the face: the operator sees it is a photo problem.
-        e.hik.set_application_error(&student, Some("3"));
-        let (_, st) = get(&e, &format!("/biometrico/getperson-est/{student}")).await;
-        assert_eq!(st["devices"]["status"], "failed", "{st}");
-        assert!(
-            st["devices"]["reason"]
-                .as_str()
-                .unwrap()
-                .contains("incorrect face information: replace the photo"),
-            "{st}"
-        );
-
-        // An access level that does not exist: registered, and the reason says what failed.
-        let staff = person_of(&e.summary, "D");
-        let (status, body, _) = post(
-            &e,
-            &format!("/biometrico/sync-hikcentral/{staff}"),
-            json!({}),
-        )
-        .await;
-        assert_eq!(status, StatusCode::OK);
-        assert_eq!(body["code"], "0");
-        assert!(
-            body["reason"]
-                .as_str()
-                .unwrap()
-                .contains("could not add the person to access level 9"),
-            "{body}"
-        );
+async fn registration_adds_the_access_levels_and_status_says_whether_the_face_reached_the_devices(
+    #[case] backend: Db,
+) {
+    let Some(e) = env_for(
+        backend,
+        &[("HIKBRIDGE__BIOMETRICO__ACCESS_LEVELS", "E=7|8, *=9")],
+    )
+    .await
+    else {
+        return;
+    };
+    // Level 9 (for staff) does not exist in HikCentral.
+    for (id, name) in [("7", "Campus gates"), ("8", "Library")] {
+        e.hik.add_access_level(id, name);
     }
+    let student = person_of(&e.summary, "E");
+    let (status, body, _) = post(
+        &e,
+        &format!("/biometrico/sync-hikdoc-est-id/{student}?idper=2026-1"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let pid = body["data"].as_str().unwrap().to_string();
+    assert!(
+        body["reason"]
+            .as_str()
+            .unwrap()
+            .contains("access levels 7, 8"),
+        "{body}"
+    );
+    assert_eq!(e.hik.access_level_members("7"), std::slice::from_ref(&pid));
+    assert_eq!(e.hik.access_level_members("8"), std::slice::from_ref(&pid));
+    assert!(e.hik.access_level_members("9").is_empty());
+
+    let (_, st) = get(&e, &format!("/biometrico/getperson-est/{student}")).await;
+    assert_eq!(st["registrado"], true);
+    assert_eq!(st["devices"]["status"], "applied", "{st}");
+    assert_eq!(st["devices"]["accessLevels"], json!(["7", "8"]));
+
+    // The devices refuse the face: the operator sees it is a photo problem.
+    e.hik.set_application_error(&student, Some("3"));
+    let (_, st) = get(&e, &format!("/biometrico/getperson-est/{student}")).await;
+    assert_eq!(st["devices"]["status"], "failed", "{st}");
+    assert!(
+        st["devices"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("incorrect face information: replace the photo"),
+        "{st}"
+    );
+
+    // An access level that does not exist: registered, and the reason says what failed.
+    let staff = person_of(&e.summary, "D");
+    let (status, body, _) = post(
+        &e,
+        &format!("/biometrico/sync-hikcentral/{staff}"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["code"], "0");
+    assert!(
+        body["reason"]
+            .as_str()
+            .unwrap()
+            .contains("could not add the person to access level 9"),
+        "{body}"
+    );
 }
 
+#[rstest]
+#[case::sqlite(Db::Sqlite)]
+#[case::postgres(Db::Postgres)]
 #[tokio::test]
-async fn without_access_levels_configured_the_status_contract_is_unchanged() {
-    for e in envs(&[]).await {
-        let ci = person_of(&e.summary, "D");
-        let (_, body, _) = post(&e, &format!("/biometrico/sync-hikcentral/{ci}"), json!({})).await;
-        let pid = body["data"].as_str().unwrap().to_string();
-        assert_eq!(body["reason"], "registered in HikCentral");
-        let (_, st) = get(&e, &format!("/biometrico/getperson/{ci}")).await;
-        assert_eq!(st, json!({"registrado": true, "personId": pid}));
-    }
+async fn without_access_levels_configured_the_status_contract_is_unchanged(#[case] backend: Db) {
+    let Some(e) = env_for(backend, &[]).await else {
+        return;
+    };
+    let ci = person_of(&e.summary, "D");
+    let (_, body, _) = post(&e, &format!("/biometrico/sync-hikcentral/{ci}"), json!({})).await;
+    let pid = body["data"].as_str().unwrap().to_string();
+    assert_eq!(body["reason"], "registered in HikCentral");
+    let (_, st) = get(&e, &format!("/biometrico/getperson/{ci}")).await;
+    assert_eq!(st, json!({"registrado": true, "personId": pid}));
 }
 
+#[rstest]
+#[case::sqlite(Db::Sqlite)]
+#[case::postgres(Db::Postgres)]
 #[tokio::test]
-async fn the_face_quality_pre_check_refuses_a_photo_before_it_is_sent() {
-    for e in envs(&[("HIKBRIDGE__BIOMETRICO__FACE_CHECK_DEVICE", "acs-dev-1")]).await {
-        let ci = person_of(&e.summary, "D");
-        e.hik.set_face_check_refuses(true);
-        let (status, body, _) =
-            post(&e, &format!("/biometrico/sync-hikcentral/{ci}"), json!({})).await;
-        assert_eq!(status, StatusCode::OK);
-        assert_eq!(body["code"], "128", "the contract's photo answer: {body}");
-        assert!(
-            body["reason"]
-                .as_str()
-                .unwrap()
-                .contains("face check refused the photo"),
-            "{body}"
-        );
-        assert_eq!(body["upstreamCode"], "2");
-        assert!(e.hik.person_by_code(&ci).is_none(), "nothing registered");
+async fn the_face_quality_pre_check_refuses_a_photo_before_it_is_sent(#[case] backend: Db) {
+    let Some(e) = env_for(
+        backend,
+        &[("HIKBRIDGE__BIOMETRICO__FACE_CHECK_DEVICE", "acs-dev-1")],
+    )
+    .await
+    else {
+        return;
+    };
+    let ci = person_of(&e.summary, "D");
+    e.hik.set_face_check_refuses(true);
+    let (status, body, _) = post(&e, &format!("/biometrico/sync-hikcentral/{ci}"), json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["code"], "128", "the contract's photo answer: {body}");
+    assert!(
+        body["reason"]
+            .as_str()
+            .unwrap()
+            .contains("face check refused the photo"),
+        "{body}"
+    );
+    assert_eq!(body["upstreamCode"], "2");
+    assert!(e.hik.person_by_code(&ci).is_none(), "nothing registered");
 
-        e.hik.set_face_check_refuses(false);
-        let (_, body, _) = post(&e, &format!("/biometrico/sync-hikcentral/{ci}"), json!({})).await;
-        assert_eq!(
-            body["code"], "0",
-            "a photo the check accepts is registered: {body}"
-        );
-    }
+    e.hik.set_face_check_refuses(false);
+    let (_, body, _) = post(&e, &format!("/biometrico/sync-hikcentral/{ci}"), json!({})).await;
+    assert_eq!(
+        body["code"], "0",
+        "a photo the check accepts is registered: {body}"
+    );
 }

@@ -35,6 +35,37 @@ async fn document(app: &TestApp) -> Value {
     res.json()
 }
 
+#[tokio::test]
+async fn states_and_directions_are_documented_as_the_words_the_api_answers() {
+    let app = app().await;
+    let doc = document(&app).await;
+    let words = |name: &str| -> Vec<String> {
+        let schema = &doc["components"]["schemas"][name];
+        schema["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name} is not an enum: {schema}"))
+            .iter()
+            .map(|w| w.as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        words("PunchState"),
+        [
+            "queued",
+            "sending",
+            "parked",
+            "delivered",
+            "dry_run",
+            "discarded"
+        ]
+    );
+    assert_eq!(words("EventState"), ["new", "held", "decided", "parked"]);
+    assert_eq!(words("Direction"), ["entry", "exit"]);
+    let punch = &doc["components"]["schemas"]["Punch"]["properties"];
+    assert_eq!(punch["state"]["$ref"], "#/components/schemas/PunchState");
+    assert_eq!(punch["direction"]["$ref"], "#/components/schemas/Direction");
+}
+
 /// Every (method, path) the document describes.
 fn documented(doc: &Value) -> BTreeSet<(String, String)> {
     let paths = doc["paths"].as_object().expect("paths");
@@ -408,6 +439,12 @@ fn check(doc: &Value, schema: &Value, value: &Value, at: &str, errors: &mut Vec<
     if !types.is_empty() && !types.iter().any(|t| type_fits(t, value)) {
         errors.push(format!("{at}: {value} is not {types:?}"));
         return;
+    }
+    if let Some(allowed) = schema["enum"].as_array() {
+        if !allowed.contains(value) {
+            errors.push(format!("{at}: {value} is not one of {allowed:?}"));
+            return;
+        }
     }
     if let Value::Object(map) = value {
         for key in schema["required"].as_array().into_iter().flatten() {

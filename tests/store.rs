@@ -3,8 +3,9 @@
 
 mod common;
 
-use common::db::{all_dbs, sqlite_db, TestDb};
+use common::db::{db_for, sqlite_db, Db, TestDb};
 use hikbridge::store::{Backend, Store, StoreError, StoreOptions};
+use rstest::rstest;
 use std::path::Path;
 
 /// The highest version among `migrations/<backend>/NNNN_*.sql`.
@@ -30,31 +31,35 @@ fn with_password(url: &str, password: &str) -> String {
     url.to_string()
 }
 
+#[rstest]
+#[case::sqlite(Db::Sqlite)]
+#[case::postgres(Db::Postgres)]
 #[tokio::test]
-async fn migrations_are_applied_at_open_and_rerunning_migrate_is_a_no_op() {
-    for db in all_dbs().await {
-        let latest = latest_migration(db.store.backend());
-        let before = db.store.schema_version().await.unwrap();
-        assert_eq!(before, latest, "{}", db.name);
+async fn migrations_are_applied_at_open_and_rerunning_migrate_is_a_no_op(#[case] backend: Db) {
+    let Some(db) = db_for(backend).await else {
+        return;
+    };
+    let latest = latest_migration(db.store.backend());
+    let before = db.store.schema_version().await.unwrap();
+    assert_eq!(before, latest, "{}", db.name);
 
-        db.store.migrate().await.unwrap();
-        assert_eq!(
-            db.store.schema_version().await.unwrap(),
-            before,
-            "{}",
-            db.name
-        );
+    db.store.migrate().await.unwrap();
+    assert_eq!(
+        db.store.schema_version().await.unwrap(),
+        before,
+        "{}",
+        db.name
+    );
 
-        // The foundation tables exist.
-        sqlx::query("INSERT INTO service_meta (key, value) VALUES ($1, $2)")
-            .bind("installed_by")
-            .bind("test")
-            .execute(db.store.pool())
-            .await
-            .unwrap();
-        db.store.ping().await.unwrap();
-        db.cleanup().await;
-    }
+    // The foundation tables exist.
+    sqlx::query("INSERT INTO service_meta (key, value) VALUES ($1, $2)")
+        .bind("installed_by")
+        .bind("test")
+        .execute(db.store.pool())
+        .await
+        .unwrap();
+    db.store.ping().await.unwrap();
+    db.cleanup().await;
 }
 
 #[tokio::test]
@@ -73,76 +78,88 @@ async fn a_never_migrated_database_reports_schema_version_zero_until_migrated() 
     store.close().await;
 }
 
+#[rstest]
+#[case::sqlite(Db::Sqlite)]
+#[case::postgres(Db::Postgres)]
 #[tokio::test]
-async fn checkpoint_get_is_none_until_set_then_returns_the_value() {
-    for db in all_dbs().await {
-        let cps = db.store.checkpoints();
-        assert_eq!(cps.get("backfill").await.unwrap(), None, "{}", db.name);
+async fn checkpoint_get_is_none_until_set_then_returns_the_value(#[case] backend: Db) {
+    let Some(db) = db_for(backend).await else {
+        return;
+    };
+    let cps = db.store.checkpoints();
+    assert_eq!(cps.get("backfill").await.unwrap(), None, "{}", db.name);
 
-        cps.set("backfill", "2026-01-27T12:04:00-03:00")
+    cps.set("backfill", "2026-01-27T12:04:00-03:00")
+        .await
+        .unwrap();
+    let cp = cps.get("backfill").await.unwrap().expect("set checkpoint");
+    assert_eq!(cp.name, "backfill");
+    assert_eq!(cp.value, "2026-01-27T12:04:00-03:00");
+    let now = chrono::Utc::now().timestamp_millis();
+    assert!(
+        (now - cp.updated_at_ms).abs() < 60_000,
+        "{}: {cp:?}",
+        db.name
+    );
+    db.cleanup().await;
+}
+
+#[rstest]
+#[case::sqlite(Db::Sqlite)]
+#[case::postgres(Db::Postgres)]
+#[tokio::test]
+async fn setting_a_checkpoint_again_overwrites_it_and_advances_updated_at(#[case] backend: Db) {
+    let Some(db) = db_for(backend).await else {
+        return;
+    };
+    let cps = db.store.checkpoints();
+    cps.set("poller", "first").await.unwrap();
+    let first = cps.get("poller").await.unwrap().unwrap();
+    cps.set("poller", "second").await.unwrap();
+    let second = cps.get("poller").await.unwrap().unwrap();
+
+    assert_eq!(second.value, "second", "{}", db.name);
+    assert!(
+        second.updated_at_ms > first.updated_at_ms,
+        "{}: {first:?} then {second:?}",
+        db.name
+    );
+    db.cleanup().await;
+}
+
+#[rstest]
+#[case::sqlite(Db::Sqlite)]
+#[case::postgres(Db::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixty_four_concurrent_checkpoint_writers_all_succeed(#[case] backend: Db) {
+    let Some(db) = db_for(backend).await else {
+        return;
+    };
+    let writers: Vec<_> = (0..64)
+        .map(|i| {
+            let store = db.store.clone();
+            tokio::spawn(async move {
+                store
+                    .checkpoints()
+                    .set(&format!("writer-{i}"), &i.to_string())
+                    .await
+            })
+        })
+        .collect();
+    for (i, writer) in writers.into_iter().enumerate() {
+        let result = writer.await.unwrap();
+        assert!(result.is_ok(), "{} writer {i}: {result:?}", db.name);
+    }
+    for i in 0..64 {
+        let cp = db
+            .store
+            .checkpoints()
+            .get(&format!("writer-{i}"))
             .await
             .unwrap();
-        let cp = cps.get("backfill").await.unwrap().expect("set checkpoint");
-        assert_eq!(cp.name, "backfill");
-        assert_eq!(cp.value, "2026-01-27T12:04:00-03:00");
-        let now = chrono::Utc::now().timestamp_millis();
-        assert!(
-            (now - cp.updated_at_ms).abs() < 60_000,
-            "{}: {cp:?}",
-            db.name
-        );
-        db.cleanup().await;
+        assert_eq!(cp.map(|c| c.value), Some(i.to_string()), "{}", db.name);
     }
-}
-
-#[tokio::test]
-async fn setting_a_checkpoint_again_overwrites_it_and_advances_updated_at() {
-    for db in all_dbs().await {
-        let cps = db.store.checkpoints();
-        cps.set("poller", "first").await.unwrap();
-        let first = cps.get("poller").await.unwrap().unwrap();
-        cps.set("poller", "second").await.unwrap();
-        let second = cps.get("poller").await.unwrap().unwrap();
-
-        assert_eq!(second.value, "second", "{}", db.name);
-        assert!(
-            second.updated_at_ms > first.updated_at_ms,
-            "{}: {first:?} then {second:?}",
-            db.name
-        );
-        db.cleanup().await;
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sixty_four_concurrent_checkpoint_writers_all_succeed() {
-    for db in all_dbs().await {
-        let writers: Vec<_> = (0..64)
-            .map(|i| {
-                let store = db.store.clone();
-                tokio::spawn(async move {
-                    store
-                        .checkpoints()
-                        .set(&format!("writer-{i}"), &i.to_string())
-                        .await
-                })
-            })
-            .collect();
-        for (i, writer) in writers.into_iter().enumerate() {
-            let result = writer.await.unwrap();
-            assert!(result.is_ok(), "{} writer {i}: {result:?}", db.name);
-        }
-        for i in 0..64 {
-            let cp = db
-                .store
-                .checkpoints()
-                .get(&format!("writer-{i}"))
-                .await
-                .unwrap();
-            assert_eq!(cp.map(|c| c.value), Some(i.to_string()), "{}", db.name);
-        }
-        db.cleanup().await;
-    }
+    db.cleanup().await;
 }
 
 #[tokio::test]
@@ -258,29 +275,33 @@ async fn unreachable_postgres_fails_with_the_cause_and_no_password() {
     );
 }
 
+#[rstest]
+#[case::sqlite(Db::Sqlite)]
+#[case::postgres(Db::Postgres)]
 #[tokio::test]
-async fn redacted_url_and_debug_hide_the_password() {
-    for db in all_dbs().await {
-        let url = match db.store.backend() {
-            Backend::Postgres => with_password(&db.url, "Sup3rS3cret"),
-            // SQLite URLs carry no credentials; redaction leaves them as they are.
-            Backend::Sqlite => db.url.clone(),
-        };
-        let store = Store::connect(&url, &StoreOptions::default())
-            .await
-            .unwrap();
-        let redacted = store.redacted_url();
-        let debug = format!("{store:?}");
-        assert!(!redacted.contains("Sup3rS3cret"), "{redacted}");
-        assert!(!debug.contains("Sup3rS3cret"), "{debug}");
-        assert!(debug.contains(&redacted), "{debug}");
-        match db.store.backend() {
-            Backend::Postgres => assert!(redacted.contains(":***@"), "{redacted}"),
-            Backend::Sqlite => assert_eq!(redacted, db.url),
-        }
-        store.close().await;
-        cleanup(db).await;
+async fn redacted_url_and_debug_hide_the_password(#[case] backend: Db) {
+    let Some(db) = db_for(backend).await else {
+        return;
+    };
+    let url = match db.store.backend() {
+        Backend::Postgres => with_password(&db.url, "Sup3rS3cret"),
+        // SQLite URLs carry no credentials; redaction leaves them as they are.
+        Backend::Sqlite => db.url.clone(),
+    };
+    let store = Store::connect(&url, &StoreOptions::default())
+        .await
+        .unwrap();
+    let redacted = store.redacted_url();
+    let debug = format!("{store:?}");
+    assert!(!redacted.contains("Sup3rS3cret"), "{redacted}");
+    assert!(!debug.contains("Sup3rS3cret"), "{debug}");
+    assert!(debug.contains(&redacted), "{debug}");
+    match db.store.backend() {
+        Backend::Postgres => assert!(redacted.contains(":***@"), "{redacted}"),
+        Backend::Sqlite => assert_eq!(redacted, db.url),
     }
+    store.close().await;
+    cleanup(db).await;
 }
 
 async fn cleanup(db: TestDb) {
@@ -314,65 +335,74 @@ async fn insert_punch(store: &Store, event_id: &str, state: &str, updated_at_ms:
     .unwrap();
 }
 
+#[rstest]
+#[case::sqlite(Db::Sqlite)]
+#[case::postgres(Db::Postgres)]
 #[tokio::test]
-async fn retention_removes_old_finished_rows_and_keeps_what_still_waits() {
-    for db in all_dbs().await {
-        let s = &db.store;
-        let (old, recent, cutoff) = (1_000, 9_000, 5_000);
-        insert_event(s, "old-delivered", "decided", old).await;
-        insert_punch(s, "old-delivered", "delivered", old).await;
-        insert_event(s, "old-queued", "decided", old).await;
-        insert_punch(s, "old-queued", "queued", old).await;
-        insert_event(s, "old-parked-event", "parked", old).await;
-        insert_event(s, "old-skipped", "decided", old).await;
-        insert_event(s, "recent", "decided", recent).await;
-        insert_punch(s, "recent", "delivered", recent).await;
-        sqlx::query(
-            "INSERT INTO rejected_events (event_id, source, reason, raw, received_at_ms) \
-             VALUES ('r-old', 'push', 'x', '{}', $1), ('r-new', 'push', 'x', '{}', $2)",
-        )
-        .bind(old)
-        .bind(recent)
-        .execute(s.pool())
-        .await
-        .unwrap();
+async fn retention_removes_old_finished_rows_and_keeps_what_still_waits(#[case] backend: Db) {
+    let Some(db) = db_for(backend).await else {
+        return;
+    };
+    let s = &db.store;
+    let (old, recent, cutoff) = (1_000, 9_000, 5_000);
+    insert_event(s, "old-delivered", "decided", old).await;
+    insert_punch(s, "old-delivered", "delivered", old).await;
+    insert_event(s, "old-queued", "decided", old).await;
+    insert_punch(s, "old-queued", "queued", old).await;
+    insert_event(s, "old-parked-event", "parked", old).await;
+    insert_event(s, "old-skipped", "decided", old).await;
+    insert_event(s, "recent", "decided", recent).await;
+    insert_punch(s, "recent", "delivered", recent).await;
+    sqlx::query(
+        "INSERT INTO rejected_events (event_id, source, reason, raw, received_at_ms) \
+         VALUES ('r-old', 'push', 'x', '{}', $1), ('r-new', 'push', 'x', '{}', $2)",
+    )
+    .bind(old)
+    .bind(recent)
+    .execute(s.pool())
+    .await
+    .unwrap();
 
-        let pruned = s.prune(cutoff, cutoff, cutoff).await.unwrap();
+    let pruned = s.prune(cutoff, cutoff, cutoff).await.unwrap();
+    assert_eq!(
+        (pruned.events, pruned.punches, pruned.rejected),
+        (2, 1, 1),
+        "{}",
+        db.name
+    );
+    for (id, kept) in [
+        ("old-delivered", false),
+        ("old-skipped", false),
+        ("old-queued", true),
+        ("old-parked-event", true),
+        ("recent", true),
+    ] {
         assert_eq!(
-            (pruned.events, pruned.punches, pruned.rejected),
-            (2, 1, 1),
-            "{}",
+            s.inbox().get(id).await.unwrap().is_some(),
+            kept,
+            "{}: {id}",
             db.name
         );
-        for (id, kept) in [
-            ("old-delivered", false),
-            ("old-skipped", false),
-            ("old-queued", true),
-            ("old-parked-event", true),
-            ("recent", true),
-        ] {
-            assert_eq!(
-                s.inbox().get(id).await.unwrap().is_some(),
-                kept,
-                "{}: {id}",
-                db.name
-            );
-        }
-        assert!(s.punches().by_event("old-queued").await.unwrap().is_some());
-        assert!(s
-            .punches()
-            .by_event("old-delivered")
-            .await
-            .unwrap()
-            .is_none());
-        let rejected = s.inbox().rejected(10).await.unwrap();
-        assert_eq!(rejected.len(), 1);
-        db.cleanup().await;
     }
+    assert!(s.punches().by_event("old-queued").await.unwrap().is_some());
+    assert!(s
+        .punches()
+        .by_event("old-delivered")
+        .await
+        .unwrap()
+        .is_none());
+    let rejected = s.inbox().rejected(10).await.unwrap();
+    assert_eq!(rejected.len(), 1);
+    db.cleanup().await;
 }
 
+#[rstest]
+#[case::sqlite(Db::Sqlite)]
+#[case::postgres(Db::Postgres)]
 #[tokio::test]
-async fn one_group_commit_counts_repeats_inside_the_batch_and_spans_many_insert_statements() {
+async fn one_group_commit_counts_repeats_inside_the_batch_and_spans_many_insert_statements(
+    #[case] backend: Db,
+) {
     use hikbridge::attendance::event::parse_notify;
     let notify = |ids: &[String]| {
         let events: Vec<serde_json::Value> = ids
@@ -389,38 +419,44 @@ async fn one_group_commit_counts_repeats_inside_the_batch_and_spans_many_insert_
         )
         .unwrap()
     };
-    for db in all_dbs().await {
-        // 1,000 distinct events (three multi-row statements), one repeated inside the group,
-        // and a second group that repeats one of the first group's events.
-        let mut ids: Vec<String> = (0..1000).map(|i| format!("m-{i}")).collect();
-        ids.push("m-7".into());
-        let a = notify(&ids);
-        let b = notify(&["m-7".to_string(), "n-1".to_string()]);
-        let reports = db
-            .store
-            .inbox()
-            .commit_groups(&[a.as_slice(), b.as_slice()], "push", 1)
-            .await
-            .unwrap();
-        assert_eq!(
-            (reports[0].accepted, reports[0].duplicates),
-            (1000, 1),
-            "{}",
-            db.name
-        );
-        assert_eq!((reports[1].accepted, reports[1].duplicates), (1, 1));
-        assert_eq!(db.store.inbox().count().await.unwrap(), 1001);
-        let m7 = db.store.inbox().get("m-7").await.unwrap().unwrap();
-        assert_eq!(
-            m7.repeats, 2,
-            "seen three times: stored once, repeated twice"
-        );
-        db.cleanup().await;
-    }
+    let Some(db) = db_for(backend).await else {
+        return;
+    };
+    // 1,000 distinct events (three multi-row statements), one repeated inside the group,
+    // and a second group that repeats one of the first group's events.
+    let mut ids: Vec<String> = (0..1000).map(|i| format!("m-{i}")).collect();
+    ids.push("m-7".into());
+    let a = notify(&ids);
+    let b = notify(&["m-7".to_string(), "n-1".to_string()]);
+    let reports = db
+        .store
+        .inbox()
+        .commit_groups(&[a.as_slice(), b.as_slice()], "push", 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        (reports[0].accepted, reports[0].duplicates),
+        (1000, 1),
+        "{}",
+        db.name
+    );
+    assert_eq!((reports[1].accepted, reports[1].duplicates), (1, 1));
+    assert_eq!(db.store.inbox().count().await.unwrap(), 1001);
+    let m7 = db.store.inbox().get("m-7").await.unwrap().unwrap();
+    assert_eq!(
+        m7.repeats, 2,
+        "seen three times: stored once, repeated twice"
+    );
+    db.cleanup().await;
 }
 
+#[rstest]
+#[case::sqlite(Db::Sqlite)]
+#[case::postgres(Db::Postgres)]
 #[tokio::test]
-async fn the_decider_writes_rounds_of_many_events_and_can_stop_after_one_round() {
+async fn the_decider_writes_rounds_of_many_events_and_can_stop_after_one_round(
+    #[case] backend: Db,
+) {
     use hikbridge::attendance::event::parse_notify;
     use hikbridge::attendance::RulesConfig;
     use hikbridge::workers::decider::Decider;
@@ -437,52 +473,53 @@ async fn the_decider_writes_rounds_of_many_events_and_can_stop_after_one_round()
             .as_bytes(),
     )
     .unwrap();
-    for db in all_dbs().await {
-        db.store
-            .inbox()
-            .commit_groups(&[parsed.as_slice()], "push", 1)
-            .await
-            .unwrap();
-        let notify = || std::sync::Arc::new(tokio::sync::Notify::new());
-        let decider = Decider::new(
-            db.store.clone(),
-            None,
-            RulesConfig::default(),
-            notify(),
-            notify(),
-        );
-        let now = chrono::Utc::now();
-        // One round (an ingest burst): 512 events, written together.
-        assert_eq!(
-            decider.decide_rounds(now, 1).await.unwrap(),
-            512,
-            "{}",
-            db.name
-        );
-        let pending = db.store.pending_events(i64::MAX, 1000).await.unwrap();
-        assert_eq!(pending.len(), 488, "{}", db.name);
-        assert_eq!(
-            decider.decide_pending(now).await.unwrap(),
-            488,
-            "{}",
-            db.name
-        );
-        let e = db.store.inbox().get("r-999").await.unwrap().unwrap();
-        assert_eq!(
-            (e.state.as_str(), e.reason.as_deref()),
-            ("decided", Some("unmapped_door")),
-            "{}",
-            db.name
-        );
-        let doors = db.store.unmapped_doors().await.unwrap();
-        assert_eq!(
-            doors,
-            vec![("9".to_string(), "Patio".to_string(), 1000)],
-            "one upsert per door and round, counting every event: {}",
-            db.name
-        );
-        db.cleanup().await;
-    }
+    let Some(db) = db_for(backend).await else {
+        return;
+    };
+    db.store
+        .inbox()
+        .commit_groups(&[parsed.as_slice()], "push", 1)
+        .await
+        .unwrap();
+    let notify = || std::sync::Arc::new(tokio::sync::Notify::new());
+    let decider = Decider::new(
+        db.store.clone(),
+        None,
+        RulesConfig::default(),
+        notify(),
+        notify(),
+    );
+    let now = chrono::Utc::now();
+    // One round (an ingest burst): 512 events, written together.
+    assert_eq!(
+        decider.decide_rounds(now, 1).await.unwrap(),
+        512,
+        "{}",
+        db.name
+    );
+    let pending = db.store.pending_events(i64::MAX, 1000).await.unwrap();
+    assert_eq!(pending.len(), 488, "{}", db.name);
+    assert_eq!(
+        decider.decide_pending(now).await.unwrap(),
+        488,
+        "{}",
+        db.name
+    );
+    let e = db.store.inbox().get("r-999").await.unwrap().unwrap();
+    assert_eq!(
+        (e.state.as_str(), e.reason.as_deref()),
+        ("decided", Some("unmapped_door")),
+        "{}",
+        db.name
+    );
+    let doors = db.store.unmapped_doors().await.unwrap();
+    assert_eq!(
+        doors,
+        vec![("9".to_string(), "Patio".to_string(), 1000)],
+        "one upsert per door and round, counting every event: {}",
+        db.name
+    );
+    db.cleanup().await;
 }
 
 /// The events table carries only indexes its queries use: every read by state (the decider's
@@ -520,5 +557,39 @@ async fn every_read_of_events_by_state_uses_the_state_and_time_index() {
         let plan = plan.join(" / ");
         assert!(plan.contains("events_state_happen"), "{query}: {plan}");
     }
+    db.cleanup().await;
+}
+
+#[rstest]
+#[case::sqlite(Db::Sqlite)]
+#[case::postgres(Db::Postgres)]
+#[tokio::test]
+async fn a_state_word_the_service_does_not_know_is_an_error_naming_the_column(#[case] backend: Db) {
+    let Some(db) = db_for(backend).await else {
+        return;
+    };
+    let s = &db.store;
+    insert_event(s, "odd", "decided", 1_000).await;
+    insert_punch(s, "odd", "on_hold", 1_000).await;
+    let err = s
+        .punches()
+        .by_event("odd")
+        .await
+        .expect_err("an unknown state must not read as a default");
+    let message = err.to_string();
+    assert!(
+        message.contains("state") && message.contains("on_hold"),
+        "{}: {message}",
+        db.name
+    );
+    insert_event(s, "odd-event", "archived", 1_000).await;
+    let err = s
+        .inbox()
+        .get("odd-event")
+        .await
+        .expect_err("an unknown event state is an error");
+    assert!(err.to_string().contains("archived"), "{}: {err}", db.name);
+    let known = s.inbox().get("odd").await.unwrap().unwrap();
+    assert_eq!(known.state, hikbridge::store::EventState::Decided);
     db.cleanup().await;
 }

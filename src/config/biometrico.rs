@@ -1,21 +1,23 @@
 //! The SIAD side: `[siad]` (the database and its queries) and `[biometrico]` (how a SIAD person
 //! becomes a HikCentral person: personCode, organisation, validity and access levels by type).
 
-use super::values::string_or_list;
+use super::per_type::{self, PerType, Validity};
 use crate::secret::Secret;
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct BiometricoSettings {
-    #[serde(deserialize_with = "string_or_list")]
-    pub org_by_person_type: Vec<String>,
-    #[serde(deserialize_with = "string_or_list")]
-    pub validity: Vec<String>,
+    /// orgIndexCode per person type: `TYPE=code`, `*` the fallback.
+    #[serde(deserialize_with = "per_type::orgs")]
+    pub org_by_person_type: PerType<String>,
+    /// beginTime/endTime per person type: `TYPE=begin/end`.
+    #[serde(deserialize_with = "per_type::validities")]
+    pub validity: PerType<Validity>,
     /// How a CI becomes a HikCentral personCode (at most 16 letters or digits).
     pub person_code: PersonCodeRule,
     /// Access levels (privilege group ids) per person type: `TYPE=id|id`, `*` the fallback.
-    #[serde(deserialize_with = "string_or_list")]
-    pub access_levels: Vec<String>,
+    #[serde(deserialize_with = "per_type::access_levels")]
+    pub access_levels: PerType<Vec<String>>,
     /// The access-control device whose face model checks photos before they are sent
     /// (`acs/v1/faceCheck`); empty = no pre-check.
     pub face_check_device: String,
@@ -58,40 +60,23 @@ impl PersonCodeRule {
 impl BiometricoSettings {
     /// The orgIndexCode for a SIAD person type (`*` is the fallback).
     pub fn org_for(&self, person_type: &str) -> Option<String> {
-        per_type(&self.org_by_person_type, person_type).map(str::to_string)
+        self.org_by_person_type.get(person_type).cloned()
     }
 
     /// The access levels (privilege group ids) a person of this type is added to; empty when
     /// none is configured (the person then opens no door).
     pub fn access_levels_for(&self, person_type: &str) -> Vec<String> {
-        per_type(&self.access_levels, person_type)
-            .map(|v| {
-                v.split('|')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            })
+        self.access_levels
+            .get(person_type)
+            .cloned()
             .unwrap_or_default()
     }
 
     /// (beginTime, endTime) for a SIAD person type.
     pub fn validity_for(&self, person_type: &str) -> Option<(String, String)> {
-        let v = per_type(&self.validity, person_type)?;
-        let (b, e) = v.split_once('/')?;
-        Some((b.trim().to_string(), e.trim().to_string()))
+        let v = self.validity.get(person_type)?;
+        Some((v.begin.clone(), v.end.clone()))
     }
-}
-
-/// `TYPE=value` entries: the exact type first, then `*`.
-fn per_type<'a>(entries: &'a [String], person_type: &str) -> Option<&'a str> {
-    let pairs = entries.iter().filter_map(|e| e.split_once('='));
-    let pt = person_type.trim();
-    pairs
-        .clone()
-        .find(|(k, _)| k.trim().eq_ignore_ascii_case(pt))
-        .or_else(|| pairs.clone().find(|(k, _)| k.trim() == "*"))
-        .map(|(_, v)| v.trim())
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -18,6 +18,7 @@ mod biometrico;
 mod doors;
 mod keys;
 mod operations;
+mod per_type;
 mod problems;
 mod reliability;
 mod secrets;
@@ -32,6 +33,7 @@ pub use crate::store::redact_url;
 pub use biometrico::{BiometricoSettings, PersonCodeRule, SiadSettings};
 pub use doors::parse_door;
 pub use operations::{AlertSettings, MetricsSettings, WebhookFormat};
+pub use per_type::{PerType, Validity};
 pub use problems::{ConfigError, Problem};
 pub use reliability::{ClusterSettings, LateEventPolicy, RetentionSettings, UnknownOutcomePolicy};
 pub use sections::{

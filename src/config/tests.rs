@@ -346,3 +346,45 @@ fn unknown_file_keys_are_reported_with_a_suggestion_even_beside_type_errors() {
     );
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn per_type_settings_are_maps_parsed_once_and_every_bad_entry_is_reported() {
+    let s = Settings::defaults_with_env(&[
+        ("HIKBRIDGE__BIOMETRICO__ORG_BY_PERSON_TYPE", "E=2, *=4"),
+        ("HIKBRIDGE__BIOMETRICO__ACCESS_LEVELS", "E=7|8, D=9"),
+        (
+            "HIKBRIDGE__BIOMETRICO__VALIDITY",
+            "E=2026-03-01T00:00:00-05:00/2026-08-31T23:59:59-05:00",
+        ),
+    ])
+    .expect("valid");
+    let b = &s.biometrico;
+    assert_eq!(b.org_for("e").as_deref(), Some("2"));
+    assert_eq!(b.org_for("D").as_deref(), Some("4"));
+    assert_eq!(b.access_levels_for("E"), ["7", "8"]);
+    assert!(b.access_levels_for("X").is_empty());
+    assert_eq!(
+        b.validity_for("E"),
+        Some((
+            "2026-03-01T00:00:00-05:00".into(),
+            "2026-08-31T23:59:59-05:00".into()
+        ))
+    );
+    assert_eq!(b.validity_for("D"), None);
+
+    let err = Settings::defaults_with_env(&[
+        ("HIKBRIDGE__BIOMETRICO__ORG_BY_PERSON_TYPE", "E2, *=4"),
+        ("HIKBRIDGE__BIOMETRICO__ACCESS_LEVELS", "E=7||8"),
+        ("HIKBRIDGE__BIOMETRICO__VALIDITY", "*=2020-01-01/2037-12-31"),
+    ])
+    .expect_err("broken");
+    let text = err.to_string();
+    for want in [
+        "biometrico.org_by_person_type = \"E2\": expected TYPE=orgIndexCode",
+        "biometrico.access_levels = \"E=7||8\": expected TYPE=id or TYPE=id|id",
+        "biometrico.validity = \"*=2020-01-01/2037-12-31\": expected TYPE=begin/end",
+    ] {
+        assert!(text.contains(want), "{want} missing from {text}");
+    }
+    assert_eq!(err.problems.len(), 3, "{text}");
+}

@@ -242,36 +242,6 @@ impl Settings {
                 "\"mssql://siad-db.example.edu:1433/SIAD\" or \"sqlite://data/siad-demo.db\"",
             );
         }
-        for entry in &self.biometrico.org_by_person_type {
-            if entry
-                .split_once('=')
-                .is_none_or(|(k, v)| k.trim().is_empty() || v.trim().is_empty())
-            {
-                bad(
-                    "biometrico.org_by_person_type",
-                    &quoted(entry),
-                    "expected TYPE=orgIndexCode",
-                    "[\"E=2\", \"D=3\", \"*=4\"]",
-                );
-            }
-        }
-        for entry in &self.biometrico.validity {
-            let ok = entry
-                .split_once('=')
-                .and_then(|(_, v)| v.split_once('/'))
-                .is_some_and(|(b, e)| {
-                    chrono::DateTime::parse_from_rfc3339(b.trim()).is_ok()
-                        && chrono::DateTime::parse_from_rfc3339(e.trim()).is_ok()
-                });
-            if !ok {
-                bad(
-                    "biometrico.validity",
-                    &quoted(entry),
-                    "expected TYPE=begin/end with ISO-8601 times and offsets",
-                    "[\"*=2020-01-01T00:00:00-05:00/2037-12-31T23:59:59-05:00\"]",
-                );
-            }
-        }
         let d = &self.delivery;
         if d.concurrency == 0 {
             bad("delivery.concurrency", &0, "must be greater than 0", "4");

@@ -5,6 +5,7 @@
 //! operator sees all of them at once.
 
 use super::doors;
+use super::per_type;
 use super::problems::{quoted, Problem};
 use crate::attendance::AlternationPolicy;
 use config::Config;
@@ -52,6 +53,24 @@ pub(super) fn check(cfg: &Config, problems: &mut Vec<Problem>, bad_keys: &mut Ve
         scalar(cfg, "attendance.alternation", "\"send\"", alternation),
         denied_granted(cfg),
         doors::check(cfg),
+        list(
+            cfg,
+            "biometrico.org_by_person_type",
+            "[\"E=2\", \"D=3\", \"*=4\"]",
+            per_type::org_entry,
+        ),
+        list(
+            cfg,
+            "biometrico.validity",
+            "[\"*=2020-01-01T00:00:00-05:00/2037-12-31T23:59:59-05:00\"]",
+            per_type::validity_entry,
+        ),
+        list(
+            cfg,
+            "biometrico.access_levels",
+            "[\"E=1\", \"D=2|3\"]",
+            per_type::access_entry,
+        ),
         word::<EmployeeIdType>(
             cfg,
             "delivery.employee_id_type",

@@ -261,7 +261,7 @@ async fn events(
                     _ => return None,
                 };
                 let doc = progress_of(&s, &job).await.ok()?;
-                let finished = matches!(job.state.as_str(), "done" | "cancelled" | "failed");
+                let finished = job.state.is_finished();
                 if last.as_ref() != Some(&doc) {
                     let event = Event::default().event("progress").data(doc.to_string());
                     return Some((Ok(event), (s, id, changes, Some(doc), finished)));

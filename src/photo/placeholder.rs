@@ -1,5 +1,6 @@
 //! Synthetic "portraits" for demo data and tests: no real face, only geometry.
 
+use crate::splitmix::SplitMix64;
 use image::codecs::jpeg::JpegEncoder;
 use image::{Rgb, RgbImage};
 
@@ -25,36 +26,13 @@ pub fn placeholder_portrait(seed: u64, width: u32, height: u32) -> Vec<u8> {
     }
 }
 
-/// SplitMix64: tiny, fast and stable across releases (unlike a general-purpose RNG crate).
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `[low, high)`.
-    fn range(&mut self, low: f64, high: f64) -> f64 {
-        let unit = (self.next() >> 11) as f64 / (1_u64 << 53) as f64;
-        low + unit * (high - low)
-    }
-
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[(self.next() % items.len() as u64) as usize]
-    }
-
-    /// A colour with each channel in `[low, high)`.
-    fn colour(&mut self, low: f64, high: f64) -> [f64; 3] {
-        [
-            self.range(low, high),
-            self.range(low, high),
-            self.range(low, high),
-        ]
-    }
+/// A colour with each channel in `[low, high)`.
+fn colour(rng: &mut SplitMix64, low: f64, high: f64) -> [f64; 3] {
+    [
+        rng.range(low, high),
+        rng.range(low, high),
+        rng.range(low, high),
+    ]
 }
 
 const SKIN: [[f64; 3]; 6] = [
@@ -84,14 +62,14 @@ fn draw(seed: u64, width: u32, height: u32) -> RgbImage {
     let mut rng = SplitMix64(seed);
     let (w, h) = (f64::from(width), f64::from(height));
 
-    let background_a = rng.colour(120.0, 250.0);
-    let background_b = rng.colour(40.0, 200.0);
+    let background_a = colour(&mut rng, 120.0, 250.0);
+    let background_b = colour(&mut rng, 40.0, 200.0);
     let angle = rng.range(0.0, std::f64::consts::TAU);
     let (gx, gy) = (angle.cos(), angle.sin());
 
     let skin = rng.pick(&SKIN);
     let hair = rng.pick(&HAIR);
-    let clothes = rng.colour(0.0, 220.0);
+    let clothes = colour(&mut rng, 0.0, 220.0);
 
     let head_cx = w * (0.5 + rng.range(-0.14, 0.14));
     let head_cy = h * rng.range(0.34, 0.44);

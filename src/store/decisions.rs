@@ -12,8 +12,7 @@ const ROWS_PER_STATEMENT: usize = 400;
 /// What was decided for one event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecisionRecord {
-    /// `decided` | `held` | `parked`.
-    pub state: &'static str,
+    pub state: super::EventState,
     /// `punch` | `skip` | `park` | `hold`.
     pub decision: &'static str,
     /// Stable reason code (`not_granted`, `unmapped_door`, `double_scan`, …).
@@ -121,7 +120,7 @@ impl Store {
             for r in chunk {
                 q = q
                     .bind(r.event_row_id)
-                    .bind(r.record.state)
+                    .bind(r.record.state.as_str())
                     .bind(r.record.decision)
                     .bind(r.record.reason)
                     .bind(r.record.detail.as_str())

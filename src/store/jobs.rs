@@ -11,7 +11,7 @@ pub struct SyncJob {
     pub kind: String,
     pub filter: String,
     pub dry_run: bool,
-    pub state: String,
+    pub state: super::JobState,
     pub total: i64,
     pub current_ci: Option<String>,
     pub current_name: Option<String>,
@@ -41,7 +41,7 @@ fn job(r: &sqlx::any::AnyRow) -> Result<SyncJob, StoreError> {
         kind: r.try_get("kind")?,
         filter: r.try_get("filter")?,
         dry_run: r.try_get::<i64, _>("dry_run")? != 0,
-        state: r.try_get("state")?,
+        state: super::decode(r, "state")?,
         total: r.try_get("total")?,
         current_ci: r.try_get("current_ci")?,
         current_name: r.try_get("current_name")?,
@@ -138,11 +138,11 @@ impl Store {
     pub async fn set_sync_job_state(
         &self,
         id: &str,
-        state: &str,
+        state: super::JobState,
         error: Option<&str>,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        let finished = matches!(state, "done" | "cancelled" | "failed").then_some(now_ms);
+        let finished = state.is_finished().then_some(now_ms);
         sqlx::query(
             "UPDATE sync_jobs SET state = $2, error = COALESCE($3, error), updated_at_ms = $4, \
              finished_at_ms = COALESCE($5, finished_at_ms), \
@@ -150,7 +150,7 @@ impl Store {
              current_name = CASE WHEN $5 IS NULL THEN current_name ELSE NULL END WHERE id = $1",
         )
         .bind(id)
-        .bind(state)
+        .bind(state.as_str())
         .bind(error.map(str::to_string))
         .bind(now_ms)
         .bind(finished)

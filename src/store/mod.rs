@@ -14,8 +14,10 @@ mod cluster;
 mod connect;
 mod decisions;
 mod error;
+mod event_state;
 mod health;
 mod inbox;
+mod job_state;
 mod jobs;
 mod ledger;
 mod lock;
@@ -26,16 +28,19 @@ mod retention;
 mod stats;
 mod tx;
 mod url;
+mod words;
 
 pub use checkpoints::{Checkpoint, Checkpoints};
 pub use decisions::{DecisionRecord, DecisionRow, PendingCursor};
 pub use error::StoreError;
+pub use event_state::{EventState, UnknownEventState};
 pub use health::{WriteFailure, WriteHealth};
 pub use inbox::{Inbox, IngestReport, RejectedEvent, StoredEvent};
+pub use job_state::{JobState, UnknownJobState};
 pub use jobs::{SyncJob, SyncJobItem};
 pub use ledger::{LedgerEntry, LedgerUpdate};
 pub use lock::{lock_for_process, ProcessLock};
-pub use punches::{state as punch_state, NewPunch, Punch, PunchFilter, Punches};
+pub use punches::{NewPunch, Punch, PunchFilter, PunchState, Punches, UnknownPunchState};
 pub use retention::Pruned;
 pub use tx::WriteTx;
 pub use url::{redact_url, sqlite_file};
@@ -215,6 +220,23 @@ impl Store {
     pub fn punches_claimed_by<'a>(&'a self, owner: &'a str) -> Punches<'a> {
         Punches::new(&self.pool, self.backend, owner)
     }
+}
+
+/// A text column read as a typed value (a state, a direction): a word the type does not know
+/// is a decode error naming the column, never a silent default.
+pub(crate) fn decode<T>(row: &sqlx::any::AnyRow, column: &str) -> Result<T, StoreError>
+where
+    T: std::str::FromStr,
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    use sqlx::Row;
+    let word: String = row.try_get(column)?;
+    word.parse().map_err(|e: T::Err| {
+        StoreError::Query(sqlx::Error::ColumnDecode {
+            index: column.to_owned(),
+            source: Box::new(e),
+        })
+    })
 }
 
 #[cfg(test)]

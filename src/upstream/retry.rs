@@ -40,16 +40,23 @@ impl Backoff {
     /// The wait before attempt `next` (2, 3, …): exponential, capped, with "equal jitter"
     /// (half fixed, half random) so that many callers do not retry in lockstep.
     pub fn delay(&self, next_attempt: u32, retry_after: Option<Duration>) -> Duration {
-        let exp = next_attempt.saturating_sub(2).min(20);
-        let full = self.base.saturating_mul(1u32 << exp).min(self.max);
-        let half = full / 2;
-        let jitter = rand::thread_rng().gen_range(0..=half.as_millis() as u64);
-        let backoff = half + Duration::from_millis(jitter);
         match retry_after {
             Some(ra) => ra.min(MAX_RETRY_AFTER),
-            None => backoff,
+            None => equal_jitter(self.base, self.max, next_attempt.saturating_sub(2)),
         }
     }
+}
+
+/// The service's one backoff: the wait before retry number `step` (0 for the first) is
+/// `min(base · 2^step, max)`, half of it fixed and half random ("equal jitter"), so that many
+/// callers do not retry in lockstep. The upstream retry layer and delivery (whose attempts are
+/// counted in the store, across restarts) both need the n-th wait by its number, which is why
+/// this is a function and not a backoff crate's iterator over one caller's attempts.
+pub fn equal_jitter(base: Duration, max: Duration, step: u32) -> Duration {
+    let full = base.saturating_mul(1u32 << step.min(20)).min(max);
+    let half = full / 2;
+    let half_ms = u64::try_from(half.as_millis()).unwrap_or(u64::MAX);
+    half + Duration::from_millis(rand::thread_rng().gen_range(0..=half_ms))
 }
 
 /// The longest `Retry-After` believed (an hour): an upstream's header never parks a worker

@@ -3,7 +3,7 @@
 //! recorded; resumes where it stopped after a restart; cancellable between persons.
 
 use crate::person_sync::{PersonSync, SyncFailure};
-use crate::store::Store;
+use crate::store::{JobState, Store};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
@@ -88,9 +88,9 @@ impl SyncJobs {
         let Some(job) = self.store.next_sync_job().await? else {
             return Ok(false);
         };
-        if job.state == "queued" {
+        if job.state == JobState::Queued {
             self.store
-                .set_sync_job_state(&job.id, "running", None, now_ms())
+                .set_sync_job_state(&job.id, JobState::Running, None, now_ms())
                 .await?;
             self.progress_changed();
             tracing::info!(job = %job.id, total = job.total, dry_run = job.dry_run, "sync job started");
@@ -101,7 +101,7 @@ impl SyncJobs {
         for item in self.store.pending_sync_items(&job.id).await? {
             // Cancel is checked between persons.
             match self.store.sync_job(&job.id).await?.map(|j| j.state) {
-                Some(s) if s == "running" => {}
+                Some(JobState::Running) => {}
                 _ => {
                     tracing::info!(job = %job.id, "sync job cancelled");
                     return Ok(true);
@@ -128,7 +128,7 @@ impl SyncJobs {
             self.progress_changed();
         }
         self.store
-            .set_sync_job_state(&job.id, "done", None, now_ms())
+            .set_sync_job_state(&job.id, JobState::Done, None, now_ms())
             .await?;
         self.progress_changed();
         tracing::info!(job = %job.id, outcomes = ?counts, "sync job done");

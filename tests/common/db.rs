@@ -98,16 +98,27 @@ pub async fn postgres_db() -> Option<TestDb> {
     })
 }
 
-/// SQLite, plus PostgreSQL when configured; says on stderr which backends run.
-pub async fn all_dbs() -> Vec<TestDb> {
-    let mut dbs = vec![sqlite_db().await];
-    match postgres_db().await {
-        Some(db) => dbs.push(db),
-        None => eprintln!("postgres skipped: {POSTGRES_URL_VAR} is not set"),
+/// A store backend: tests take one as an rstest case, so each backend passes or fails on its
+/// own (`name::case_1_sqlite`, `name::case_2_postgres`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh database of `backend`. `None` for PostgreSQL when no server is configured (the case
+/// says on stderr that it was skipped); with `HIKBRIDGE_REQUIRE_POSTGRES=1` that is a failure.
+pub async fn db_for(backend: Db) -> Option<TestDb> {
+    match backend {
+        Db::Sqlite => Some(sqlite_db().await),
+        Db::Postgres => {
+            let db = postgres_db().await;
+            if db.is_none() {
+                eprintln!("postgres skipped: {POSTGRES_URL_VAR} is not set");
+            }
+            db
+        }
     }
-    let names: Vec<&str> = dbs.iter().map(|d| d.name).collect();
-    eprintln!("backends under test: {}", names.join(", "));
-    dbs
 }
 
 /// `admin_url` with its database replaced by `name` (credentials and parameters kept).

@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use utoipa::IntoParams;
 
 use super::openapi::admin_answers::{
-    DoorList, EventState, EventWithPunch, NotParked, Parked, PunchList, PunchState, Redecided,
+    DoorList, EventRequeued, EventWithPunch, NotParked, Parked, PunchList, PunchMoved, Redecided,
     Summary, Timeline,
 };
 use super::openapi::schemas::ErrorBody;
@@ -67,8 +67,10 @@ fn now_ms() -> i64 {
 ))]
 async fn summary(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
     let counts = s.store().punches().counts().await.map_err(store_err)?;
-    let punches: serde_json::Map<String, Value> =
-        counts.into_iter().map(|(k, n)| (k, json!(n))).collect();
+    let punches: serde_json::Map<String, Value> = counts
+        .into_iter()
+        .map(|(k, n)| (k.as_str().to_owned(), json!(n)))
+        .collect();
     let parked_events = s.store().count_parked_events().await.map_err(store_err)?;
     let unmapped = s.store().unmapped_doors().await.map_err(store_err)?.len();
     Ok(Json(json!({
@@ -105,15 +107,16 @@ async fn list_punches(
     Query(q): Query<PunchQuery>,
 ) -> Result<Json<Value>, ApiError> {
     // A misspelt filter must not quietly list everything.
-    if let Some(state) = q.state.as_deref() {
-        if !crate::store::punch_state::ALL.contains(&state) {
-            return Err(ApiError::bad_request(format!(
+    let state = match q.state.as_deref() {
+        None => None,
+        Some(word) => Some(word.parse::<crate::store::PunchState>().map_err(|_| {
+            ApiError::bad_request(format!(
                 "state {:?} is not a punch state; use one of {}",
-                state.escape_debug().to_string(),
-                crate::store::punch_state::ALL.join(", ")
-            )));
-        }
-    }
+                word.escape_debug().to_string(),
+                crate::store::PunchState::words()
+            ))
+        })?),
+    };
     if let Some(day) = q.day.as_deref() {
         if NaiveDate::parse_from_str(day, "%Y-%m-%d").is_err() {
             return Err(ApiError::bad_request(format!(
@@ -123,7 +126,7 @@ async fn list_punches(
         }
     }
     let filter = PunchFilter {
-        state: q.state,
+        state,
         employee_id: q.employee,
         local_day: q.day,
         limit: q.limit.unwrap_or(200).clamp(1, 5000),
@@ -138,7 +141,7 @@ async fn list_punches(
 ))]
 async fn parked(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
     let filter = PunchFilter {
-        state: Some("parked".into()),
+        state: Some(crate::store::PunchState::Parked),
         limit: 5000,
         ..PunchFilter::default()
     };
@@ -151,7 +154,7 @@ async fn parked(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
 #[utoipa::path(post, path = "/admin/punches/{id}/retry", tag = "admin",
     params(("id" = i64, Path, description = "The punch's id")),
     responses(
-        (status = 202, description = "Queued", body = PunchState,
+        (status = 202, description = "Queued", body = PunchMoved,
             example = json!({"id": 42, "state": "queued"})),
         NotParked,
     ))]
@@ -183,7 +186,7 @@ async fn retry_punch(
 #[utoipa::path(post, path = "/admin/punches/{id}/discard", tag = "admin",
     params(("id" = i64, Path, description = "The punch's id")),
     responses(
-        (status = 200, description = "Discarded", body = PunchState,
+        (status = 200, description = "Discarded", body = PunchMoved,
             example = json!({"id": 42, "state": "discarded"})),
         NotParked,
     ))]
@@ -236,7 +239,7 @@ async fn event(
 #[utoipa::path(post, path = "/admin/events/{event_id}/retry", tag = "admin",
     params(("event_id" = String, Path, description = "HikCentral's eventId")),
     responses(
-        (status = 202, description = "Back to `new`", body = EventState),
+        (status = 202, description = "Back to `new`", body = EventRequeued),
         (status = 409, description = "`not_parked`: no such event, or it is not parked",
             body = ErrorBody),
     ))]

@@ -39,7 +39,7 @@ pub struct Parked {
 /// A punch moved to another state.
 #[derive(ToSchema)]
 #[schema(examples(json!({"id": 42, "state": "queued"})))]
-pub struct PunchState {
+pub struct PunchMoved {
     pub id: i64,
     /// `queued` (retry) or `discarded`.
     pub state: String,
@@ -60,7 +60,7 @@ pub enum NotParked {
 /// A parked event queued for a new decision.
 #[derive(ToSchema)]
 #[schema(examples(json!({"event_id": "5f0c1a2e-1111-4a3b-9c7d-000000000001", "state": "new"})))]
-pub struct EventState {
+pub struct EventRequeued {
     pub event_id: String,
     pub state: String,
 }

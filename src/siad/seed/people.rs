@@ -5,6 +5,7 @@ use super::{
     DemoPerson, DemoPhoto, ProblemCase, PERIODS, PROBLEM_PERIOD, PROBLEM_PROGRAM, PROGRAMS,
 };
 use crate::siad::model::SiadPerson;
+use crate::splitmix::SplitMix64;
 use std::collections::HashSet;
 
 const MALE: [&str; 16] = [
@@ -57,28 +58,6 @@ const SURNAMES: [&str; 24] = [
 ];
 const EMAIL_DOMAIN: &str = "uni.example.edu";
 
-/// SplitMix64: small, fast and stable forever (a library RNG may change its stream).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (n > 0; the bias is negligible for these small n).
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len() as u64) as usize]
-    }
-}
-
 /// The modulo-10 check digit of an Ecuadorian cédula, from its first nine digits.
 fn check_digit(first_nine: &[u8; 9]) -> u8 {
     let sum: u32 = first_nine
@@ -109,7 +88,7 @@ pub fn cedula_is_valid(ci: &str) -> bool {
     (1..=24).contains(&province) && digits[2] < 6 && check_digit(&first_nine) == digits[9]
 }
 
-fn cedula(rng: &mut Rng) -> String {
+fn cedula(rng: &mut SplitMix64) -> String {
     let province = 1 + rng.below(24) as u8;
     let mut d = [0u8; 9];
     d[0] = province / 10;
@@ -145,7 +124,7 @@ fn ascii_slug(s: &str) -> String {
 
 /// The people of a demo database: pure and deterministic (no photo bytes yet).
 pub fn generate(people: u32, seed: u64) -> Vec<DemoPerson> {
-    let mut rng = Rng(seed);
+    let mut rng = SplitMix64(seed);
     let mut cis = HashSet::new();
     let mut emails = HashSet::new();
     (0..people)

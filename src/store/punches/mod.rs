@@ -1,8 +1,12 @@
 //! The outbox: punches waiting for, in, or done with delivery to Humand.
 
 mod outcomes;
+mod state;
+
+pub use state::{PunchState, UnknownPunchState};
 
 use super::{Backend, StoreError};
+use crate::attendance::Direction;
 use serde::Serialize;
 use sqlx::{AnyPool, Row};
 use std::collections::HashMap;
@@ -12,8 +16,7 @@ use std::collections::HashMap;
 pub struct NewPunch {
     pub event_id: String,
     pub employee_id: String,
-    /// `entry` | `exit`.
-    pub direction: String,
+    pub direction: Direction,
     pub at_ms: i64,
     pub local_day: String,
     pub door: String,
@@ -27,11 +30,11 @@ pub struct Punch {
     pub id: i64,
     pub event_id: String,
     pub employee_id: String,
-    pub direction: String,
+    pub direction: Direction,
     pub at_ms: i64,
     pub local_day: String,
     pub door: String,
-    pub state: String,
+    pub state: PunchState,
     pub attempts: i64,
     pub next_attempt_at_ms: i64,
     pub last_error: Option<String>,
@@ -44,19 +47,6 @@ pub struct Punch {
     pub updated_at_ms: i64,
 }
 
-/// States a punch can be in.
-pub mod state {
-    pub const QUEUED: &str = "queued";
-    /// Sent (or about to be) with no recorded outcome: checked against Humand before resending.
-    pub const SENDING: &str = "sending";
-    pub const DELIVERED: &str = "delivered";
-    pub const PARKED: &str = "parked";
-    pub const DRY_RUN: &str = "dry_run";
-    pub const DISCARDED: &str = "discarded";
-    /// Every state, in the order operators read them.
-    pub const ALL: [&str; 6] = [QUEUED, SENDING, PARKED, DELIVERED, DRY_RUN, DISCARDED];
-}
-
 const COLUMNS: &str = "id, event_id, employee_id, direction, at_ms, local_day, door, state, \
      attempts, next_attempt_at_ms, last_error, request, response_status, response_body, \
      humand_entry_id, park_reason, created_at_ms, updated_at_ms";
@@ -64,7 +54,7 @@ const COLUMNS: &str = "id, event_id, employee_id, direction, at_ms, local_day, d
 /// Filters for listing punches.
 #[derive(Debug, Clone, Default)]
 pub struct PunchFilter {
-    pub state: Option<String>,
+    pub state: Option<PunchState>,
     pub employee_id: Option<String>,
     pub local_day: Option<String>,
     pub limit: i64,
@@ -94,7 +84,7 @@ impl<'a> Punches<'a> {
         employee_id: &str,
         from_ms: i64,
         to_ms: i64,
-    ) -> Result<Vec<(String, i64)>, StoreError> {
+    ) -> Result<Vec<(Direction, i64)>, StoreError> {
         let rows = sqlx::query(
             "SELECT direction, at_ms FROM punches WHERE employee_id = $1 AND at_ms >= $2 \
              AND at_ms <= $3 AND state NOT IN ('parked', 'discarded') ORDER BY at_ms, id",
@@ -105,7 +95,7 @@ impl<'a> Punches<'a> {
         .fetch_all(self.pool)
         .await?;
         rows.iter()
-            .map(|r| Ok((r.try_get("direction")?, r.try_get("at_ms")?)))
+            .map(|r| Ok((super::decode(r, "direction")?, r.try_get("at_ms")?)))
             .collect()
     }
 
@@ -115,8 +105,8 @@ impl<'a> Punches<'a> {
         employee_ids: &[&str],
         from_ms: i64,
         to_ms: i64,
-    ) -> Result<HashMap<String, Vec<(String, i64)>>, StoreError> {
-        let mut found: HashMap<String, Vec<(String, i64)>> = HashMap::new();
+    ) -> Result<HashMap<String, Vec<(Direction, i64)>>, StoreError> {
+        let mut found: HashMap<String, Vec<(Direction, i64)>> = HashMap::new();
         for chunk in employee_ids.chunks(super::MAX_LIST_PARAMS) {
             let sql = format!(
                 "SELECT employee_id, direction, at_ms FROM punches WHERE employee_id IN ({}) \
@@ -132,7 +122,7 @@ impl<'a> Punches<'a> {
                 found
                     .entry(r.try_get("employee_id")?)
                     .or_default()
-                    .push((r.try_get("direction")?, r.try_get("at_ms")?));
+                    .push((super::decode(&r, "direction")?, r.try_get("at_ms")?));
             }
         }
         Ok(found)
@@ -231,7 +221,7 @@ impl<'a> Punches<'a> {
              AND ($2 = '' OR employee_id = $2) AND ($3 = '' OR local_day = $3) \
              ORDER BY at_ms, id LIMIT $4"
         ))
-        .bind(f.state.clone().unwrap_or_default())
+        .bind(f.state.map_or("", PunchState::as_str))
         .bind(f.employee_id.clone().unwrap_or_default())
         .bind(f.local_day.clone().unwrap_or_default())
         .bind(if f.limit > 0 { f.limit } else { 200 })
@@ -241,13 +231,13 @@ impl<'a> Punches<'a> {
     }
 
     /// Counts per state.
-    pub async fn counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
+    pub async fn counts(&self) -> Result<Vec<(PunchState, i64)>, StoreError> {
         let rows =
             sqlx::query("SELECT state, COUNT(*) AS n FROM punches GROUP BY state ORDER BY state")
                 .fetch_all(self.pool)
                 .await?;
         rows.iter()
-            .map(|r| Ok((r.try_get("state")?, r.try_get("n")?)))
+            .map(|r| Ok((super::decode(r, "state")?, r.try_get("n")?)))
             .collect()
     }
 
@@ -266,11 +256,11 @@ pub(super) fn punch(r: &sqlx::any::AnyRow) -> Result<Punch, StoreError> {
         id: r.try_get("id")?,
         event_id: r.try_get("event_id")?,
         employee_id: r.try_get("employee_id")?,
-        direction: r.try_get("direction")?,
+        direction: super::decode(r, "direction")?,
         at_ms: r.try_get("at_ms")?,
         local_day: r.try_get("local_day")?,
         door: r.try_get("door")?,
-        state: r.try_get("state")?,
+        state: super::decode(r, "state")?,
         attempts: r.try_get("attempts")?,
         next_attempt_at_ms: r.try_get("next_attempt_at_ms")?,
         last_error: r.try_get("last_error")?,

@@ -2,7 +2,7 @@
 //! shutdown or taken over from a dead replica), and every state change delivery or an operator
 //! makes, each only on this repository's own claim where delivery is concerned.
 
-use super::{punch, state, Punch, Punches, COLUMNS};
+use super::{punch, Punch, PunchState, Punches, COLUMNS};
 use crate::store::{Backend, StoreError};
 
 impl<'a> Punches<'a> {
@@ -135,9 +135,9 @@ impl<'a> Punches<'a> {
         )
         .bind(id)
         .bind(if outcome_unknown {
-            state::SENDING
+            PunchState::Sending.as_str()
         } else {
-            state::QUEUED
+            PunchState::Queued.as_str()
         })
         .bind(next_at_ms)
         .bind(error)

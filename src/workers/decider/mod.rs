@@ -5,15 +5,15 @@
 use crate::artemis::{ArtemisClient, ArtemisError};
 use crate::attendance::event::parse_stored;
 use crate::attendance::{
-    decide, local_day, AccessEvent, Decision, Direction, EmployeeId, EventSource, ParkReason,
-    Parsed, PriorPunch, RulesConfig, SkipReason,
+    decide, local_day, AccessEvent, Decision, EmployeeId, EventSource, ParkReason, Parsed,
+    PriorPunch, RulesConfig, SkipReason,
 };
 use crate::humand::HumandClient;
 use crate::workers::pressure::IngestPressure;
 mod people;
 mod round;
 
-use crate::store::{DecisionRecord, DecisionRow, NewPunch, Store, StoredEvent};
+use crate::store::{DecisionRecord, DecisionRow, EventState, NewPunch, Store, StoredEvent};
 use chrono::{DateTime, TimeDelta, Utc};
 use round::{person_key, Round};
 use std::collections::{HashMap, HashSet};
@@ -235,7 +235,7 @@ impl Decider {
             // Stored events were accepted once; a row that no longer parses is parked, not lost.
             Parsed::Rejected { reason, .. } => {
                 let rec = DecisionRecord {
-                    state: "parked",
+                    state: EventState::Parked,
                     decision: "park",
                     reason: Some("unreadable"),
                     detail: format!("the stored event no longer parses: {reason}"),
@@ -282,7 +282,7 @@ impl Decider {
         let (rec, punch, unmapped) = match &decision {
             Decision::Punch { direction, at } => (
                 DecisionRecord {
-                    state: "decided",
+                    state: EventState::Decided,
                     decision: "punch",
                     reason: None,
                     detail,
@@ -294,7 +294,7 @@ impl Decider {
                     due_at_ms: now_ms
                         .saturating_add(i64::try_from(self.settle.as_millis()).unwrap_or(i64::MAX)),
                     employee_id: emp.as_str().to_string(),
-                    direction: direction.as_str().to_string(),
+                    direction: *direction,
                     at_ms: at.timestamp_millis(),
                     local_day: local_day(*at, self.rules.time_zone).to_string(),
                     door,
@@ -303,7 +303,7 @@ impl Decider {
             ),
             Decision::Skip { reason } => (
                 DecisionRecord {
-                    state: "decided",
+                    state: EventState::Decided,
                     decision: "skip",
                     reason: Some(reason.code()),
                     detail,
@@ -315,7 +315,7 @@ impl Decider {
             ),
             Decision::Park { reason } => (
                 DecisionRecord {
-                    state: "parked",
+                    state: EventState::Parked,
                     decision: "park",
                     reason: Some(reason.code()),
                     detail,
@@ -326,7 +326,7 @@ impl Decider {
             ),
             Decision::Hold { until } => (
                 DecisionRecord {
-                    state: "held",
+                    state: EventState::Held,
                     decision: "hold",
                     reason: Some("future"),
                     detail,
@@ -374,9 +374,9 @@ impl Decider {
         rows.sort_by_key(|(_, at)| *at);
         Ok(rows
             .into_iter()
-            .filter_map(|(dir, ms)| {
+            .filter_map(|(direction, ms)| {
                 Some(PriorPunch {
-                    direction: dir.parse::<Direction>().ok()?,
+                    direction,
                     at: DateTime::from_timestamp_millis(ms)?,
                 })
             })

@@ -3,6 +3,7 @@
 //! they are written together in one transaction. Punches decided earlier in the round count
 //! as history for the events after them.
 
+use crate::attendance::Direction;
 use crate::store::{DecisionRow, Store, StoreError, StoredEvent};
 use chrono::TimeDelta;
 use std::collections::{HashMap, HashSet};
@@ -11,12 +12,12 @@ use std::collections::{HashMap, HashSet};
 pub(super) struct Round {
     pub rows: Vec<DecisionRow>,
     /// Punches decided in this round, per employee: (direction, at_ms).
-    punches: HashMap<String, Vec<(String, i64)>>,
+    punches: HashMap<String, Vec<(Direction, i64)>>,
     pub queued_punch: bool,
     /// Person codes whose override was read: code → override (if any).
     overrides: HashMap<String, Option<String>>,
     /// Stored punches of the round's employees between `range`, in time order.
-    histories: HashMap<String, Vec<(String, i64)>>,
+    histories: HashMap<String, Vec<(Direction, i64)>>,
     history_read_for: HashSet<String>,
     range: (i64, i64),
 }
@@ -73,7 +74,7 @@ impl Round {
         employee: &str,
         from_ms: i64,
         to_ms: i64,
-    ) -> Option<Vec<(String, i64)>> {
+    ) -> Option<Vec<(Direction, i64)>> {
         if !self.history_read_for.contains(employee)
             || from_ms < self.range.0
             || to_ms > self.range.1
@@ -89,18 +90,18 @@ impl Round {
             self.punches
                 .entry(p.employee_id.clone())
                 .or_default()
-                .push((p.direction.clone(), p.at_ms));
+                .push((p.direction, p.at_ms));
         }
         self.rows.push(row);
     }
 
     /// Punches decided earlier in this round for `employee` between `from_ms` and `to_ms`.
-    pub fn punches_of(&self, employee: &str, from_ms: i64, to_ms: i64) -> Vec<(String, i64)> {
+    pub fn punches_of(&self, employee: &str, from_ms: i64, to_ms: i64) -> Vec<(Direction, i64)> {
         within(self.punches.get(employee), from_ms, to_ms)
     }
 }
 
-fn within(list: Option<&Vec<(String, i64)>>, from_ms: i64, to_ms: i64) -> Vec<(String, i64)> {
+fn within(list: Option<&Vec<(Direction, i64)>>, from_ms: i64, to_ms: i64) -> Vec<(Direction, i64)> {
     list.map(|v| {
         v.iter()
             .filter(|(_, at)| (from_ms..=to_ms).contains(at))

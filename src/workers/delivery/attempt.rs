@@ -6,10 +6,10 @@ use super::{Delivery, Outcome, BASE_BACKOFF, MAX_BACKOFF};
 use crate::config::{LateEventPolicy, UnknownOutcomePolicy};
 use crate::humand::readback::{Lookup, Wanted};
 use crate::humand::HumandError;
-use crate::store::{punch_state, Punch};
+use crate::store::{Punch, PunchState};
+use crate::upstream::retry::equal_jitter;
 use chrono::{DateTime, SecondsFormat, Utc};
 use http::Method;
-use rand::Rng;
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -22,17 +22,12 @@ impl Delivery {
             json!(p.employee_id)
         };
         let at = DateTime::from_timestamp_millis(p.at_ms).ok_or("bad_time")?;
-        let path = if p.direction == "exit" {
-            "/time-tracking/entries/clockOut"
-        } else {
-            "/time-tracking/entries/clockIn"
-        };
         let body = json!({
             "employeeId": employee,
             "now": at.to_rfc3339_opts(SecondsFormat::Millis, true),
             "comment": self.opts.comment.replace("{door}", &p.door),
         });
-        Ok((path.to_string(), body))
+        Ok((p.direction.humand_path().to_string(), body))
     }
 
     pub(super) async fn deliver_one(&self, p: &Punch) -> anyhow::Result<Outcome> {
@@ -93,7 +88,7 @@ impl Delivery {
             return Ok(Outcome::RetryLater { unknown: false });
         };
         // A previous attempt may have reached Humand: look before sending again.
-        if p.state == punch_state::SENDING {
+        if p.state == PunchState::Sending {
             if let Some(outcome) = self.settle_unknown(p, now_ms).await? {
                 return Ok(outcome);
             }
@@ -220,7 +215,7 @@ impl Delivery {
     /// for it in Humand first.
     async fn failed(&self, p: &Punch, err: &HumandError, unknown: bool) -> anyhow::Result<Outcome> {
         let now_ms = Utc::now().timestamp_millis();
-        let delay = backoff(p.attempts.max(1) as u32);
+        let delay = retry_delay(p.attempts);
         self.punches()
             .retry_later(
                 p.id,
@@ -246,11 +241,7 @@ impl Delivery {
         let wanted = Wanted {
             taken: &taken,
             employee_id: &p.employee_id,
-            kind: if p.direction == "exit" {
-                "END"
-            } else {
-                "START"
-            },
+            kind: p.direction.humand_type(),
             at: DateTime::from_timestamp_millis(p.at_ms).unwrap_or_default(),
         };
         match readback.find(wanted).await {
@@ -300,12 +291,11 @@ fn employee_number(id: &str) -> Option<Value> {
     id.parse::<u64>().ok().map(|n| json!(n))
 }
 
-/// Exponential with equal jitter, capped.
-fn backoff(attempts: u32) -> Duration {
-    let exp = attempts.saturating_sub(1).min(16);
-    let full = BASE_BACKOFF.saturating_mul(1 << exp).min(MAX_BACKOFF);
-    let half = full / 2;
-    half + Duration::from_millis(rand::thread_rng().gen_range(0..=half.as_millis() as u64))
+/// The wait after a punch's `attempts`-th failed attempt: [`BASE_BACKOFF`] doubling up to
+/// [`MAX_BACKOFF`], with equal jitter.
+fn retry_delay(attempts: i64) -> Duration {
+    let step = u32::try_from(attempts.saturating_sub(1)).unwrap_or(0);
+    equal_jitter(BASE_BACKOFF, MAX_BACKOFF, step)
 }
 
 #[cfg(test)]
@@ -331,9 +321,9 @@ mod tests {
     #[test]
     fn backoff_grows_and_is_capped() {
         for _ in 0..20 {
-            let b1 = backoff(1);
+            let b1 = retry_delay(1);
             assert!(b1 >= Duration::from_secs(1) && b1 <= Duration::from_secs(2));
-            let b20 = backoff(20);
+            let b20 = retry_delay(20);
             assert!(b20 >= MAX_BACKOFF / 2 && b20 <= MAX_BACKOFF);
         }
     }
