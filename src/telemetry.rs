@@ -19,11 +19,17 @@ use tracing_subscriber::EnvFilter;
 /// stderr; the buffer blocks rather than drops when it is full. [`flush`] before the process
 /// exits writes out what is still buffered.
 pub fn init(log: &LogSettings) {
-    let filter = std::env::var("RUST_LOG")
-        .ok()
-        .and_then(|f| EnvFilter::try_new(f).ok())
-        .or_else(|| EnvFilter::try_new(&log.level).ok())
-        .unwrap_or_else(|| EnvFilter::new("info"));
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(text) => EnvFilter::try_new(&text).unwrap_or_else(|e| {
+            // No subscriber yet: say it on stderr, once, and use the setting.
+            eprintln!(
+                "RUST_LOG ignored ({e}); using log.level = {:?}",
+                log.level.as_str().escape_debug().to_string()
+            );
+            log.level.env_filter()
+        }),
+        Err(_) => log.level.env_filter(),
+    };
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(false)
         .thread_name("hikbridge-log")

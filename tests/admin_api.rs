@@ -5,7 +5,7 @@ mod common;
 use common::until;
 
 use axum::http::StatusCode;
-use common::app::{spawn_app_on_store, TestApp};
+use common::app::TestApp;
 use hikbridge::sim::humand::{HumandSim, HumandSimConfig};
 use serde_json::{json, Value};
 
@@ -24,9 +24,9 @@ async fn setup() -> (
     humand.add_user("1100000001", "Ana", "Mora");
     let running = humand.start("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let base = HumandSim::api_base(&running);
-    let app = spawn_app_on_store(
-        &db.url,
-        &[
+    let app = TestApp::builder()
+        .on_store(&db.url)
+        .env(&[
             ("HIKBRIDGE__EVENTS__CALLBACK_SECRET", SECRET),
             ("HIKBRIDGE__HUMAND__BASE_URL", base.as_str()),
             ("HIKBRIDGE__HUMAND__API_KEY", KEY),
@@ -39,10 +39,9 @@ async fn setup() -> (
                 "HIKBRIDGE__API__TOKENS",
                 "old-token-aaaaaaaa,new-token-bbbbbbbb",
             ),
-        ],
-        false,
-    )
-    .await;
+        ])
+        .start()
+        .await;
     (app, humand, running, db)
 }
 

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::app::spawn_app;
+use common::app::TestApp;
 use common::until;
 use hikbridge::sim::humand::{HumandSim, HumandSimConfig};
 use serde_json::{json, Value};
@@ -102,19 +102,21 @@ async fn delivery_paused_is_announced_once_by_webhook_and_mail_and_then_resolved
     let base = HumandSim::api_base(&running);
     let (hook, hooks) = webhook().await;
     let (smtp_url, mails) = smtp().await;
-    let app = spawn_app(&[
-        ("HIKBRIDGE__EVENTS__CALLBACK_SECRET", SECRET),
-        ("HIKBRIDGE__HUMAND__BASE_URL", base.as_str()),
-        ("HIKBRIDGE__HUMAND__API_KEY", KEY),
-        ("HIKBRIDGE__ATTENDANCE__DOORS", "code:11=entry"),
-        ("HIKBRIDGE__DELIVERY__CREDENTIALS_PROBE_SECS", "1"),
-        ("HIKBRIDGE__ALERTS__WEBHOOK_URL", hook.as_str()),
-        ("HIKBRIDGE__ALERTS__SMTP_URL", smtp_url.as_str()),
-        ("HIKBRIDGE__ALERTS__EMAIL_TO", "ops@example.edu"),
-        ("HIKBRIDGE__ALERTS__CHECK_INTERVAL_SECS", "1"),
-        ("HIKBRIDGE__ALERTS__SERVICE_NAME", "bridge-test"),
-    ])
-    .await;
+    let app = TestApp::builder()
+        .env(&[
+            ("HIKBRIDGE__EVENTS__CALLBACK_SECRET", SECRET),
+            ("HIKBRIDGE__HUMAND__BASE_URL", base.as_str()),
+            ("HIKBRIDGE__HUMAND__API_KEY", KEY),
+            ("HIKBRIDGE__ATTENDANCE__DOORS", "code:11=entry"),
+            ("HIKBRIDGE__DELIVERY__CREDENTIALS_PROBE_SECS", "1"),
+            ("HIKBRIDGE__ALERTS__WEBHOOK_URL", hook.as_str()),
+            ("HIKBRIDGE__ALERTS__SMTP_URL", smtp_url.as_str()),
+            ("HIKBRIDGE__ALERTS__EMAIL_TO", "ops@example.edu"),
+            ("HIKBRIDGE__ALERTS__CHECK_INTERVAL_SECS", "1"),
+            ("HIKBRIDGE__ALERTS__SERVICE_NAME", "bridge-test"),
+        ])
+        .start()
+        .await;
     let body = json!({"method": "OnEventNotify", "params": {"events": [
         {"eventId": "a-1", "eventType": 196893, "happenTime": "2026-01-27T08:00:00-05:00",
          "srcIndex": "11", "srcName": "Entrada", "srcType": "door", "data": {"personCode": EMPLOYEE}}

@@ -5,7 +5,7 @@ mod common;
 
 use common::{fixture, until};
 
-use common::app::{spawn_app_on_store, TestApp};
+use common::app::TestApp;
 use common::db::{db_for, Db, TestDb};
 use common::upstreams::{hikcentral, APP_KEY, APP_SECRET};
 use hikbridge::sim::humand::{HumandSim, HumandSimConfig};
@@ -61,7 +61,7 @@ async fn flow(db: &TestDb, humand_cfg: HumandSimConfig, extra: &[(&str, &str)]) 
         ("HIKBRIDGE__DELIVERY__CREDENTIALS_PROBE_SECS", "1"),
     ];
     env.extend_from_slice(extra);
-    let app = spawn_app_on_store(&db.url, &env, false).await;
+    let app = TestApp::builder().on_store(&db.url).env(&env).start().await;
     Flow {
         app,
         humand,

@@ -5,7 +5,7 @@ mod common;
 
 use axum::http::StatusCode;
 use base64::Engine;
-use common::app::{spawn_app_on_store, TestApp};
+use common::app::TestApp;
 use common::db::{db_for, Db};
 use common::upstreams::{hikcentral, APP_KEY, APP_SECRET};
 use hikbridge::siad::seed::{generate, seed_demo, ProblemCase, SeedSummary};
@@ -57,7 +57,11 @@ async fn env_on(db: common::db::TestDb, extra: &[(&str, &str)]) -> Env {
         ("HIKBRIDGE__BIOMETRICO__ORG_BY_PERSON_TYPE", "E=2, D=3, *=4"),
     ];
     vars.extend_from_slice(extra);
-    let app = spawn_app_on_store(&db.url, &vars, false).await;
+    let app = TestApp::builder()
+        .on_store(&db.url)
+        .env(&vars)
+        .start()
+        .await;
     Env {
         app,
         hik,

@@ -6,7 +6,7 @@ mod common;
 use common::fixture;
 
 use axum::http::StatusCode;
-use common::app::{spawn_app_on_store, TestApp};
+use common::app::TestApp;
 use common::db::{db_for, Db, TestDb};
 use rstest::rstest;
 use serde_json::{json, Value};
@@ -17,7 +17,12 @@ const URL: &str = "/hikcentral/events/callback-secret-0123456789";
 async fn app_on(db: &TestDb, extra: &[(&str, &str)], socket: bool) -> TestApp {
     let mut env = vec![("HIKBRIDGE__EVENTS__CALLBACK_SECRET", SECRET)];
     env.extend_from_slice(extra);
-    spawn_app_on_store(&db.url, &env, socket).await
+    TestApp::builder()
+        .on_store(&db.url)
+        .env(&env)
+        .socket_if(socket)
+        .start()
+        .await
 }
 
 async fn post_raw(app: &TestApp, url: &str, body: &str) -> (StatusCode, Value) {
@@ -205,7 +210,7 @@ async fn a_wrong_or_unset_secret_answers_404() {
     assert_eq!(body["error"]["code"], "not_found");
     assert_eq!(db.store.inbox().count().await.unwrap(), 0);
 
-    let unset = spawn_app_on_store(&db.url, &[], false).await;
+    let unset = TestApp::builder().on_store(&db.url).start().await;
     let (status, _) = post_raw(&unset, URL, &fixture("hcp-person-id-only.json")).await;
     assert_eq!(
         status,

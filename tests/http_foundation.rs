@@ -3,12 +3,12 @@
 mod common;
 
 use axum::http::{HeaderValue, Method, StatusCode};
-use common::app::{spawn_app, spawn_app_on_socket};
+use common::app::TestApp;
 use serde_json::Value;
 
 #[tokio::test]
 async fn health_answers_ok_without_consulting_dependencies() {
-    let app = spawn_app(&[]).await;
+    let app = TestApp::builder().start().await;
     app.state.store().close().await;
     let res = app.server.get("/health").await;
     assert_eq!(res.status_code(), StatusCode::OK);
@@ -17,7 +17,7 @@ async fn health_answers_ok_without_consulting_dependencies() {
 
 #[tokio::test]
 async fn ready_reports_each_dependency() {
-    let app = spawn_app(&[]).await;
+    let app = TestApp::builder().start().await;
     let res = app.server.get("/ready").await;
     assert_eq!(res.status_code(), StatusCode::OK);
     let body: Value = res.json();
@@ -37,7 +37,7 @@ async fn ready_reports_each_dependency() {
 
 #[tokio::test]
 async fn ready_is_503_with_the_message_while_a_worker_fails_and_names_the_replica_role() {
-    let app = spawn_app(&[]).await;
+    let app = TestApp::builder().start().await;
     // The workers start in the background: wait for the decider instead of racing it.
     common::until("the decider runs", || async {
         let body: Value = app.server.get("/ready").await.json();
@@ -73,7 +73,7 @@ async fn ready_is_503_with_the_message_while_a_worker_fails_and_names_the_replic
 #[tokio::test]
 async fn ready_is_503_while_store_writes_fail_and_recovers_after_a_successful_write() {
     // No background work: no heartbeat, lease or worker write can clear the failure early.
-    let app = common::app::spawn_app_without_workers(&[]).await;
+    let app = TestApp::builder().without_workers().start().await;
     let store = app.state.store();
     store.write_health().failed("database or disk is full");
     let res = app.server.get("/ready").await;
@@ -97,7 +97,7 @@ async fn ready_is_503_while_store_writes_fail_and_recovers_after_a_successful_wr
 
 #[tokio::test]
 async fn ready_is_503_when_the_store_is_unreachable() {
-    let app = spawn_app(&[]).await;
+    let app = TestApp::builder().start().await;
     app.state.store().close().await;
     let res = app.server.get("/ready").await;
     assert_eq!(res.status_code(), StatusCode::SERVICE_UNAVAILABLE);
@@ -109,18 +109,20 @@ async fn ready_is_503_when_the_store_is_unreachable() {
 #[tokio::test]
 async fn ready_turns_degraded_when_an_upstream_fails() {
     let (sim, running) = common::upstreams::hikcentral(None).await;
-    let app = spawn_app(&[
-        ("HIKBRIDGE__HIKCENTRAL__BASE_URL", running.base_url.as_str()),
-        ("HIKBRIDGE__HIKCENTRAL__APP_KEY", common::upstreams::APP_KEY),
-        (
-            "HIKBRIDGE__HIKCENTRAL__APP_SECRET",
-            common::upstreams::APP_SECRET,
-        ),
-        ("HIKBRIDGE__HIKCENTRAL__MAX_ATTEMPTS", "1"),
-        ("HIKBRIDGE__EVENTS__POLL_INTERVAL_SECS", "0"),
-        ("HIKBRIDGE__SIAD__RECONCILE_INTERVAL_SECS", "0"),
-    ])
-    .await;
+    let app = TestApp::builder()
+        .env(&[
+            ("HIKBRIDGE__HIKCENTRAL__BASE_URL", running.base_url.as_str()),
+            ("HIKBRIDGE__HIKCENTRAL__APP_KEY", common::upstreams::APP_KEY),
+            (
+                "HIKBRIDGE__HIKCENTRAL__APP_SECRET",
+                common::upstreams::APP_SECRET,
+            ),
+            ("HIKBRIDGE__HIKCENTRAL__MAX_ATTEMPTS", "1"),
+            ("HIKBRIDGE__EVENTS__POLL_INTERVAL_SECS", "0"),
+            ("HIKBRIDGE__SIAD__RECONCILE_INTERVAL_SECS", "0"),
+        ])
+        .start()
+        .await;
     let hik = app.state.hikcentral().expect("configured");
     hik.version().await.expect("works");
     // The version is read once at start and shown (wait for it, so the fault below is ours).
@@ -155,7 +157,7 @@ async fn ready_turns_degraded_when_an_upstream_fails() {
 
 #[tokio::test]
 async fn every_answer_carries_a_request_id_and_keeps_a_given_one() {
-    let app = spawn_app(&[]).await;
+    let app = TestApp::builder().start().await;
     let res = app.server.get("/health").await;
     let id = res.header("x-request-id");
     assert_eq!(id.to_str().unwrap().len(), 36, "a UUID is generated");
@@ -169,7 +171,7 @@ async fn every_answer_carries_a_request_id_and_keeps_a_given_one() {
 
 #[tokio::test]
 async fn unknown_routes_and_wrong_methods_answer_the_json_error_shape() {
-    let app = spawn_app(&[]).await;
+    let app = TestApp::builder().start().await;
     let res = app.server.get("/nope").await;
     assert_eq!(res.status_code(), StatusCode::NOT_FOUND);
     let body: Value = res.json();
@@ -185,7 +187,11 @@ async fn unknown_routes_and_wrong_methods_answer_the_json_error_shape() {
 
 #[tokio::test]
 async fn an_oversized_body_answers_413_json() {
-    let app = spawn_app_on_socket(&[("HIKBRIDGE__SERVER__BODY_LIMIT_BYTES", "1024")]).await;
+    let app = TestApp::builder()
+        .env(&[("HIKBRIDGE__SERVER__BODY_LIMIT_BYTES", "1024")])
+        .socket()
+        .start()
+        .await;
     let url = app.server.server_url("/health").unwrap();
     let res = reqwest::Client::new()
         .post(url)
@@ -205,11 +211,13 @@ async fn an_oversized_body_answers_413_json() {
 
 #[tokio::test]
 async fn cors_allows_only_configured_origins() {
-    let app = spawn_app(&[(
-        "HIKBRIDGE__SERVER__CORS_ALLOWED_ORIGINS",
-        "https://siad.example.edu",
-    )])
-    .await;
+    let app = TestApp::builder()
+        .env(&[(
+            "HIKBRIDGE__SERVER__CORS_ALLOWED_ORIGINS",
+            "https://siad.example.edu",
+        )])
+        .start()
+        .await;
     let preflight = |origin: &'static str| {
         app.server
             .method(Method::OPTIONS, "/ready")
@@ -225,7 +233,9 @@ async fn cors_allows_only_configured_origins() {
     assert!(other.maybe_header("access-control-allow-origin").is_none());
 }
 
-#[tokio::test]
+/// Paused time: the runtime jumps to the next timer when everything waits, so the 1 s limit
+/// fires at once and the handler's 5 s would only be reached if the limit were missing.
+#[tokio::test(start_paused = true)]
 async fn a_request_over_the_time_limit_answers_408_json() {
     use axum::routing::get;
     let settings = hikbridge::config::Settings::defaults_with_env(&[(

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::app::{spawn_app, spawn_app_without_workers};
+use common::app::TestApp;
 use common::until;
 use hikbridge::sim::humand::{HumandSim, HumandSimConfig};
 use serde_json::json;
@@ -37,14 +37,16 @@ async fn metrics_follow_ingest_decisions_and_deliveries_and_leak_nothing() {
     humand.add_user(KNOWN, "Ana", KNOWN);
     let running = humand.start("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let base = HumandSim::api_base(&running);
-    let app = spawn_app(&[
-        ("HIKBRIDGE__EVENTS__CALLBACK_SECRET", SECRET),
-        ("HIKBRIDGE__API__TOKENS", TOKEN),
-        ("HIKBRIDGE__HUMAND__BASE_URL", base.as_str()),
-        ("HIKBRIDGE__HUMAND__API_KEY", HUMAND_KEY),
-        ("HIKBRIDGE__ATTENDANCE__DOORS", "code:11=entry"),
-    ])
-    .await;
+    let app = TestApp::builder()
+        .env(&[
+            ("HIKBRIDGE__EVENTS__CALLBACK_SECRET", SECRET),
+            ("HIKBRIDGE__API__TOKENS", TOKEN),
+            ("HIKBRIDGE__HUMAND__BASE_URL", base.as_str()),
+            ("HIKBRIDGE__HUMAND__API_KEY", HUMAND_KEY),
+            ("HIKBRIDGE__ATTENDANCE__DOORS", "code:11=entry"),
+        ])
+        .start()
+        .await;
     let event = |id: &str, code: &str| {
         json!({"eventId": id, "eventType": 196893, "happenTime": "2026-01-27T08:00:00-05:00",
                "srcIndex": "11", "srcName": "Entrada", "srcType": "door",
@@ -162,8 +164,12 @@ async fn metrics_follow_ingest_decisions_and_deliveries_and_leak_nothing() {
 
 #[tokio::test]
 async fn with_a_separate_metrics_address_the_api_listener_does_not_serve_metrics() {
-    let app = spawn_app_without_workers(&[("HIKBRIDGE__METRICS__LISTEN", "127.0.0.1:0")]).await;
+    let app = TestApp::builder()
+        .env(&[("HIKBRIDGE__METRICS__LISTEN", "127.0.0.1:0")])
+        .without_workers()
+        .start()
+        .await;
     assert_eq!(app.server.get("/metrics").await.status_code(), 404);
-    let app = spawn_app_without_workers(&[]).await;
+    let app = TestApp::builder().without_workers().start().await;
     assert_eq!(app.server.get("/metrics").await.status_code(), 200);
 }

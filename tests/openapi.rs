@@ -7,7 +7,7 @@
 mod common;
 
 use axum::http::{header, Method, StatusCode};
-use common::app::{spawn_app_without_workers, TestApp};
+use common::app::TestApp;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -17,11 +17,14 @@ const SECRET: &str = "openapi-callback-secret-0123456789";
 const METHODS: [&str; 5] = ["get", "post", "put", "delete", "patch"];
 
 async fn app() -> TestApp {
-    spawn_app_without_workers(&[
-        ("HIKBRIDGE__API__TOKENS", TOKEN),
-        ("HIKBRIDGE__EVENTS__CALLBACK_SECRET", SECRET),
-    ])
-    .await
+    TestApp::builder()
+        .env(&[
+            ("HIKBRIDGE__API__TOKENS", TOKEN),
+            ("HIKBRIDGE__EVENTS__CALLBACK_SECRET", SECRET),
+        ])
+        .without_workers()
+        .start()
+        .await
 }
 
 async fn document(app: &TestApp) -> Value {

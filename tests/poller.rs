@@ -4,7 +4,7 @@
 mod common;
 
 use chrono::{DateTime, FixedOffset, SubsecRound, TimeDelta, Utc};
-use common::app::spawn_app_on_store;
+use common::app::TestApp;
 use common::db::{db_for, Db, TestDb};
 use common::upstreams::{hikcentral, settings_for};
 use hikbridge::artemis::ArtemisClient;
@@ -189,12 +189,12 @@ async fn pushed_then_polled_events_are_stored_once(#[case] backend: Db) {
         return;
     };
     let rig = rig(&db, &[]).await;
-    let app = spawn_app_on_store(
-        &db.url,
-        &[("HIKBRIDGE__EVENTS__CALLBACK_SECRET", SECRET)],
-        true,
-    )
-    .await;
+    let app = TestApp::builder()
+        .on_store(&db.url)
+        .env(&[("HIKBRIDGE__EVENTS__CALLBACK_SECRET", SECRET)])
+        .socket()
+        .start()
+        .await;
     let base = app.server.server_address().expect("app on a socket");
     let dest = format!("{base}hikcentral/events/{SECRET}");
     rig.client

@@ -13,7 +13,7 @@ use std::time::Duration;
 pub async fn run(cmd: SimCommand) -> anyhow::Result<i32> {
     crate::telemetry::init(&crate::config::LogSettings {
         format: crate::config::LogFormat::Text,
-        level: "info".into(),
+        level: crate::config::LogFilter::from("info"),
     });
     match cmd {
         SimCommand::Hikcentral {

@@ -41,7 +41,9 @@ pub use sections::{
     HumandSettings, LogFormat, LogSettings, ServerSettings, StoreSettings, TlsSettings,
 };
 pub use sources::Sources;
-pub use values::{parse_net, parse_pin, EmployeeIdType, PollReceiveTime, PollTypesPerCall};
+pub use values::{
+    parse_net, parse_pin, EmployeeIdType, LogFilter, PollReceiveTime, PollTypesPerCall,
+};
 
 /// The documented defaults; also the list of every key the service knows.
 pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");

@@ -29,7 +29,8 @@ pub struct ServerSettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct LogSettings {
     pub format: LogFormat,
-    pub level: String,
+    #[serde(deserialize_with = "super::values::log_level")]
+    pub level: super::values::LogFilter,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -388,3 +388,22 @@ fn per_type_settings_are_maps_parsed_once_and_every_bad_entry_is_reported() {
     }
     assert_eq!(err.problems.len(), 3, "{text}");
 }
+
+#[test]
+fn the_log_filter_is_checked_once_at_load() {
+    let s = Settings::defaults_with_env(&[("HIKBRIDGE__LOG__LEVEL", "hikbridge=debug,sqlx=warn")])
+        .expect("valid");
+    assert_eq!(s.log.level.as_str(), "hikbridge=debug,sqlx=warn");
+    assert_eq!(
+        s.log.level.env_filter().to_string(),
+        "hikbridge=debug,sqlx=warn"
+    );
+    let err = Settings::defaults_with_env(&[("HIKBRIDGE__LOG__LEVEL", "hikbridge=loud")])
+        .expect_err("not a filter");
+    let text = err.to_string();
+    assert!(
+        text.contains("log.level = \"hikbridge=loud\": not a log filter"),
+        "{text}"
+    );
+    assert_eq!(err.problems.len(), 1, "{text}");
+}

@@ -121,14 +121,6 @@ impl Settings {
                 "30000",
             );
         }
-        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
-            bad(
-                "log.level",
-                &quoted(&self.log.level),
-                &format!("not a log filter: {e}"),
-                "\"info\"",
-            );
-        }
         let url = self.store.url.trim();
         if !(url.starts_with("sqlite:")
             || url.starts_with("postgres://")

@@ -51,6 +51,7 @@ pub(super) fn check(cfg: &Config, problems: &mut Vec<Problem>, bad_keys: &mut Ve
             time_zone,
         ),
         scalar(cfg, "attendance.alternation", "\"send\"", alternation),
+        scalar(cfg, "log.level", "\"info\"", log_filter),
         denied_granted(cfg),
         doors::check(cfg),
         list(
@@ -274,6 +275,40 @@ fn pin(text: &str) -> Result<Option<[u8; 32]>, String> {
 /// `hikcentral.tls.pin_sha256`.
 pub(super) fn pin_sha256<'de, D: Deserializer<'de>>(d: D) -> Result<Option<[u8; 32]>, D::Error> {
     parsed(d, pin)
+}
+
+/// `log.level`: a `tracing` filter (`info`, `hikbridge=debug,sqlx=warn`), checked once at load.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogFilter(String);
+
+impl LogFilter {
+    /// The filter, ready for the subscriber (the text was checked when the setting was read).
+    pub fn env_filter(&self) -> tracing_subscriber::EnvFilter {
+        tracing_subscriber::EnvFilter::try_new(&self.0)
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for LogFilter {
+    /// For code that sets a known-good filter itself (the simulators' `info`).
+    fn from(text: &str) -> Self {
+        LogFilter(text.to_owned())
+    }
+}
+
+fn log_filter(text: &str) -> Result<LogFilter, String> {
+    tracing_subscriber::EnvFilter::try_new(text)
+        .map(|_| LogFilter(text.to_owned()))
+        .map_err(|e| format!("not a log filter: {e}"))
+}
+
+/// `log.level`.
+pub(super) fn log_level<'de, D: Deserializer<'de>>(d: D) -> Result<LogFilter, D::Error> {
+    parsed(d, log_filter)
 }
 
 fn time_zone(text: &str) -> Result<chrono_tz::Tz, String> {

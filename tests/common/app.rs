@@ -10,40 +10,71 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
 }
 
-/// Build the app with `env` overrides on top of the embedded defaults and a temporary store.
-pub async fn spawn_app(env: &[(&str, &str)]) -> TestApp {
-    spawn_app_with(env, false).await
+impl TestApp {
+    /// Start describing the app a test needs; [`TestAppBuilder::start`] builds it.
+    pub fn builder<'a>() -> TestAppBuilder<'a> {
+        TestAppBuilder {
+            env: Vec::new(),
+            store_url: None,
+            socket: false,
+            background: Background::Run,
+        }
+    }
 }
 
-/// Same, served on a real socket (for behaviours that need one, e.g. Content-Length checks).
-pub async fn spawn_app_on_socket(env: &[(&str, &str)]) -> TestApp {
-    spawn_app_with(env, true).await
+/// The app for one test: `TestApp::builder().env(&[…]).socket().without_workers().start()`.
+/// By default: the embedded defaults with the test's `env` on top, a fresh SQLite store in a
+/// temporary directory, the in-memory transport (no port at all), and every worker running.
+pub struct TestAppBuilder<'a> {
+    env: Vec<(&'a str, &'a str)>,
+    store_url: Option<String>,
+    socket: bool,
+    background: Background,
 }
 
-/// The app without background work ([`Background::Off`]): no lease, no decider, poller or
-/// delivery, so the store changes only when the test or a request changes it.
-pub async fn spawn_app_without_workers(env: &[(&str, &str)]) -> TestApp {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("app.db").display());
-    spawn_app_at(&url, env, false, dir, Background::Off).await
-}
+impl<'a> TestAppBuilder<'a> {
+    /// `HIKBRIDGE__…` overrides (added to any given before).
+    pub fn env(mut self, env: &[(&'a str, &'a str)]) -> Self {
+        self.env.extend_from_slice(env);
+        self
+    }
 
-async fn spawn_app_with(env: &[(&str, &str)], socket: bool) -> TestApp {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("app.db").display());
-    spawn_app_at(&url, env, socket, dir, Background::Run).await
-}
+    /// Use the database at `url` (e.g. a [`super::db::TestDb`]'s) instead of a fresh SQLite file.
+    pub fn on_store(mut self, url: &str) -> Self {
+        self.store_url = Some(url.to_owned());
+        self
+    }
 
-/// The app on the database at `store_url` (e.g. a [`super::db::TestDb`]'s URL).
-pub async fn spawn_app_on_store(store_url: &str, env: &[(&str, &str)], socket: bool) -> TestApp {
-    spawn_app_at(
-        store_url,
-        env,
-        socket,
-        tempfile::tempdir().unwrap(),
-        Background::Run,
-    )
-    .await
+    /// Serve on a real socket, for behaviours that need one (Content-Length checks, the peer
+    /// address). The test server binds it and keeps it: there is no port to race for.
+    pub fn socket(mut self) -> Self {
+        self.socket = true;
+        self
+    }
+
+    /// Serve with a real socket when `on` (for tests that take it as a parameter).
+    pub fn socket_if(self, on: bool) -> Self {
+        if on {
+            self.socket()
+        } else {
+            self
+        }
+    }
+
+    /// No background work ([`Background::Off`]): no lease, no decider, poller or delivery, so
+    /// the store changes only when the test or a request changes it.
+    pub fn without_workers(mut self) -> Self {
+        self.background = Background::Off;
+        self
+    }
+
+    pub async fn start(self) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let url = self
+            .store_url
+            .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("app.db").display()));
+        spawn_app_at(&url, &self.env, self.socket, dir, self.background).await
+    }
 }
 
 async fn spawn_app_at(
