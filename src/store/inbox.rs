@@ -24,8 +24,9 @@ impl IngestReport {
     }
 }
 
-/// One stored event, as operators and the decision worker read it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+/// One stored event, as operators and the decision worker read it (the columns of
+/// [`SELECT_EVENT`], by name).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct StoredEvent {
     pub id: i64,
     pub event_id: String,
@@ -46,7 +47,7 @@ pub struct StoredEvent {
 }
 
 /// One rejected event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct RejectedEvent {
     pub event_id: Option<String>,
     pub source: String,
@@ -207,13 +208,7 @@ impl<'a> Inbox<'a> {
 
 /// A `rejected_events` row.
 pub(super) fn rejected_event(r: &sqlx::any::AnyRow) -> Result<RejectedEvent, StoreError> {
-    Ok(RejectedEvent {
-        event_id: r.try_get("event_id")?,
-        source: r.try_get("source")?,
-        reason: r.try_get("reason")?,
-        raw: r.try_get("raw")?,
-        received_at_ms: r.try_get("received_at_ms")?,
-    })
+    Ok(sqlx::FromRow::from_row(r)?)
 }
 
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
@@ -256,22 +251,5 @@ fn multi_row_insert(backend: super::Backend, rows: usize) -> String {
 }
 
 pub(super) fn stored_event(r: &sqlx::any::AnyRow) -> Result<StoredEvent, StoreError> {
-    Ok(StoredEvent {
-        id: r.try_get("id")?,
-        event_id: r.try_get("event_id")?,
-        source: r.try_get("source")?,
-        event_type: r.try_get("event_type")?,
-        happen_at_ms: r.try_get("happen_at_ms")?,
-        happen_time: r.try_get("happen_time")?,
-        door_index: r.try_get("door_index")?,
-        door_name: r.try_get("door_name")?,
-        person_code: r.try_get("person_code")?,
-        person_id: r.try_get("person_id")?,
-        repeats: r.try_get("repeats")?,
-        state: super::decode(r, "state")?,
-        decision: r.try_get("decision")?,
-        reason: r.try_get("reason")?,
-        detail: r.try_get("detail")?,
-        raw: r.try_get("raw")?,
-    })
+    Ok(sqlx::FromRow::from_row(r)?)
 }

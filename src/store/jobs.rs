@@ -41,7 +41,7 @@ fn job(r: &sqlx::any::AnyRow) -> Result<SyncJob, StoreError> {
         kind: r.try_get("kind")?,
         filter: r.try_get("filter")?,
         dry_run: r.try_get::<i64, _>("dry_run")? != 0,
-        state: super::decode(r, "state")?,
+        state: r.try_get("state")?,
         total: r.try_get("total")?,
         current_ci: r.try_get("current_ci")?,
         current_name: r.try_get("current_name")?,

@@ -222,23 +222,6 @@ impl Store {
     }
 }
 
-/// A text column read as a typed value (a state, a direction): a word the type does not know
-/// is a decode error naming the column, never a silent default.
-pub(crate) fn decode<T>(row: &sqlx::any::AnyRow, column: &str) -> Result<T, StoreError>
-where
-    T: std::str::FromStr,
-    T::Err: std::error::Error + Send + Sync + 'static,
-{
-    use sqlx::Row;
-    let word: String = row.try_get(column)?;
-    word.parse().map_err(|e: T::Err| {
-        StoreError::Query(sqlx::Error::ColumnDecode {
-            index: column.to_owned(),
-            source: Box::new(e),
-        })
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,8 @@
 //! [`stored_words!`] declares such an enum once: the word of each variant is written next to it,
 //! and the enum gets `as_str`, `ALL`, `FromStr` (an unknown word is an error naming the known
 //! ones, never a default), `Display`, serde and an OpenAPI schema that use the same words, and
-//! `== "word"` comparisons. The store reads them back with [`super::decode`]. Each word must be
+//! `== "word"` comparisons. [`decoded_from_word!`] lets rows decode them like any column (an
+//! unknown word is a decode error naming the column and the word). Each word must be
 //! its variant's name in snake_case; every enum's tests check that its JSON is its word.
 
 /// Declare a state enum whose variants are stored as the given words; see the module docs.
@@ -62,6 +63,8 @@ macro_rules! stored_words {
             }
         }
 
+        $crate::store::words::decoded_from_word!($name);
+
         impl PartialEq<str> for $name {
             fn eq(&self, other: &str) -> bool {
                 self.as_str() == other
@@ -76,4 +79,31 @@ macro_rules! stored_words {
     };
 }
 
+/// `sqlx` decoding (through the `Any` driver) of a type stored as a word: the text column is
+/// read and parsed with the type's `FromStr`, whose error (naming the word and the known ones)
+/// becomes the decode error sqlx reports with the column's name.
+macro_rules! decoded_from_word {
+    ($name:ty) => {
+        impl sqlx::Type<sqlx::Any> for $name {
+            fn type_info() -> sqlx::any::AnyTypeInfo {
+                <String as sqlx::Type<sqlx::Any>>::type_info()
+            }
+
+            fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+                <String as sqlx::Type<sqlx::Any>>::compatible(ty)
+            }
+        }
+
+        impl<'r> sqlx::Decode<'r, sqlx::Any> for $name {
+            fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+                let word = <String as sqlx::Decode<'r, sqlx::Any>>::decode(value)?;
+                Ok(word.parse::<$name>()?)
+            }
+        }
+    };
+}
+
+pub(crate) use decoded_from_word;
 pub(crate) use stored_words;
+
+decoded_from_word!(crate::attendance::Direction);

@@ -24,8 +24,8 @@ pub struct NewPunch {
     pub due_at_ms: i64,
 }
 
-/// One row of `punches`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+/// One row of `punches` (the columns of [`COLUMNS`], by name).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct Punch {
     pub id: i64,
     pub event_id: String,
@@ -95,7 +95,7 @@ impl<'a> Punches<'a> {
         .fetch_all(self.pool)
         .await?;
         rows.iter()
-            .map(|r| Ok((super::decode(r, "direction")?, r.try_get("at_ms")?)))
+            .map(|r| Ok((r.try_get("direction")?, r.try_get("at_ms")?)))
             .collect()
     }
 
@@ -122,7 +122,7 @@ impl<'a> Punches<'a> {
                 found
                     .entry(r.try_get("employee_id")?)
                     .or_default()
-                    .push((super::decode(&r, "direction")?, r.try_get("at_ms")?));
+                    .push((r.try_get("direction")?, r.try_get("at_ms")?));
             }
         }
         Ok(found)
@@ -237,7 +237,7 @@ impl<'a> Punches<'a> {
                 .fetch_all(self.pool)
                 .await?;
         rows.iter()
-            .map(|r| Ok((super::decode(r, "state")?, r.try_get("n")?)))
+            .map(|r| Ok((r.try_get("state")?, r.try_get("n")?)))
             .collect()
     }
 
@@ -252,24 +252,5 @@ impl<'a> Punches<'a> {
 }
 
 pub(super) fn punch(r: &sqlx::any::AnyRow) -> Result<Punch, StoreError> {
-    Ok(Punch {
-        id: r.try_get("id")?,
-        event_id: r.try_get("event_id")?,
-        employee_id: r.try_get("employee_id")?,
-        direction: super::decode(r, "direction")?,
-        at_ms: r.try_get("at_ms")?,
-        local_day: r.try_get("local_day")?,
-        door: r.try_get("door")?,
-        state: super::decode(r, "state")?,
-        attempts: r.try_get("attempts")?,
-        next_attempt_at_ms: r.try_get("next_attempt_at_ms")?,
-        last_error: r.try_get("last_error")?,
-        request: r.try_get("request")?,
-        response_status: r.try_get("response_status")?,
-        response_body: r.try_get("response_body")?,
-        humand_entry_id: r.try_get("humand_entry_id")?,
-        park_reason: r.try_get("park_reason")?,
-        created_at_ms: r.try_get("created_at_ms")?,
-        updated_at_ms: r.try_get("updated_at_ms")?,
-    })
+    Ok(sqlx::FromRow::from_row(r)?)
 }
