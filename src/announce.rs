@@ -29,8 +29,11 @@ pub fn parts(s: &Settings) {
         };
         tracing::info!(path = "/hikcentral/events/<callback secret>", from = %from, "event receiver: on");
     }
-    match (s.hikcentral.is_configured(), s.events.poll_interval_secs) {
-        (true, n) if n > 0 => tracing::info!(every_secs = n, "door-event back-fill (poller): on"),
+    match (s.hikcentral.is_configured(), s.events.poll_interval) {
+        (true, every) if !every.is_zero() => tracing::info!(
+            every_secs = every.as_secs(),
+            "door-event back-fill (poller): on"
+        ),
         _ => tracing::info!("door-event back-fill (poller): off"),
     }
     if s.humand.is_configured() {
@@ -41,7 +44,7 @@ pub fn parts(s: &Settings) {
         };
         tracing::info!(
             base_url = %redact_url(&s.humand.base_url),
-            budget = %format!("{} per {} s", s.humand.rate_limit, s.humand.rate_window_secs),
+            budget = %format!("{} per {} s", s.humand.rate_limit, s.humand.rate_window.as_secs()),
             "Humand delivery: {mode}"
         );
     } else {
@@ -67,7 +70,7 @@ pub fn parts(s: &Settings) {
             webhook = !webhook_off,
             email = mail,
             "alerts: on (checked every {} s)",
-            a.check_interval_secs
+            a.check_interval.as_secs()
         ),
     }
 }

@@ -45,8 +45,8 @@ impl App {
     pub async fn build_with(settings: Settings, background: Background) -> anyhow::Result<App> {
         let opts = StoreOptions {
             max_connections: settings.store.max_connections,
-            busy_timeout_ms: settings.store.busy_timeout_ms,
-            connect_timeout_ms: settings.store.connect_timeout_ms,
+            busy_timeout: settings.store.busy_timeout,
+            connect_timeout: settings.store.connect_timeout,
         };
         crate::announce::parts(&settings);
         // Installed before anything is counted (a no-op when already installed).
@@ -85,7 +85,7 @@ impl App {
         let (leadership, leader) = crate::workers::leadership::Leadership::new(
             store.clone(),
             replica.clone(),
-            Duration::from_secs(settings.cluster.lease_secs),
+            settings.cluster.lease,
         );
         // Without background work no cluster-wide worker may start, even on SQLite (where
         // this replica always leads): they wait on a lead that never comes.
@@ -127,7 +127,7 @@ impl App {
                 .clone()
                 .filter(|_| settings.attendance.validate_employees),
         )
-        .settling(Duration::from_secs(settings.delivery.settle_secs))
+        .settling(settings.delivery.settle)
         .yielding_to(inbox_writer.pressure());
         workers.spawn_leader("decider", move |token| {
             let decider = decider.clone();
@@ -189,7 +189,7 @@ impl App {
             });
             let reconciler =
                 crate::workers::reconciler::Reconciler::new(client.clone(), store.clone());
-            let every = Duration::from_secs(settings.siad.reconcile_interval_secs);
+            let every = settings.siad.reconcile_interval;
             workers.spawn_leader("reconciler", move |token| {
                 reconciler.clone().run(every, token.cancelled_owned())
             });
@@ -287,11 +287,11 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let server = &self.state.settings().server;
-        let grace = Duration::from_secs(server.shutdown_grace_secs);
+        let grace = server.shutdown_grace;
         let limits = crate::http::server::ConnectionLimits {
             max_connections: server.max_connections,
-            header_read_timeout: Duration::from_secs(server.header_read_timeout_secs),
-            idle_timeout: Duration::from_secs(server.idle_timeout_secs),
+            header_read_timeout: server.header_read_timeout,
+            idle_timeout: server.idle_timeout,
         };
         let announce = async move {
             shutdown.await;

@@ -7,6 +7,7 @@ use hikbridge::siad::seed::{self, ProblemCase, SeedSummary, PROBLEM_PERIOD, PROB
 use hikbridge::siad::{open, Directory, SiadError, SiadPerson};
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Duration;
 use tempfile::TempDir;
 use tokio::sync::OnceCell;
 
@@ -23,9 +24,9 @@ fn settings(url: String) -> SiadSettings {
         trust_server_certificate: false,
         ca_file: String::new(),
         pool_size: 2,
-        reconcile_interval_secs: 0,
-        connect_timeout_ms: 1000,
-        query_timeout_ms: 1000,
+        reconcile_interval: Duration::ZERO,
+        connect_timeout: Duration::from_millis(1000),
+        query_timeout: Duration::from_millis(1000),
         query_person_by_ci: String::new(),
         query_students_by_program_period: String::new(),
         query_staff_by_type: String::new(),

@@ -250,7 +250,7 @@ async fn unsupported_url_scheme_names_the_scheme_and_gives_examples() {
 #[tokio::test]
 async fn unreachable_postgres_fails_with_the_cause_and_no_password() {
     let opts = StoreOptions {
-        connect_timeout_ms: 1000,
+        connect_timeout: std::time::Duration::from_secs(1),
         ..StoreOptions::default()
     };
     let err = Store::connect("postgres://hb:hunter2@127.0.0.1:1/hb", &opts)

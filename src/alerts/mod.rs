@@ -30,10 +30,10 @@ pub async fn run(
         return Ok(());
     };
     let thresholds = Thresholds {
-        outbox_oldest_age: Duration::from_secs(settings.outbox_oldest_age_secs),
+        outbox_oldest_age: settings.outbox_oldest_age,
         poller_failures: settings.poller_failures,
     };
-    let every = Duration::from_secs(settings.check_interval_secs.max(1));
+    let every = settings.check_interval.max(Duration::from_secs(1));
     let mut incidents = Incidents::default();
     let mut pending: VecDeque<Notice> = VecDeque::new();
     loop {

@@ -151,15 +151,15 @@ impl ArtemisClient {
             );
         }
         let builder = reqwest::Client::builder()
-            .connect_timeout(Duration::from_millis(settings.connect_timeout_ms))
+            .connect_timeout(settings.connect_timeout)
             .pool_idle_timeout(Duration::from_secs(60))
             .user_agent(concat!("hikbridge/", env!("CARGO_PKG_VERSION")));
         let http = crate::upstream::tls::apply(builder, &tls)?.build()?;
         let transport = HttpTransport::new(http, base_url.clone()).named("hikcentral");
         let backoff = Backoff {
             max_attempts: settings.max_attempts.max(1),
-            base: Duration::from_millis(settings.backoff_base_ms),
-            max: Duration::from_millis(settings.backoff_max_ms),
+            base: settings.backoff_base,
+            max: settings.backoff_max,
         };
         let pause_target = pacer.clone();
         let policy = RetryPolicy::new("hikcentral", backoff, Arc::new(ArtemisClassifier))
@@ -176,9 +176,7 @@ impl ArtemisClient {
                 content_type: settings.content_type.clone(),
                 send_content_md5: settings.send_content_md5,
             }))
-            .layer(tower::timeout::TimeoutLayer::new(Duration::from_millis(
-                settings.timeout_ms,
-            )))
+            .layer(tower::timeout::TimeoutLayer::new(settings.timeout))
             .service(transport);
         Ok(Self {
             svc: BoxCloneSyncService::new(stack),

@@ -115,8 +115,8 @@ async fn check_store(settings: &Settings) -> Line {
     }
     let opts = StoreOptions {
         max_connections: 1,
-        busy_timeout_ms: settings.store.busy_timeout_ms,
-        connect_timeout_ms: settings.store.connect_timeout_ms,
+        busy_timeout: settings.store.busy_timeout,
+        connect_timeout: settings.store.connect_timeout,
     };
     let attempt = async {
         let store = Store::connect(&settings.store.url, &opts).await?;
@@ -126,7 +126,10 @@ async fn check_store(settings: &Settings) -> Line {
         Ok::<_, crate::store::StoreError>((store.backend(), version))
     };
     match tokio::time::timeout(
-        Duration::from_millis(settings.store.connect_timeout_ms + 1000),
+        settings
+            .store
+            .connect_timeout
+            .saturating_add(Duration::from_secs(1)),
         attempt,
     )
     .await

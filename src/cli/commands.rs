@@ -55,8 +55,8 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 &settings.store.url,
                 &crate::store::StoreOptions {
                     max_connections: settings.store.max_connections,
-                    busy_timeout_ms: settings.store.busy_timeout_ms,
-                    connect_timeout_ms: settings.store.connect_timeout_ms,
+                    busy_timeout: settings.store.busy_timeout,
+                    connect_timeout: settings.store.connect_timeout,
                 },
             )
             .await?;

@@ -4,6 +4,7 @@
 use super::per_type::{self, PerType, Validity};
 use crate::secret::Secret;
 use serde::Deserialize;
+use std::time::Duration;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct BiometricoSettings {
@@ -89,9 +90,12 @@ pub struct SiadSettings {
     pub trust_server_certificate: bool,
     pub ca_file: String,
     pub pool_size: u32,
-    pub reconcile_interval_secs: u64,
-    pub connect_timeout_ms: u64,
-    pub query_timeout_ms: u64,
+    #[serde(rename = "reconcile_interval_secs", with = "super::duration::secs")]
+    pub reconcile_interval: Duration,
+    #[serde(rename = "connect_timeout_ms", with = "super::duration::millis")]
+    pub connect_timeout: Duration,
+    #[serde(rename = "query_timeout_ms", with = "super::duration::millis")]
+    pub query_timeout: Duration,
     pub query_person_by_ci: String,
     pub query_students_by_program_period: String,
     pub query_staff_by_type: String,

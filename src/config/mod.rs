@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 mod biometrico;
 mod doors;
+mod duration;
 mod keys;
 mod operations;
 mod per_type;

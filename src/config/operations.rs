@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Deserializer};
 use std::net::SocketAddr;
+use std::time::Duration;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct MetricsSettings {
@@ -48,9 +49,11 @@ pub struct AlertSettings {
     #[serde(deserialize_with = "super::values::string_or_list")]
     pub email_to: Vec<String>,
     /// How often the conditions are checked.
-    pub check_interval_secs: u64,
+    #[serde(rename = "check_interval_secs", with = "super::duration::secs")]
+    pub check_interval: Duration,
     /// The oldest punch still waiting to go out is older than this: an alert.
-    pub outbox_oldest_age_secs: u64,
+    #[serde(rename = "outbox_oldest_age_secs", with = "super::duration::secs")]
+    pub outbox_oldest_age: Duration,
     /// The door-event back-fill failed this many passes in a row: an alert.
     pub poller_failures: u32,
     /// The service's name in messages (several installations may share one channel).
@@ -109,7 +112,7 @@ impl AlertSettings {
                 ));
             }
         }
-        if self.check_interval_secs == 0 {
+        if self.check_interval.is_zero() {
             out.push((
                 "alerts.check_interval_secs",
                 "0".to_owned(),

@@ -3,24 +3,30 @@
 //! was already delivered (`delivery.late_events`).
 
 use serde::Deserialize;
+use std::time::Duration;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct ClusterSettings {
     /// How long the leader's lease lasts without renewal: a replica that stops takes over after
     /// at most this long (it renews every third of it).
-    pub lease_secs: u64,
+    #[serde(rename = "lease_secs", with = "super::duration::secs")]
+    pub lease: Duration,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct RetentionSettings {
     /// Raw events older than this (by arrival) are removed once nothing waits on them.
-    pub events_days: u64,
+    #[serde(rename = "events_days", with = "super::duration::days")]
+    pub keep_events: Duration,
     /// Delivered, dry-run and discarded punches older than this (by last change) are removed.
-    pub punches_days: u64,
+    #[serde(rename = "punches_days", with = "super::duration::days")]
+    pub keep_punches: Duration,
     /// Rejected events are removed after this long.
-    pub rejected_days: u64,
+    #[serde(rename = "rejected_days", with = "super::duration::days")]
+    pub keep_rejected: Duration,
     /// How often retention runs (0 = never).
-    pub interval_secs: u64,
+    #[serde(rename = "interval_secs", with = "super::duration::secs")]
+    pub interval: Duration,
 }
 
 /// A punch earlier than one already delivered for the same employee.

@@ -11,19 +11,24 @@ use crate::secret::Secret;
 use serde::Deserialize;
 use std::fmt;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct ServerSettings {
     pub listen: SocketAddr,
-    pub request_timeout_secs: u64,
+    #[serde(rename = "request_timeout_secs", with = "super::duration::secs")]
+    pub request_timeout: Duration,
     pub body_limit_bytes: usize,
     /// A TOML list, or a comma-separated string from the environment.
     #[serde(deserialize_with = "string_or_list")]
     pub cors_allowed_origins: Vec<String>,
-    pub shutdown_grace_secs: u64,
+    #[serde(rename = "shutdown_grace_secs", with = "super::duration::secs")]
+    pub shutdown_grace: Duration,
     pub max_connections: usize,
-    pub header_read_timeout_secs: u64,
-    pub idle_timeout_secs: u64,
+    #[serde(rename = "header_read_timeout_secs", with = "super::duration::secs")]
+    pub header_read_timeout: Duration,
+    #[serde(rename = "idle_timeout_secs", with = "super::duration::secs")]
+    pub idle_timeout: Duration,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -44,8 +49,10 @@ pub enum LogFormat {
 pub struct StoreSettings {
     pub url: String,
     pub max_connections: u32,
-    pub busy_timeout_ms: u64,
-    pub connect_timeout_ms: u64,
+    #[serde(rename = "busy_timeout_ms", with = "super::duration::millis")]
+    pub busy_timeout: Duration,
+    #[serde(rename = "connect_timeout_ms", with = "super::duration::millis")]
+    pub connect_timeout: Duration,
 }
 
 /// `Debug` shows the URL with its password replaced.
@@ -54,8 +61,8 @@ impl fmt::Debug for StoreSettings {
         f.debug_struct("StoreSettings")
             .field("url", &redact_url(&self.url))
             .field("max_connections", &self.max_connections)
-            .field("busy_timeout_ms", &self.busy_timeout_ms)
-            .field("connect_timeout_ms", &self.connect_timeout_ms)
+            .field("busy_timeout", &self.busy_timeout)
+            .field("connect_timeout", &self.connect_timeout)
             .finish()
     }
 }
@@ -70,13 +77,17 @@ pub struct HikCentralSettings {
     pub accept: String,
     pub content_type: String,
     pub send_content_md5: bool,
-    pub timeout_ms: u64,
-    pub connect_timeout_ms: u64,
+    #[serde(rename = "timeout_ms", with = "super::duration::millis")]
+    pub timeout: Duration,
+    #[serde(rename = "connect_timeout_ms", with = "super::duration::millis")]
+    pub connect_timeout: Duration,
     pub requests_per_second: u32,
     pub max_concurrent: u32,
     pub max_attempts: u32,
-    pub backoff_base_ms: u64,
-    pub backoff_max_ms: u64,
+    #[serde(rename = "backoff_base_ms", with = "super::duration::millis")]
+    pub backoff_base: Duration,
+    #[serde(rename = "backoff_max_ms", with = "super::duration::millis")]
+    pub backoff_max: Duration,
     pub tls: TlsSettings,
 }
 
@@ -102,10 +113,13 @@ pub struct HumandSettings {
     #[serde(skip)]
     pub api_key: Secret,
     pub api_key_file: String,
-    pub timeout_ms: u64,
-    pub connect_timeout_ms: u64,
+    #[serde(rename = "timeout_ms", with = "super::duration::millis")]
+    pub timeout: Duration,
+    #[serde(rename = "connect_timeout_ms", with = "super::duration::millis")]
+    pub connect_timeout: Duration,
     pub rate_limit: u32,
-    pub rate_window_secs: u64,
+    #[serde(rename = "rate_window_secs", with = "super::duration::secs")]
+    pub rate_window: Duration,
     pub max_attempts: u32,
     pub read_page_limit: u32,
 }
@@ -139,9 +153,12 @@ pub struct EventsSettings {
     pub pass_back: bool,
     #[serde(deserialize_with = "u32_list")]
     pub event_types: Vec<u32>,
-    pub poll_interval_secs: u64,
-    pub poll_overlap_secs: u64,
-    pub poll_lookback_hours: u64,
+    #[serde(rename = "poll_interval_secs", with = "super::duration::secs")]
+    pub poll_interval: Duration,
+    #[serde(rename = "poll_overlap_secs", with = "super::duration::secs")]
+    pub poll_overlap: Duration,
+    #[serde(rename = "poll_lookback_hours", with = "super::duration::hours")]
+    pub poll_lookback: Duration,
     #[serde(deserialize_with = "string_or_list")]
     pub poll_doors: Vec<String>,
     pub poll_page_size: u32,
@@ -149,8 +166,10 @@ pub struct EventsSettings {
     pub max_rejected_stored_per_push: usize,
     pub max_concurrent_pushes: usize,
     pub writer_queue_depth: usize,
-    pub accept_past_hours: u64,
-    pub accept_future_secs: u64,
+    #[serde(rename = "accept_past_hours", with = "super::duration::hours")]
+    pub accept_past: Duration,
+    #[serde(rename = "accept_future_secs", with = "super::duration::secs")]
+    pub accept_future: Duration,
     pub poll_types_per_call: PollTypesPerCall,
     pub poll_receive_time: PollReceiveTime,
 }
@@ -159,8 +178,8 @@ impl EventsSettings {
     /// The event times accepted from pushes and polls.
     pub fn time_window(&self) -> crate::attendance::event::TimeWindow {
         crate::attendance::event::TimeWindow {
-            max_past: std::time::Duration::from_secs(self.accept_past_hours.saturating_mul(3600)),
-            max_future: std::time::Duration::from_secs(self.accept_future_secs),
+            max_past: self.accept_past,
+            max_future: self.accept_future,
         }
     }
 }
@@ -175,13 +194,16 @@ pub struct AttendanceSettings {
     #[serde(deserialize_with = "doors::rules")]
     pub doors: Vec<DoorRule>,
     pub trust_isc_in_out: bool,
-    pub double_scan_window_secs: u64,
-    pub future_tolerance_secs: u64,
+    #[serde(rename = "double_scan_window_secs", with = "super::duration::secs")]
+    pub double_scan_window: Duration,
+    #[serde(rename = "future_tolerance_secs", with = "super::duration::secs")]
+    pub future_tolerance: Duration,
     #[serde(deserialize_with = "values::alternation_policy")]
     pub alternation: AlternationPolicy,
     pub validate_employees: bool,
     pub toggle_follows_last_punch: bool,
-    pub toggle_max_shift_hours: u64,
+    #[serde(rename = "toggle_max_shift_hours", with = "super::duration::hours")]
+    pub toggle_max_shift: Duration,
 }
 
 impl AttendanceSettings {
@@ -191,14 +213,12 @@ impl AttendanceSettings {
             granted_types: self.granted_types.iter().copied().collect(),
             doors: self.doors.clone(),
             trust_isc_in_out: self.trust_isc_in_out,
-            double_scan_window: std::time::Duration::from_secs(self.double_scan_window_secs),
-            future_tolerance: std::time::Duration::from_secs(self.future_tolerance_secs),
+            double_scan_window: self.double_scan_window,
+            future_tolerance: self.future_tolerance,
             time_zone: self.time_zone,
             alternation: self.alternation,
             toggle_follows_last_punch: self.toggle_follows_last_punch,
-            toggle_max_shift: std::time::Duration::from_secs(
-                self.toggle_max_shift_hours.saturating_mul(3600),
-            ),
+            toggle_max_shift: self.toggle_max_shift,
         }
     }
 }
@@ -210,10 +230,14 @@ pub struct DeliverySettings {
     pub employee_id_type: EmployeeIdType,
     pub comment: String,
     pub concurrency: u32,
-    pub credentials_probe_secs: u64,
-    pub settle_secs: u64,
+    #[serde(rename = "credentials_probe_secs", with = "super::duration::secs")]
+    pub credentials_probe: Duration,
+    #[serde(rename = "settle_secs", with = "super::duration::secs")]
+    pub settle: Duration,
     pub late_events: LateEventPolicy,
-    pub lease_secs: u64,
+    #[serde(rename = "lease_secs", with = "super::duration::secs")]
+    pub lease: Duration,
     pub unknown_outcome: UnknownOutcomePolicy,
-    pub lookup_tolerance_secs: u64,
+    #[serde(rename = "lookup_tolerance_secs", with = "super::duration::secs")]
+    pub lookup_tolerance: Duration,
 }

@@ -3,6 +3,7 @@
 use super::*;
 use crate::secret::Secret;
 use std::collections::HashMap;
+use std::time::Duration;
 
 #[test]
 fn embedded_defaults_load_and_are_valid() {
@@ -40,6 +41,31 @@ fn environment_overrides_nested_keys_and_reads_secrets() {
         "Debug leaks the AppSecret"
     );
     assert!(!debug.contains("\"abc\""), "Debug leaks the Humand key");
+}
+
+#[test]
+fn durations_are_read_in_the_unit_their_key_names() {
+    let s = Settings::defaults_with_env(&[
+        ("HIKBRIDGE__HUMAND__TIMEOUT_MS", "1500"),
+        ("HIKBRIDGE__SERVER__REQUEST_TIMEOUT_SECS", "45"),
+        ("HIKBRIDGE__EVENTS__POLL_LOOKBACK_HOURS", "2"),
+        ("HIKBRIDGE__RETENTION__EVENTS_DAYS", "3"),
+        ("HIKBRIDGE__DELIVERY__LEASE_SECS", "120"),
+    ])
+    .expect("valid");
+    assert_eq!(s.humand.timeout, Duration::from_millis(1500));
+    assert_eq!(s.server.request_timeout, Duration::from_secs(45));
+    assert_eq!(s.events.poll_lookback, Duration::from_secs(2 * 3600));
+    assert_eq!(s.retention.keep_events, Duration::from_secs(3 * 86_400));
+    assert_eq!(s.delivery.lease, Duration::from_secs(120));
+
+    // Two durations in different units compared after loading: 2 s is not longer than 2,000 ms.
+    let err = Settings::defaults_with_env(&[
+        ("HIKBRIDGE__HUMAND__TIMEOUT_MS", "2000"),
+        ("HIKBRIDGE__DELIVERY__LEASE_SECS", "2"),
+    ])
+    .expect_err("a lease no longer than one request");
+    assert!(err.to_string().contains("delivery.lease_secs = 2"), "{err}");
 }
 
 #[test]

@@ -17,106 +17,108 @@ impl Settings {
                 example: example.into(),
             })
         };
-        let positive = [
+        // Each of these is a count or a duration that must not be 0 (`is_zero` below).
+        let s = self;
+        let zero = [
             (
                 "server.request_timeout_secs",
-                self.server.request_timeout_secs,
+                s.server.request_timeout.is_zero(),
                 "30",
             ),
             (
                 "server.body_limit_bytes",
-                self.server.body_limit_bytes as u64,
+                s.server.body_limit_bytes == 0,
                 "1048576",
             ),
+            ("store.max_connections", s.store.max_connections == 0, "8"),
             (
-                "store.max_connections",
-                self.store.max_connections as u64,
-                "8",
+                "hikcentral.timeout_ms",
+                s.hikcentral.timeout.is_zero(),
+                "15000",
             ),
-            ("hikcentral.timeout_ms", self.hikcentral.timeout_ms, "15000"),
             (
                 "hikcentral.requests_per_second",
-                self.hikcentral.requests_per_second as u64,
+                s.hikcentral.requests_per_second == 0,
                 "5",
             ),
             (
                 "hikcentral.max_concurrent",
-                self.hikcentral.max_concurrent as u64,
+                s.hikcentral.max_concurrent == 0,
                 "4",
             ),
             (
                 "hikcentral.max_attempts",
-                self.hikcentral.max_attempts as u64,
+                s.hikcentral.max_attempts == 0,
                 "4",
             ),
             (
                 "hikcentral.backoff_base_ms",
-                self.hikcentral.backoff_base_ms,
+                s.hikcentral.backoff_base.is_zero(),
                 "500",
             ),
-            ("humand.timeout_ms", self.humand.timeout_ms, "15000"),
-            ("humand.rate_limit", self.humand.rate_limit as u64, "50"),
+            ("humand.timeout_ms", s.humand.timeout.is_zero(), "15000"),
+            ("humand.rate_limit", s.humand.rate_limit == 0, "50"),
             (
                 "humand.rate_window_secs",
-                self.humand.rate_window_secs,
+                s.humand.rate_window.is_zero(),
                 "60",
             ),
-            ("humand.max_attempts", self.humand.max_attempts as u64, "4"),
+            ("humand.max_attempts", s.humand.max_attempts == 0, "4"),
             (
                 "server.max_connections",
-                self.server.max_connections as u64,
+                s.server.max_connections == 0,
                 "512",
             ),
             (
                 "server.header_read_timeout_secs",
-                self.server.header_read_timeout_secs,
+                s.server.header_read_timeout.is_zero(),
                 "10",
             ),
             (
                 "server.idle_timeout_secs",
-                self.server.idle_timeout_secs,
+                s.server.idle_timeout.is_zero(),
                 "60",
             ),
             (
                 "events.max_events_per_push",
-                self.events.max_events_per_push as u64,
+                s.events.max_events_per_push == 0,
                 "1000",
             ),
             (
                 "events.max_concurrent_pushes",
-                self.events.max_concurrent_pushes as u64,
+                s.events.max_concurrent_pushes == 0,
                 "64",
             ),
             (
                 "events.writer_queue_depth",
-                self.events.writer_queue_depth as u64,
+                s.events.writer_queue_depth == 0,
                 "256",
             ),
             (
                 "events.accept_past_hours",
-                self.events.accept_past_hours,
+                s.events.accept_past.is_zero(),
                 "744",
             ),
-            ("cluster.lease_secs", self.cluster.lease_secs, "15"),
+            ("cluster.lease_secs", s.cluster.lease.is_zero(), "15"),
         ];
-        for (key, v, example) in positive {
-            if v == 0 {
-                bad(key, &v, "must be greater than 0", example);
+        for (key, is_zero, example) in zero {
+            if is_zero {
+                bad(key, &0, "must be greater than 0", example);
             }
         }
-        if self.delivery.lease_secs.saturating_mul(1000) <= self.humand.timeout_ms {
+        if self.delivery.lease <= self.humand.timeout {
             bad(
                 "delivery.lease_secs",
-                &self.delivery.lease_secs,
+                &self.delivery.lease.as_secs(),
                 "must be longer than one Humand request (humand.timeout_ms), or a punch could be \
                  claimed by another replica while its request is still in flight",
                 "120",
             );
         }
-        if self.hikcentral.backoff_max_ms < self.hikcentral.backoff_base_ms {
+        if self.hikcentral.backoff_max < self.hikcentral.backoff_base {
             bad(
                 "hikcentral.backoff_max_ms",
-                &self.hikcentral.backoff_max_ms,
+                &self.hikcentral.backoff_max.as_millis(),
                 "must be at least hikcentral.backoff_base_ms",
                 "30000",
             );

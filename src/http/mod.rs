@@ -75,7 +75,7 @@ pub fn with_shared_layers(router: Router, server: &ServerSettings) -> Router {
         .layer(RequestBodyLimitLayer::new(server.body_limit_bytes))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(server.request_timeout_secs),
+            server.request_timeout,
         ))
         .layer(cors(&server.cors_allowed_origins))
         .layer(axum::middleware::map_response(json_errors))

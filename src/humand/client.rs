@@ -140,7 +140,7 @@ impl HumandClient {
         Pacer::per_window(
             "humand",
             settings.rate_limit,
-            Duration::from_secs(settings.rate_window_secs),
+            settings.rate_window,
             in_flight.max(1),
         )
     }
@@ -149,7 +149,7 @@ impl HumandClient {
         let base_url = url::Url::parse(settings.base_url.trim())
             .map_err(|e| anyhow::anyhow!("humand.base_url is not a URL: {e}"))?;
         let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_millis(settings.connect_timeout_ms))
+            .connect_timeout(settings.connect_timeout)
             .user_agent(concat!("hikbridge/", env!("CARGO_PKG_VERSION")))
             .build()?;
         let backoff = Backoff {
@@ -165,9 +165,7 @@ impl HumandClient {
         let once = ServiceBuilder::new()
             .layer(PaceLayer::new(pacer.clone()))
             .layer(BasicAuthLayer(auth_header(&settings.api_key)?))
-            .layer(tower::timeout::TimeoutLayer::new(Duration::from_millis(
-                settings.timeout_ms,
-            )))
+            .layer(tower::timeout::TimeoutLayer::new(settings.timeout))
             .service(HttpTransport::new(http, base_url.clone()).named("humand"));
         let stack = ServiceBuilder::new()
             .layer(tower::retry::RetryLayer::new(policy))

@@ -15,8 +15,7 @@ pub(super) async fn open_pool(
     sqlx::any::install_default_drivers(); // idempotent (guarded by a `Once` inside sqlx)
     let target = classify(url)?;
     let backend = target.backend();
-    let base =
-        AnyPoolOptions::new().acquire_timeout(Duration::from_millis(opts.connect_timeout_ms));
+    let base = AnyPoolOptions::new().acquire_timeout(opts.connect_timeout);
     let (pool_options, connect_url) = match target {
         Target::Postgres => (
             base.max_connections(opts.max_connections),
@@ -24,7 +23,7 @@ pub(super) async fn open_pool(
         ),
         // Every new connection to `sqlite::memory:` is a new, empty database, so keep exactly one.
         Target::SqliteMemory => (
-            with_sqlite_pragmas(base, opts.busy_timeout_ms)
+            with_sqlite_pragmas(base, opts.busy_timeout)
                 .max_connections(1)
                 .min_connections(1)
                 .idle_timeout(None)
@@ -37,8 +36,7 @@ pub(super) async fn open_pool(
             })?;
             create_parent_dir(&absolute).await?;
             (
-                with_sqlite_pragmas(base, opts.busy_timeout_ms)
-                    .max_connections(opts.max_connections),
+                with_sqlite_pragmas(base, opts.busy_timeout).max_connections(opts.max_connections),
                 sqlite_connect_url(&absolute, &params)?,
             )
         }
@@ -55,10 +53,9 @@ fn validate(opts: &StoreOptions) -> Result<(), StoreError> {
             "max_connections is 0; set it to at least 1 (default 8)".to_owned(),
         ));
     }
-    if opts.connect_timeout_ms == 0 {
+    if opts.connect_timeout.is_zero() {
         return Err(StoreError::InvalidOptions(
-            "connect_timeout_ms is 0; set it to a positive number of milliseconds (default 5000)"
-                .to_owned(),
+            "connect_timeout is 0; set it to a positive duration (default 5 s)".to_owned(),
         ));
     }
     Ok(())
@@ -84,17 +81,20 @@ async fn create_parent_dir(file: &std::path::Path) -> Result<(), StoreError> {
 /// stale, and the ping is a round trip to sqlx's connection thread on every transaction (on the
 /// ingest path, once per group commit). A write that fails closes its connection anyway
 /// ([`super::WriteTx`]).
-fn with_sqlite_pragmas(options: AnyPoolOptions, busy_timeout_ms: u64) -> AnyPoolOptions {
+fn with_sqlite_pragmas(options: AnyPoolOptions, busy_timeout: Duration) -> AnyPoolOptions {
     options
         .test_before_acquire(false)
-        .after_connect(move |conn, _meta| Box::pin(sqlite_pragmas(conn, busy_timeout_ms)))
+        .after_connect(move |conn, _meta| Box::pin(sqlite_pragmas(conn, busy_timeout)))
 }
 
 /// Per-connection SQLite settings: wait for other writers, write-ahead log, fsync of the log at
 /// every commit (`synchronous = FULL`: a committed transaction survives a power loss, not only
 /// a process crash; group commit makes that one fsync per batch), enforce foreign keys.
-async fn sqlite_pragmas(conn: &mut AnyConnection, busy_timeout_ms: u64) -> Result<(), sqlx::Error> {
-    let busy = busy_timeout_ms.min(i32::MAX as u64);
+async fn sqlite_pragmas(
+    conn: &mut AnyConnection,
+    busy_timeout: Duration,
+) -> Result<(), sqlx::Error> {
+    let busy = busy_timeout.as_millis().min(i32::MAX as u128);
     sqlx::query(&format!("PRAGMA busy_timeout = {busy}"))
         .execute(&mut *conn)
         .await?;
@@ -124,9 +124,9 @@ async fn connect_error(
     error: sqlx::Error,
     opts: &StoreOptions,
 ) -> StoreError {
-    let timeout = Duration::from_millis(opts.connect_timeout_ms);
+    let timeout = opts.connect_timeout;
     let cause = match error {
-        sqlx::Error::PoolTimedOut => diagnose(backend, connect_url, timeout, opts.busy_timeout_ms)
+        sqlx::Error::PoolTimedOut => diagnose(backend, connect_url, timeout, opts.busy_timeout)
             .await
             .unwrap_or_else(|| format!("no connection within {} ms", timeout.as_millis())),
         other => other.to_string(),
@@ -151,12 +151,12 @@ async fn diagnose(
     backend: Backend,
     connect_url: &str,
     timeout: Duration,
-    busy_timeout_ms: u64,
+    busy_timeout: Duration,
 ) -> Option<String> {
     let attempt = async {
         let mut conn = AnyConnection::connect(connect_url).await?;
         if backend == Backend::Sqlite {
-            sqlite_pragmas(&mut conn, busy_timeout_ms).await?;
+            sqlite_pragmas(&mut conn, busy_timeout).await?;
         }
         conn.close().await
     };

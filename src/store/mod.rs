@@ -45,9 +45,9 @@ pub use retention::Pruned;
 pub use tx::WriteTx;
 pub use url::{redact_url, sqlite_file};
 
-use serde::Deserialize;
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Which database engine a [`Store`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,24 +65,23 @@ impl fmt::Display for Backend {
     }
 }
 
-/// Pool settings (`[database]` in the configuration).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default)]
+/// Pool settings (from `[store]` in the configuration; the defaults serve tools and tests).
+#[derive(Debug, Clone)]
 pub struct StoreOptions {
     /// Most connections the pool opens (an in-memory SQLite database always uses one).
     pub max_connections: u32,
     /// How long a SQLite statement waits for another writer before failing.
-    pub busy_timeout_ms: u64,
+    pub busy_timeout: Duration,
     /// How long opening or acquiring a connection may take before failing.
-    pub connect_timeout_ms: u64,
+    pub connect_timeout: Duration,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
         Self {
             max_connections: 8,
-            busy_timeout_ms: 5000,
-            connect_timeout_ms: 5000,
+            busy_timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -230,16 +229,5 @@ mod tests {
     fn backend_displays_its_config_name() {
         assert_eq!(Backend::Sqlite.to_string(), "sqlite");
         assert_eq!(Backend::Postgres.to_string(), "postgres");
-    }
-
-    #[test]
-    fn options_default_and_partial_config_fill_in_defaults() {
-        let d = StoreOptions::default();
-        assert_eq!(
-            (d.max_connections, d.busy_timeout_ms, d.connect_timeout_ms),
-            (8, 5000, 5000)
-        );
-        let o: StoreOptions = serde_json::from_str(r#"{"max_connections": 2}"#).unwrap();
-        assert_eq!((o.max_connections, o.busy_timeout_ms), (2, 5000));
     }
 }

@@ -86,10 +86,9 @@ impl PollReport {
 }
 
 /// `t - secs`, or an error naming `setting` when that leaves chrono's range.
-fn minus(t: DateTime<Utc>, secs: u64, setting: &str) -> anyhow::Result<DateTime<Utc>> {
-    i64::try_from(secs)
+fn minus(t: DateTime<Utc>, span: Duration, setting: &str) -> anyhow::Result<DateTime<Utc>> {
+    TimeDelta::from_std(span)
         .ok()
-        .and_then(TimeDelta::try_seconds)
         .and_then(|d| t.checked_sub_signed(d))
         .with_context(|| format!("{setting} is too large"))
 }
@@ -184,13 +183,12 @@ impl Poller {
     /// (polling off) it just waits for `shutdown`, so the worker still shows as running.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
         let mut shutdown = std::pin::pin!(shutdown);
-        let secs = self.settings.poll_interval_secs;
-        if secs == 0 {
+        let interval = self.settings.poll_interval;
+        if interval.is_zero() {
             tracing::info!("events.poll_interval_secs is 0: door-event back-fill is off");
             shutdown.await;
             return Ok(());
         }
-        let interval = Duration::from_secs(secs);
         loop {
             tokio::select! {
                 biased;
@@ -203,7 +201,7 @@ impl Poller {
                     if let Err(e) = result {
                         tracing::warn!(
                             error = %format!("{e:#}"),
-                            retry_in_secs = secs,
+                            retry_in_secs = interval.as_secs(),
                             "door-event back-fill failed; retrying at the next interval"
                         );
                     }
@@ -238,15 +236,11 @@ impl Poller {
                 })?,
             None => minus(
                 now,
-                self.settings.poll_lookback_hours.saturating_mul(3600),
+                self.settings.poll_lookback,
                 "events.poll_lookback_hours",
             )?,
         };
-        minus(
-            base,
-            self.settings.poll_overlap_secs,
-            "events.poll_overlap_secs",
-        )
+        minus(base, self.settings.poll_overlap, "events.poll_overlap_secs")
     }
 
     /// Every type filter × door group of one window, all pages.

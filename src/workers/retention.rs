@@ -13,22 +13,24 @@ pub async fn run(
     settings: RetentionSettings,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    if settings.interval_secs == 0 {
+    if settings.interval.is_zero() {
         tracing::info!("retention.interval_secs is 0: nothing is ever pruned");
         shutdown.cancelled().await;
         return Ok(());
     }
     loop {
         let now = Utc::now();
-        let before = |days: u64| {
-            now.checked_sub_signed(TimeDelta::days(i64::try_from(days).unwrap_or(i64::MAX)))
+        let before = |age: Duration| {
+            TimeDelta::from_std(age)
+                .ok()
+                .and_then(|age| now.checked_sub_signed(age))
                 .map_or(i64::MIN, |t| t.timestamp_millis())
         };
         match store
             .prune(
-                before(settings.events_days),
-                before(settings.punches_days),
-                before(settings.rejected_days),
+                before(settings.keep_events),
+                before(settings.keep_punches),
+                before(settings.keep_rejected),
             )
             .await
         {
@@ -45,7 +47,7 @@ pub async fn run(
         }
         tokio::select! {
             () = shutdown.cancelled() => return Ok(()),
-            () = tokio::time::sleep(Duration::from_secs(settings.interval_secs)) => {}
+            () = tokio::time::sleep(settings.interval) => {}
         }
     }
 }

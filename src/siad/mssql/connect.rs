@@ -73,20 +73,20 @@ impl ConnectPlan {
             (false, false) => Trust::CaFile(PathBuf::from(ca_file)),
             (false, true) => Trust::SystemRoots,
         };
-        let positive = |value: u64, key: &str| -> Result<Duration, SiadError> {
-            if value == 0 {
+        let positive = |value: Duration, key: &str| -> Result<Duration, SiadError> {
+            if value.is_zero() {
                 return Err(SiadError::Settings(format!(
                     "{key} is 0; set a positive number of milliseconds"
                 )));
             }
-            Ok(Duration::from_millis(value))
+            Ok(value)
         };
         Ok(Self {
             target,
             user,
             trust,
-            connect_timeout: positive(settings.connect_timeout_ms, "siad.connect_timeout_ms")?,
-            query_timeout: positive(settings.query_timeout_ms, "siad.query_timeout_ms")?,
+            connect_timeout: positive(settings.connect_timeout, "siad.connect_timeout_ms")?,
+            query_timeout: positive(settings.query_timeout, "siad.query_timeout_ms")?,
             pool_size: usize::try_from(settings.pool_size.max(1)).unwrap_or(1),
         })
     }

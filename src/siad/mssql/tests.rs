@@ -21,9 +21,9 @@ fn settings(url: &str) -> SiadSettings {
         trust_server_certificate: false,
         ca_file: String::new(),
         pool_size: 2,
-        reconcile_interval_secs: 0,
-        connect_timeout_ms: 5000,
-        query_timeout_ms: 15000,
+        reconcile_interval: Duration::ZERO,
+        connect_timeout: Duration::from_millis(5000),
+        query_timeout: Duration::from_millis(15000),
         query_person_by_ci: "SELECT * FROM p WHERE CIInfPer = @P1".to_owned(),
         query_students_by_program_period:
             "SELECT * FROM p WHERE carrera = @P1 AND (@P2 = '' OR idper = @P2)".to_owned(),
@@ -153,7 +153,7 @@ fn conflicting_or_missing_settings_are_refused() {
     );
 
     let mut s = settings("mssql://db/SIAD");
-    s.query_timeout_ms = 0;
+    s.query_timeout = Duration::ZERO;
     let err = ConnectPlan::from_settings(&s).unwrap_err();
     assert!(err.to_string().contains("siad.query_timeout_ms"), "{err}");
 }
@@ -411,7 +411,7 @@ async fn a_silent_server_hits_the_connect_timeout() {
         }
     });
     let mut s = settings(&format!("mssql://127.0.0.1:{port}/SIAD"));
-    s.connect_timeout_ms = 200;
+    s.connect_timeout = Duration::from_millis(200);
     let directory = MssqlDirectory::new(&s).unwrap();
     let started = std::time::Instant::now();
     let err = directory.person_by_ci("0912345675").await.unwrap_err();

@@ -77,15 +77,17 @@ impl DeliveryOptions {
             employee_id_integer: d.employee_id_type == crate::config::EmployeeIdType::Integer,
             comment: d.comment.clone(),
             concurrency: d.concurrency,
-            credentials_probe: Duration::from_secs(d.credentials_probe_secs),
+            credentials_probe: d.credentials_probe,
             late_events: d.late_events,
-            lease: Duration::from_secs(d.lease_secs),
+            lease: d.lease,
             // A claim whose replica has sent no heartbeat for this long is taken over.
-            dead_after: Duration::from_secs(settings.cluster.lease_secs)
+            dead_after: settings
+                .cluster
+                .lease
                 .saturating_mul(2)
-                .saturating_add(Duration::from_millis(settings.humand.timeout_ms)),
+                .saturating_add(settings.humand.timeout),
             unknown_outcome: d.unknown_outcome,
-            lookup_tolerance: Duration::from_secs(d.lookup_tolerance_secs),
+            lookup_tolerance: d.lookup_tolerance,
             read_page_limit: settings.humand.read_page_limit,
             replica: replica.to_string(),
         }

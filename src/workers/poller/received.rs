@@ -42,10 +42,12 @@ impl Poller {
             .and_then(|c| DateTime::parse_from_rfc3339(c.value.trim()).ok())
             .map(|t| t.with_timezone(&Utc))
             .unwrap_or_else(|| now - TimeDelta::hours(1));
-        let overlap = TimeDelta::seconds(
-            i64::try_from(self.settings.poll_overlap_secs).unwrap_or(i64::MAX / 1000),
-        );
-        let from = (base - overlap).max(now - MAX_SPAN).trunc_subsecs(0);
+        let overlap = TimeDelta::from_std(self.settings.poll_overlap).unwrap_or(TimeDelta::MAX);
+        let from = base
+            .checked_sub_signed(overlap)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC)
+            .max(now - MAX_SPAN)
+            .trunc_subsecs(0);
         let mut types = self.settings.event_types.clone();
         types.sort_unstable();
         types.dedup();

@@ -99,7 +99,10 @@ fn checkpoint_values_are_utc_with_millis_and_read_back() {
 #[test]
 fn too_large_settings_are_errors_not_panics() {
     let now = t("2026-01-27T11:00:00Z");
-    assert_eq!(minus(now, 60, "x").unwrap(), t("2026-01-27T10:59:00Z"));
-    let err = minus(now, u64::MAX, "events.poll_overlap_secs").unwrap_err();
+    assert_eq!(
+        minus(now, Duration::from_secs(60), "x").unwrap(),
+        t("2026-01-27T10:59:00Z")
+    );
+    let err = minus(now, Duration::MAX, "events.poll_overlap_secs").unwrap_err();
     assert!(err.to_string().contains("events.poll_overlap_secs"));
 }
