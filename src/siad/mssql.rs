@@ -10,11 +10,11 @@
 //!   against the system's roots by default; `siad.ca_file` validates it against that one CA
 //!   instead (tiberius 0.12 then trusts only that CA); `siad.trust_server_certificate = true`
 //!   skips validation and is logged as a warning when the directory is created.
-//! - **A small hand-written pool** (`mssql/pool.rs`): a semaphore of `siad.pool_size` permits
-//!   and a list of idle clients. A client is returned to the list only after a query that
-//!   completed; a reused client that fails with a connection error is replaced once. Simpler
-//!   than a pool crate for four read-only queries, and no extra dependency pinned to a tiberius
-//!   version.
+//! - **A deadpool pool** (`mssql/pool.rs`) of at most `siad.pool_size` clients. deadpool is
+//!   generic, so it is not pinned to a tiberius version (the tiberius-specific pool crates are);
+//!   the connecting (timeouts, redirect, TLS panic) stays ours. A client goes back to the pool
+//!   only after a query that completed; a reused client that fails with a connection error is
+//!   replaced once.
 //! - **Timeouts.** Connecting (TCP, TLS, login) is bounded by `siad.connect_timeout_ms`; waiting
 //!   for a free connection and running one query each by `siad.query_timeout_ms`. Both end in
 //!   [`SiadError::Unreachable`] naming the setting.
@@ -72,7 +72,7 @@ impl MssqlDirectory {
             Trust::SystemRoots => {}
         }
         Ok(Self {
-            pool: pool::Pool::new(plan.clone(), settings.password.clone()),
+            pool: pool::Pool::new(plan.clone(), settings.password.clone())?,
             plan,
             settings: settings.clone(),
         })

@@ -1,15 +1,17 @@
-//! A small pool of tiberius clients: at most `pool_size` in use at once (a semaphore), idle ones
-//! kept in a list. Connecting and querying are bounded by the configured timeouts, and every
-//! failure is turned into a [`SiadError`] that says what to check.
+//! The SIAD connections, pooled by `deadpool`: at most `siad.pool_size` in use at once, idle
+//! ones kept for reuse, a free one waited for at most `siad.query_timeout_ms`. This module adds
+//! what a generic pool cannot know: how a connection is made (TCP, TLS and login within
+//! `siad.connect_timeout_ms`, one redirect followed, a TLS panic turned into an error), and what a
+//! failed statement means for its connection (it is discarded; a reused one that broke is
+//! replaced once). Every failure becomes a [`SiadError`] that says what to check.
 
 use super::{ConnectPlan, Statement};
 use crate::secret::Secret;
 use crate::siad::SiadError;
-use std::sync::Mutex;
+use deadpool::managed::{self, Object, PoolError, TimeoutType};
 use tiberius::error::Error as TdsError;
 use tiberius::{Client, Row};
 use tokio::net::TcpStream;
-use tokio::sync::Semaphore;
 use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};
 
 type Conn = Client<Compat<TcpStream>>;
@@ -19,68 +21,88 @@ const LOGIN_FAILED: u32 = 18456;
 /// SQL Server: "Cannot open database requested by the login".
 const CANNOT_OPEN_DATABASE: u32 = 4060;
 
-pub(super) struct Pool {
+/// How deadpool makes a connection; a returned one is reused as it is (a broken one shows up as
+/// a connection error on its next statement, which [`Pool::rows`] handles).
+struct Connector {
     plan: ConnectPlan,
     password: Secret,
-    permits: Semaphore,
-    idle: Mutex<Vec<Conn>>,
+}
+
+impl managed::Manager for Connector {
+    type Type = Conn;
+    type Error = SiadError;
+
+    async fn create(&self) -> Result<Conn, SiadError> {
+        connect(&self.plan, &self.password).await
+    }
+
+    async fn recycle(
+        &self,
+        _: &mut Conn,
+        _: &managed::Metrics,
+    ) -> managed::RecycleResult<SiadError> {
+        Ok(())
+    }
+}
+
+pub(super) struct Pool {
+    connections: managed::Pool<Connector>,
+    plan: ConnectPlan,
 }
 
 impl Pool {
-    pub(super) fn new(plan: ConnectPlan, password: Secret) -> Self {
-        Self {
-            permits: Semaphore::new(plan.pool_size),
-            idle: Mutex::new(Vec::new()),
-            plan,
+    pub(super) fn new(plan: ConnectPlan, password: Secret) -> Result<Self, SiadError> {
+        let connections = managed::Pool::builder(Connector {
+            plan: plan.clone(),
             password,
-        }
+        })
+        .max_size(plan.pool_size)
+        .wait_timeout(Some(plan.query_timeout))
+        .runtime(deadpool::Runtime::Tokio1)
+        .build()
+        .map_err(|e| SiadError::Settings(format!("cannot set up the SIAD connection pool: {e}")))?;
+        Ok(Self { connections, plan })
     }
 
     /// The rows of the first result set of `statement`.
     ///
-    /// A pooled client may have been closed by the server or a firewall while idle: if it fails
-    /// with a connection error, the statement is tried once more on a fresh connection.
+    /// A connection that fails is discarded, whatever the failure (a timed-out one may be
+    /// mid-stream). A reused connection may have been closed by the server or a firewall while
+    /// idle: if it fails with a connection error, the statement is tried once more.
     pub(super) async fn rows(&self, statement: &Statement) -> Result<Vec<Row>, SiadError> {
-        let timeout = self.plan.query_timeout;
-        let _permit = tokio::time::timeout(timeout, self.permits.acquire())
-            .await
-            .map_err(|_| {
-                SiadError::Unreachable(format!(
-                    "all {} SIAD connections stayed busy for {} ms (siad.pool_size, \
-                     siad.query_timeout_ms)",
-                    self.plan.pool_size,
-                    timeout.as_millis()
-                ))
-            })?
-            .map_err(|_| SiadError::Unreachable("the SIAD pool is closed".to_owned()))?;
-
-        if let Some(mut conn) = self.take_idle() {
-            match self.run(&mut conn, statement).await {
-                Ok(rows) => {
-                    self.give_back(conn);
-                    return Ok(rows);
-                }
-                Err(Failure::Connection(_)) => {} // stale: drop it and retry on a new one
-                Err(other) => return Err(other.into_error()),
+        let mut conn = self.checkout().await?;
+        let reused = Object::metrics(&conn).recycle_count > 0;
+        let failure = match self.run(&mut conn, statement).await {
+            Ok(rows) => return Ok(rows),
+            Err(failure) => failure,
+        };
+        let _discarded = Object::take(conn);
+        if !(reused && matches!(failure, Failure::Connection(_))) {
+            return Err(failure.into_error());
+        }
+        let mut conn = self.checkout().await?;
+        match self.run(&mut conn, statement).await {
+            Ok(rows) => Ok(rows),
+            Err(failure) => {
+                let _discarded = Object::take(conn);
+                Err(failure.into_error())
             }
         }
-        let mut conn = self.connect().await?;
-        let rows = self
-            .run(&mut conn, statement)
-            .await
-            .map_err(Failure::into_error)?;
-        self.give_back(conn);
-        Ok(rows)
     }
 
-    fn take_idle(&self) -> Option<Conn> {
-        self.idle.lock().ok()?.pop()
-    }
-
-    fn give_back(&self, conn: Conn) {
-        if let Ok(mut idle) = self.idle.lock() {
-            idle.push(conn);
-        }
+    /// A connection: an idle one, or a new one when fewer than `siad.pool_size` exist.
+    async fn checkout(&self) -> Result<Object<Connector>, SiadError> {
+        self.connections.get().await.map_err(|e| match e {
+            PoolError::Backend(e) => e,
+            PoolError::Timeout(TimeoutType::Wait) => SiadError::Unreachable(format!(
+                "all {} SIAD connections stayed busy for {} ms (siad.pool_size, \
+                 siad.query_timeout_ms)",
+                self.plan.pool_size,
+                self.plan.query_timeout.as_millis()
+            )),
+            PoolError::Closed => SiadError::Unreachable("the SIAD pool is closed".to_owned()),
+            other => SiadError::Unreachable(format!("no SIAD connection: {other}")),
+        })
     }
 
     async fn run(&self, conn: &mut Conn, statement: &Statement) -> Result<Vec<Row>, Failure> {
@@ -103,38 +125,38 @@ impl Pool {
             ))),
         }
     }
+}
 
-    /// A new client: TCP, TLS and login within `connect_timeout`, following one redirect.
-    ///
-    /// It runs in its own task because tiberius 0.12 panics when the system has no root
-    /// certificates at all (slim containers without `ca-certificates`); the panic is reported
-    /// as an `Unreachable` with that hint instead of taking the request down.
-    async fn connect(&self) -> Result<Conn, SiadError> {
-        let plan = self.plan.clone();
-        let config = plan.tiberius_config(&self.password);
-        let attempt = tokio::spawn(async move {
-            tokio::time::timeout(
-                plan.connect_timeout,
-                connect_following_redirect(config, &plan),
-            )
-            .await
-        });
-        let where_ = self.plan.describe();
-        let ms = self.plan.connect_timeout.as_millis();
-        match attempt.await {
-            Ok(Ok(result)) => result,
-            Ok(Err(_elapsed)) => Err(SiadError::Unreachable(format!(
-                "no connection to SQL Server {where_} within {ms} ms (siad.connect_timeout_ms); \
-                 check the host, port and firewall"
-            ))),
-            Err(join) if join.is_panic() => Err(SiadError::Unreachable(format!(
-                "the TLS setup for SQL Server {where_} failed: no usable root certificates on this \
-                 system; install the ca-certificates package or set siad.ca_file"
-            ))),
-            Err(join) => Err(SiadError::Unreachable(format!(
-                "connecting to SQL Server {where_} was cancelled ({join})"
-            ))),
-        }
+/// A new client: TCP, TLS and login within `connect_timeout`, following one redirect.
+///
+/// It runs in its own task because tiberius 0.12 panics when the system has no root
+/// certificates at all (slim containers without `ca-certificates`); the panic is reported as an
+/// `Unreachable` with that hint instead of taking the request down.
+async fn connect(plan: &ConnectPlan, password: &Secret) -> Result<Conn, SiadError> {
+    let config = plan.tiberius_config(password);
+    let task_plan = plan.clone();
+    let attempt = tokio::spawn(async move {
+        tokio::time::timeout(
+            task_plan.connect_timeout,
+            connect_following_redirect(config, &task_plan),
+        )
+        .await
+    });
+    let where_ = plan.describe();
+    let ms = plan.connect_timeout.as_millis();
+    match attempt.await {
+        Ok(Ok(result)) => result,
+        Ok(Err(_elapsed)) => Err(SiadError::Unreachable(format!(
+            "no connection to SQL Server {where_} within {ms} ms (siad.connect_timeout_ms); \
+             check the host, port and firewall"
+        ))),
+        Err(join) if join.is_panic() => Err(SiadError::Unreachable(format!(
+            "the TLS setup for SQL Server {where_} failed: no usable root certificates on this \
+             system; install the ca-certificates package or set siad.ca_file"
+        ))),
+        Err(join) => Err(SiadError::Unreachable(format!(
+            "connecting to SQL Server {where_} was cancelled ({join})"
+        ))),
     }
 }
 

@@ -399,9 +399,8 @@ async fn a_closed_port_is_unreachable_with_the_address() {
     assert!(!text.contains(PASSWORD));
 }
 
-#[tokio::test]
-async fn a_silent_server_hits_the_connect_timeout() {
-    // Accepts TCP but never answers the TDS pre-login.
+/// A server that accepts TCP but never answers the TDS pre-login; its port and its task.
+async fn silent_server() -> (u16, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let held = tokio::spawn(async move {
@@ -410,6 +409,12 @@ async fn a_silent_server_hits_the_connect_timeout() {
             open.push(socket);
         }
     });
+    (port, held)
+}
+
+#[tokio::test]
+async fn a_silent_server_hits_the_connect_timeout() {
+    let (port, held) = silent_server().await;
     let mut s = settings(&format!("mssql://127.0.0.1:{port}/SIAD"));
     s.connect_timeout = Duration::from_millis(200);
     let directory = MssqlDirectory::new(&s).unwrap();
@@ -418,5 +423,33 @@ async fn a_silent_server_hits_the_connect_timeout() {
     assert!(started.elapsed() < Duration::from_secs(5));
     assert!(matches!(err, SiadError::Unreachable(_)), "{err:?}");
     assert!(err.to_string().contains("siad.connect_timeout_ms"), "{err}");
+    held.abort();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_query_waits_for_a_free_connection_at_most_the_query_timeout() {
+    // The only connection stays busy connecting.
+    let (port, held) = silent_server().await;
+    let mut s = settings(&format!("mssql://127.0.0.1:{port}/SIAD"));
+    s.pool_size = 1;
+    s.connect_timeout = Duration::from_secs(600);
+    s.query_timeout = Duration::from_secs(2);
+    let directory = std::sync::Arc::new(MssqlDirectory::new(&s).unwrap());
+    let first = tokio::spawn({
+        let directory = directory.clone();
+        async move { directory.ping().await }
+    });
+    // On paused time this returns once every task waits, the first one holding the connection.
+    tokio::time::sleep(Duration::from_millis(10)).await;
+
+    let err = directory.person_by_ci("0912345675").await.unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, SiadError::Unreachable(_)), "{err:?}");
+    assert!(
+        text.contains("all 1 SIAD connections stayed busy for 2000 ms"),
+        "{text}"
+    );
+    assert!(!first.is_finished(), "the first query is still connecting");
+    first.abort();
     held.abort();
 }
