@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod commands;
+pub mod listener;
 pub mod siad;
 #[cfg(feature = "sim")]
 pub mod sim;
@@ -218,9 +219,9 @@ pub enum SimCommand {
 }
 
 /// Parse arguments and run; the process exit code.
-pub async fn run() -> i32 {
+pub async fn run(inherited: listener::Inherited) -> i32 {
     let cli = Cli::parse();
-    let result = commands::dispatch(cli).await;
+    let result = commands::dispatch(cli, inherited).await;
     crate::telemetry::flush();
     match result {
         Ok(code) => code,

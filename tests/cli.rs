@@ -274,23 +274,18 @@ async fn check_config_tries_each_connection_and_says_what_to_change() {
 #[test]
 fn serve_answers_healthcheck_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let listen = format!("127.0.0.1:{port}");
-    let env = [
-        ("HIKBRIDGE__SERVER__LISTEN", listen.as_str()),
-        ("HIKBRIDGE__SERVER__SHUTDOWN_GRACE_SECS", "2"),
-    ];
-    let mut child = hikbridge(dir.path(), &env, &["serve"])
-        .spawn()
-        .expect("start serve");
+    // The socket is the test's, handed to `serve` (LISTEN_FDS): no port to race for.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let health = format!("http://{}/health", listener.local_addr().unwrap());
+    let env = [("HIKBRIDGE__SERVER__SHUTDOWN_GRACE_SECS", "2")];
+    let mut serve = hikbridge(dir.path(), &env, &["serve"]);
+    common::process::hand_over(&mut serve, &listener);
+    let mut child = serve.spawn().expect("start serve");
+    drop(listener); // the child's copy is the only one now
 
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let out = run(dir.path(), &env, &["healthcheck"]);
+        let out = run(dir.path(), &env, &["healthcheck", "--url", &health]);
         if out.status.success() {
             assert!(stdout(&out).contains("healthy"));
             break;
@@ -317,6 +312,26 @@ fn serve_answers_healthcheck_and_stops_on_sigterm() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "{status:?}");
-    let out = run(dir.path(), &env, &["healthcheck", "--timeout-secs", "1"]);
+    let out = run(
+        dir.path(),
+        &env,
+        &["healthcheck", "--url", &health, "--timeout-secs", "1"],
+    );
     assert_eq!(out.status.code(), Some(1), "nothing listens any more");
+}
+
+#[test]
+fn serve_refuses_a_handed_over_socket_that_is_not_one() {
+    let dir = tempfile::tempdir().unwrap();
+    // LISTEN_FDS says fd 3 is a socket; here fd 3 is not open at all.
+    let out = hikbridge(dir.path(), &[], &["serve"])
+        .env("LISTEN_FDS", "1")
+        .output()
+        .expect("run serve");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the socket handed over in LISTEN_FDS (fd 3) is not a TCP socket"),
+        "{err}"
+    );
 }

@@ -1,5 +1,6 @@
 //! What each command does. Each returns the process exit code.
 
+use super::listener::Inherited;
 use super::{ArtemisCommand, Cli, Command, HealthcheckArgs, SignArgs};
 use crate::app::{shutdown_signal, App};
 use crate::artemis::sign::{content_md5, signature, SignInput};
@@ -7,7 +8,7 @@ use crate::artemis::ArtemisClient;
 use crate::config::{Settings, Sources};
 use anyhow::{bail, Context};
 
-pub async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
+pub async fn dispatch(cli: Cli, inherited: Inherited) -> anyhow::Result<i32> {
     let sources = Sources {
         file: cli.config.clone(),
         env: None,
@@ -15,7 +16,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         #[cfg(feature = "sim")]
         Command::Demo(args) => demo(args).await,
-        Command::Serve => serve(&sources).await,
+        Command::Serve => serve(&sources, inherited).await,
         #[cfg(feature = "sim")]
         Command::Bench(args) => {
             crate::bench::run(crate::bench::BenchOptions {
@@ -99,7 +100,7 @@ async fn demo(args: super::DemoArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-async fn serve(sources: &Sources) -> anyhow::Result<i32> {
+async fn serve(sources: &Sources, mut inherited: Inherited) -> anyhow::Result<i32> {
     let settings = load(sources)?;
     crate::telemetry::init(&settings.log);
     let listen = settings.server.listen;
@@ -113,10 +114,11 @@ async fn serve(sources: &Sources) -> anyhow::Result<i32> {
     let _lock = crate::store::lock_for_process(&settings.store.url)
         .context("the store (store.url) is in use")?;
     let app = App::build(settings).await?;
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen} (server.listen)"))?;
-    tracing::info!(%listen, "listening");
+    let (listener, from) = inherited.http_listener(listen).await?;
+    match listener.local_addr() {
+        Ok(local) => tracing::info!(listen = %local, from, "listening"),
+        Err(e) => tracing::info!(from, error = %e, "listening"),
+    }
     app.serve(listener, shutdown_signal()).await?;
     Ok(0)
 }

@@ -1,7 +1,15 @@
 //! The real `hikbridge serve` binary as a child process, for crash, disk-full, replica and soak
 //! tests. Every `HIKBRIDGE*` variable of the test's own environment is removed first, so only
 //! what the test sets applies.
+//!
+//! The test owns the listening socket and hands it to each child at fd 3 (`LISTEN_FDS=1`, the
+//! convention `serve` reads), so there is no port to race for, and a restarted child serves the
+//! same socket: requests sent while it is down wait in the backlog, as they would under a
+//! systemd socket unit.
 
+use std::net::TcpListener;
+use std::os::unix::io::AsRawFd;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -11,22 +19,26 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_hikbridge");
 /// A running `hikbridge serve`; killed (SIGKILL) when dropped.
 pub struct Service {
     child: Option<Child>,
+    listener: TcpListener,
     pub port: u16,
     dir: std::path::PathBuf,
     env: Vec<(String, String)>,
 }
 
 impl Service {
-    /// Start `serve` in `dir` on a free local port with `env` (and nothing else of the test's
-    /// `HIKBRIDGE*` environment).
+    /// Start `serve` in `dir` on a socket of its own with `env` (and nothing else of the
+    /// test's `HIKBRIDGE*` environment).
     pub fn start(dir: &Path, env: &[(&str, &str)]) -> Service {
         let env: Vec<(String, String)> = env
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a local listening socket");
+        let port = listener.local_addr().expect("its address").port();
         let mut s = Service {
             child: None,
-            port: free_port(),
+            listener,
+            port,
             dir: dir.to_path_buf(),
             env,
         };
@@ -49,10 +61,7 @@ impl Service {
                 cmd.env_remove(k);
             }
         }
-        cmd.env(
-            "HIKBRIDGE__SERVER__LISTEN",
-            format!("127.0.0.1:{}", self.port),
-        );
+        hand_over(&mut cmd, &self.listener);
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
@@ -84,14 +93,21 @@ impl Service {
             .and_then(|c| c.try_wait().ok().flatten())
     }
 
-    /// Wait until `GET /health` answers 200 (at most 20 s).
+    /// Wait until `GET /health` answers 200 (at most about 20 s). A request sent before the
+    /// child accepts waits in the socket's backlog, so each is bounded, and the child checked.
     pub async fn wait_healthy(&mut self) {
         let url = format!("{}/health", self.base());
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(1))
+            .build()
+            .expect("an HTTP client");
         for _ in 0..800 {
             if let Some(status) = self.exited() {
                 panic!("hikbridge exited before it was healthy: {status}");
             }
-            if reqwest::get(&url)
+            if client
+                .get(&url)
+                .send()
                 .await
                 .is_ok_and(|r| r.status().is_success())
             {
@@ -109,10 +125,24 @@ impl Drop for Service {
     }
 }
 
-/// A port nothing listens on right now.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free local port")
+/// Give `listener` to the child `cmd` starts, the way `serve` reads it: at fd 3, with
+/// `LISTEN_FDS=1`. `dup2` leaves the copy open across exec (Rust opens every file
+/// close-on-exec).
+pub fn hand_over(cmd: &mut Command, listener: &TcpListener) {
+    let fd = listener.as_raw_fd();
+    // SAFETY: between fork and exec only async-signal-safe calls (dup2, fcntl) are made.
+    unsafe {
+        cmd.pre_exec(move || {
+            let done = if fd == 3 {
+                libc::fcntl(3, libc::F_SETFD, 0)
+            } else {
+                libc::dup2(fd, 3)
+            };
+            if done == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    cmd.env("LISTEN_FDS", "1");
 }
