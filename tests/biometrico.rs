@@ -633,9 +633,8 @@ mod jobs {
         }
         let (status, body, _) = post(&e, &format!("/biometrico/jobs/{id}/cancel"), json!({})).await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        tokio::time::sleep(Duration::from_millis(600)).await;
-        let (_, p) = get(&e, &format!("/biometrico/jobs/{id}")).await;
-        assert_eq!(p["state"], "cancelled");
+        // The person in flight finishes; then the job stops (polled, not a fixed wait).
+        let p = wait_state(&e, &id, "cancelled").await;
         let done = p["done"].as_u64().unwrap();
         assert!(
             done < created["total"].as_u64().unwrap(),
