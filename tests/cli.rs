@@ -281,7 +281,7 @@ fn serve_answers_healthcheck_and_stops_on_sigterm() {
     let mut serve = hikbridge(dir.path(), &env, &["serve"]);
     common::process::hand_over(&mut serve, &listener);
     let mut child = serve.spawn().expect("start serve");
-    drop(listener); // the child's copy is the only one now
+    drop((serve, listener)); // the child's copy is the only one now
 
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {

@@ -1,8 +1,10 @@
-//! The service under test: this same binary's `serve`, as a child process on a free local port
-//! with its own store, so the load generator never shares a runtime with it. Also a fresh
+//! The service under test: this same binary's `serve`, as a child process with its own store, so
+//! the load generator never shares a runtime with it. The benchmark binds the listening socket and
+//! hands it over (fd 3, `LISTEN_FDS`), so there is no free port to pick and race for. Also a fresh
 //! PostgreSQL database per run, dropped afterwards.
 
 use anyhow::Context;
+use command_fds::{CommandFdExt, FdMapping};
 use sqlx::Connection;
 use std::path::Path;
 use std::process::Stdio;
@@ -18,12 +20,17 @@ impl Served {
     /// Start `hikbridge serve` with `env` on top of quiet defaults; resolves once `/health`
     /// answers.
     pub async fn start(dir: &Path, env: &[(&str, String)]) -> anyhow::Result<Served> {
-        let port = free_port()?;
+        let socket = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let port = socket.local_addr()?.port();
         let exe = std::env::current_exe().context("cannot find this executable")?;
         let mut cmd = Command::new(exe);
+        cmd.fd_mappings(vec![FdMapping {
+            parent_fd: socket.into(),
+            child_fd: 3,
+        }])?;
         cmd.arg("serve")
             .current_dir(dir)
-            .env("HIKBRIDGE__SERVER__LISTEN", format!("127.0.0.1:{port}"))
+            .env("LISTEN_FDS", "1")
             .env("HIKBRIDGE__LOG__LEVEL", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -32,11 +39,15 @@ impl Served {
             cmd.env(k, v);
         }
         let child = cmd.spawn().context("cannot start hikbridge serve")?;
+        drop(cmd); // its copy of the socket: the child's is the only one now
         let served = Served {
             base: format!("http://127.0.0.1:{port}"),
             child,
         };
-        let http = reqwest::Client::new();
+        // A request the child has not accepted yet waits in the socket's backlog: bound each.
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(1))
+            .build()?;
         for _ in 0..300 {
             if let Ok(r) = http.get(format!("{}/health", served.base)).send().await {
                 if r.status().is_success() {
@@ -83,12 +94,6 @@ pub fn peak_rss_of(pid: &str) -> Option<f64> {
         .parse()
         .ok()?;
     Some(kb / 1024.0)
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
 }
 
 /// A new, empty PostgreSQL database on the server `admin_url` names; dropped by [`PgBench::drop_db`].

@@ -7,9 +7,8 @@
 //! same socket: requests sent while it is down wait in the backlog, as they would under a
 //! systemd socket unit.
 
+use command_fds::{CommandFdExt, FdMapping};
 use std::net::TcpListener;
-use std::os::unix::io::AsRawFd;
-use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -126,23 +125,15 @@ impl Drop for Service {
 }
 
 /// Give `listener` to the child `cmd` starts, the way `serve` reads it: at fd 3, with
-/// `LISTEN_FDS=1`. `dup2` leaves the copy open across exec (Rust opens every file
-/// close-on-exec).
+/// `LISTEN_FDS=1` (the mapping is applied between fork and exec by `command-fds`).
 pub fn hand_over(cmd: &mut Command, listener: &TcpListener) {
-    let fd = listener.as_raw_fd();
-    // SAFETY: between fork and exec only async-signal-safe calls (dup2, fcntl) are made.
-    unsafe {
-        cmd.pre_exec(move || {
-            let done = if fd == 3 {
-                libc::fcntl(3, libc::F_SETFD, 0)
-            } else {
-                libc::dup2(fd, 3)
-            };
-            if done == -1 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    let socket = listener
+        .try_clone()
+        .expect("a copy of the listening socket");
+    cmd.fd_mappings(vec![FdMapping {
+        parent_fd: socket.into(),
+        child_fd: 3,
+    }])
+    .expect("one mapping, to fd 3");
     cmd.env("LISTEN_FDS", "1");
 }
