@@ -22,11 +22,6 @@ impl Inherited {
         Self(listenfd::ListenFd::from_env())
     }
 
-    /// No inherited socket (library callers and tests that bind their own).
-    pub fn none() -> Self {
-        Self(listenfd::ListenFd::empty())
-    }
-
     /// The first inherited socket as the HTTP listener, or a new one bound to `listen`.
     /// An inherited fd that is not a TCP listening socket is an error, not a silent fallback.
     pub async fn http_listener(
