@@ -42,9 +42,8 @@ impl Poller {
             .and_then(|c| DateTime::parse_from_rfc3339(c.value.trim()).ok())
             .map(|t| t.with_timezone(&Utc))
             .unwrap_or_else(|| now - TimeDelta::hours(1));
-        let overlap = TimeDelta::from_std(self.settings.poll_overlap).unwrap_or(TimeDelta::MAX);
-        let from = base
-            .checked_sub_signed(overlap)
+        // An overlap too large to subtract reaches back as far as MAX_SPAN allows.
+        let from = super::minus(base, self.settings.poll_overlap, "events.poll_overlap_secs")
             .unwrap_or(DateTime::<Utc>::MIN_UTC)
             .max(now - MAX_SPAN)
             .trunc_subsecs(0);
