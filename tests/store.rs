@@ -192,6 +192,45 @@ async fn sqlite_connections_use_wal_busy_timeout_full_sync_and_foreign_keys() {
     db.cleanup().await;
 }
 
+/// Write transactions share one SQLite connection that stays open, apart from the readers: its
+/// page cache is not dropped because another connection committed in between.
+#[tokio::test]
+async fn sqlite_write_transactions_share_one_kept_connection_with_the_same_pragmas() {
+    let db = sqlite_db().await;
+    let mut first = db.store.begin_write().await.unwrap();
+    for (pragma, want) in [
+        ("busy_timeout", 5000),
+        ("synchronous", 2),
+        ("foreign_keys", 1),
+    ] {
+        let got: i64 = sqlx::query_scalar(&format!("PRAGMA {pragma}"))
+            .fetch_one(first.conn())
+            .await
+            .unwrap();
+        assert_eq!(got, want, "PRAGMA {pragma} on the writer");
+    }
+    // A temporary table lives on its connection only.
+    sqlx::query("CREATE TEMP TABLE writer_marker (x INTEGER)")
+        .execute(first.conn())
+        .await
+        .unwrap();
+    first.commit().await.unwrap();
+    // Readers take every idle pooled connection; the next write still gets the same one.
+    let mut readers = Vec::new();
+    for _ in 0..db.store.pool().num_idle() {
+        readers.push(db.store.pool().acquire().await.unwrap());
+    }
+    let mut second = db.store.begin_write().await.unwrap();
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM temp.writer_marker")
+        .fetch_one(second.conn())
+        .await
+        .expect("the second write transaction runs on the first one's connection");
+    assert_eq!(rows, 0);
+    second.commit().await.unwrap();
+    drop(readers);
+    db.cleanup().await;
+}
+
 #[tokio::test]
 async fn sqlite_file_persists_across_close_and_reopen() {
     let db = sqlite_db().await;

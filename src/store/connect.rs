@@ -7,19 +7,66 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyConnection, AnyPool, Connection};
 use std::time::Duration;
 
-pub(super) async fn open_pool(
+/// The pools of a store.
+pub(super) struct Pools {
+    /// Reads, migrations and single-statement writes.
+    pub pool: AnyPool,
+    /// SQLite file: the one connection every write transaction uses ([`writer_pool`]).
+    pub writer: Option<AnyPool>,
+    pub backend: Backend,
+}
+
+pub(super) async fn open_pools(url: &str, opts: &StoreOptions) -> Result<Pools, StoreError> {
+    let (pool, backend, writer_url) = open_pool(url, opts).await?;
+    let writer = match writer_url {
+        Some(connect_url) => match writer_pool(opts).connect(&connect_url).await {
+            Ok(writer) => Some(writer),
+            Err(e) => {
+                pool.close().await;
+                return Err(connect_error(backend, url, &connect_url, e, opts).await);
+            }
+        },
+        None => None,
+    };
+    Ok(Pools {
+        pool,
+        writer,
+        backend,
+    })
+}
+
+/// SQLite file: write transactions take their turns anyway (the store's write gate), so they
+/// share one connection that is kept open. SQLite drops a connection's whole page cache when it
+/// finds that another connection has committed since its last transaction; with writes spread
+/// over the pool, nearly every group commit started cold and read back the pages it was about
+/// to change. One writer keeps them cached.
+fn writer_pool(opts: &StoreOptions) -> AnyPoolOptions {
+    with_sqlite_pragmas(
+        AnyPoolOptions::new().acquire_timeout(opts.connect_timeout),
+        opts.busy_timeout,
+    )
+    .max_connections(1)
+    .min_connections(1)
+    .idle_timeout(None)
+    .max_lifetime(None)
+}
+
+/// The main pool, and for a SQLite file the URL its writer connects to. On a SQLite file the
+/// writer is one of `max_connections`.
+async fn open_pool(
     url: &str,
     opts: &StoreOptions,
-) -> Result<(AnyPool, Backend), StoreError> {
+) -> Result<(AnyPool, Backend, Option<String>), StoreError> {
     validate(opts)?;
     sqlx::any::install_default_drivers(); // idempotent (guarded by a `Once` inside sqlx)
     let target = classify(url)?;
     let backend = target.backend();
     let base = AnyPoolOptions::new().acquire_timeout(opts.connect_timeout);
-    let (pool_options, connect_url) = match target {
+    let (pool_options, connect_url, writer) = match target {
         Target::Postgres => (
             base.max_connections(opts.max_connections),
             url.trim().to_owned(),
+            false,
         ),
         // Every new connection to `sqlite::memory:` is a new, empty database, so keep exactly one.
         Target::SqliteMemory => (
@@ -29,6 +76,7 @@ pub(super) async fn open_pool(
                 .idle_timeout(None)
                 .max_lifetime(None),
             "sqlite::memory:".to_owned(),
+            false,
         ),
         Target::SqliteFile { path, params } => {
             let absolute = std::path::absolute(&path).map_err(|e| StoreError::InvalidUrl {
@@ -36,13 +84,15 @@ pub(super) async fn open_pool(
             })?;
             create_parent_dir(&absolute).await?;
             (
-                with_sqlite_pragmas(base, opts.busy_timeout).max_connections(opts.max_connections),
+                with_sqlite_pragmas(base, opts.busy_timeout)
+                    .max_connections(opts.max_connections.saturating_sub(1).max(1)),
                 sqlite_connect_url(&absolute, &params)?,
+                true,
             )
         }
     };
     match pool_options.connect(&connect_url).await {
-        Ok(pool) => Ok((pool, backend)),
+        Ok(pool) => Ok((pool, backend, writer.then_some(connect_url))),
         Err(e) => Err(connect_error(backend, url, &connect_url, e, opts).await),
     }
 }

@@ -113,6 +113,8 @@ pub(crate) fn values_rows(backend: Backend, cols: usize, rows: usize) -> String 
 #[derive(Clone)]
 pub struct Store {
     pool: sqlx::AnyPool,
+    /// SQLite file: the connection write transactions use (see `connect::writer_pool`).
+    writer: Option<sqlx::AnyPool>,
     backend: Backend,
     redacted_url: Arc<str>,
     health: Arc<WriteHealth>,
@@ -135,9 +137,14 @@ impl Store {
     /// absolute; missing directories and the file are created), `sqlite::memory:` (tests) and
     /// `postgres://` / `postgresql://`.
     pub async fn connect(url: &str, opts: &StoreOptions) -> Result<Store, StoreError> {
-        let (pool, backend) = connect::open_pool(url, opts).await?;
+        let connect::Pools {
+            pool,
+            writer,
+            backend,
+        } = connect::open_pools(url, opts).await?;
         Ok(Store {
             pool,
+            writer,
             backend,
             redacted_url: redact_url(url).into(),
             health: Arc::new(WriteHealth::default()),
@@ -183,6 +190,9 @@ impl Store {
 
     /// Close every connection, waiting for those in use to be returned.
     pub async fn close(&self) {
+        if let Some(writer) = &self.writer {
+            writer.close().await;
+        }
         self.pool.close().await;
     }
 
@@ -193,7 +203,8 @@ impl Store {
             Some(gate) => Some(gate.clone().lock_owned().await),
             None => None,
         };
-        WriteTx::begin(&self.pool, self.backend, self.health.clone(), turn).await
+        let pool = self.writer.as_ref().unwrap_or(&self.pool);
+        WriteTx::begin(pool, self.backend, self.health.clone(), turn).await
     }
 
     /// Whether writes succeed (the last write transaction's outcome).
