@@ -40,6 +40,8 @@ pub struct IngestResult {
     pub latency_ms: [f64; 4],
     pub stored_events: i64,
     pub peak_rss_mib: Option<f64>,
+    /// CPU the service used during the load, per acknowledged event, in microseconds.
+    pub cpu_us_per_event: Option<f64>,
     /// How long after the load every event was decided (`None`: not within the limit).
     pub decided_after: Option<Duration>,
 }
@@ -78,6 +80,7 @@ pub async fn run(dir: &std::path::Path, opts: &IngestOptions) -> anyhow::Result<
     let next = Arc::new(AtomicU64::new(0));
     let run_id = uuid::Uuid::new_v4().simple().to_string();
     let happen = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let cpu_before = served.cpu_time();
     let start = Instant::now();
     let deadline = start + opts.duration;
     let mut tasks = tokio::task::JoinSet::new();
@@ -132,6 +135,13 @@ pub async fn run(dir: &std::path::Path, opts: &IngestOptions) -> anyhow::Result<
     }
     while tasks.join_next().await.is_some() {}
     let elapsed = start.elapsed();
+    let acked_events = acked.load(Ordering::Relaxed);
+    let cpu_us_per_event = match (cpu_before, served.cpu_time()) {
+        (Some(before), Some(after)) if acked_events > 0 => {
+            Some(after.saturating_sub(before).as_secs_f64() * 1e6 / acked_events as f64)
+        }
+        _ => None,
+    };
     // The decider yields to a burst: how long after the load it has decided everything.
     let store = Store::connect(&opts.store_url, &StoreOptions::default()).await?;
     let load_ended = Instant::now();
@@ -151,12 +161,13 @@ pub async fn run(dir: &std::path::Path, opts: &IngestOptions) -> anyhow::Result<
     let h = hist.lock().map_err(|_| anyhow::anyhow!("histogram lock"))?;
     let ms = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
     Ok(IngestResult {
-        acked_events: acked.load(Ordering::Relaxed),
+        acked_events,
         failed_posts: failed.load(Ordering::Relaxed),
         elapsed,
         latency_ms: [ms(0.5), ms(0.99), ms(0.999), h.max() as f64 / 1000.0],
         stored_events,
         peak_rss_mib,
+        cpu_us_per_event,
         decided_after,
     })
 }

@@ -251,12 +251,12 @@ fn print_table(rows: &[Row], opts: &BenchOptions) {
         opts.duration.as_secs(),
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    println!("| scenario | store | events/s | p50 ms | p99 ms | p99.9 ms | max ms | acked | stored | failed POSTs | all decided, s after the load | peak RSS MiB | target | met |");
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
+    println!("| scenario | store | events/s | p50 ms | p99 ms | p99.9 ms | max ms | acked | stored | failed POSTs | all decided, s after the load | peak RSS MiB | service CPU µs/event | target | met |");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
     for r in rows {
         let x = &r.result;
         println!(
-            "| {} | {} | {:.0} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {:.0} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {} | {} | {} | {} | {} | {} | {} |",
             r.scenario,
             r.store,
             x.events_per_sec(),
@@ -270,6 +270,7 @@ fn print_table(rows: &[Row], opts: &BenchOptions) {
             x.decided_after
                 .map_or("not within 600".into(), |d| format!("{:.1}", d.as_secs_f64())),
             x.peak_rss_mib.map_or("?".into(), |m| format!("{m:.0}")),
+            x.cpu_us_per_event.map_or("?".into(), |c| format!("{c:.0}")),
             r.target,
             verdict(x.verified(), r.met)
         );
