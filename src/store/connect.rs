@@ -41,14 +41,19 @@ pub(super) async fn open_pools(url: &str, opts: &StoreOptions) -> Result<Pools, 
 /// over the pool, nearly every group commit started cold and read back the pages it was about
 /// to change. One writer keeps them cached.
 fn writer_pool(opts: &StoreOptions) -> AnyPoolOptions {
-    with_sqlite_pragmas(
+    one_kept_connection(with_sqlite_pragmas(
         AnyPoolOptions::new().acquire_timeout(opts.connect_timeout),
         opts.busy_timeout,
-    )
-    .max_connections(1)
-    .min_connections(1)
-    .idle_timeout(None)
-    .max_lifetime(None)
+    ))
+}
+
+/// Exactly one connection, opened at once and never closed for being idle or old.
+fn one_kept_connection(options: AnyPoolOptions) -> AnyPoolOptions {
+    options
+        .max_connections(1)
+        .min_connections(1)
+        .idle_timeout(None)
+        .max_lifetime(None)
 }
 
 /// The main pool, and for a SQLite file the URL its writer connects to. On a SQLite file the
@@ -70,11 +75,7 @@ async fn open_pool(
         ),
         // Every new connection to `sqlite::memory:` is a new, empty database, so keep exactly one.
         Target::SqliteMemory => (
-            with_sqlite_pragmas(base, opts.busy_timeout)
-                .max_connections(1)
-                .min_connections(1)
-                .idle_timeout(None)
-                .max_lifetime(None),
+            one_kept_connection(with_sqlite_pragmas(base, opts.busy_timeout)),
             "sqlite::memory:".to_owned(),
             false,
         ),
