@@ -1118,3 +1118,135 @@ async fn a_read_back_never_takes_another_punchs_record(#[case] backend: Db) {
     assert_ne!(first.humand_entry_id, third.humand_entry_id, "{}", db.name);
     db.cleanup().await;
 }
+
+/// Start a flow whose Humand allows far more than the test sends (its headers never slow the
+/// pacer down), with `employees` known to it, and push one entry for each at door 11.
+async fn flow_with_many_employees(db: &TestDb, employees: &[&str], extra: &[(&str, &str)]) -> Flow {
+    let f = flow(
+        db,
+        HumandSimConfig {
+            limit: 1000,
+            window: Duration::from_secs(1),
+            ..HumandSimConfig::default()
+        },
+        extra,
+    )
+    .await;
+    for id in employees {
+        f.humand.add_user(id, "Test", id);
+    }
+    f
+}
+
+#[rstest]
+#[case::sqlite(Db::Sqlite)]
+#[case::postgres(Db::Postgres)]
+#[tokio::test]
+async fn delivery_keeps_exactly_delivery_concurrency_calls_in_flight(#[case] backend: Db) {
+    let Some(db) = db_for(backend).await else {
+        return;
+    };
+    let employees: Vec<String> = (1..=9).map(|i| format!("22000000{i:02}")).collect();
+    let ids: Vec<&str> = employees.iter().map(String::as_str).collect();
+    let f = flow_with_many_employees(&db, &ids, &[("HIKBRIDGE__DELIVERY__CONCURRENCY", "3")]).await;
+    // Every Humand answer takes a while, so calls overlap whenever delivery lets them.
+    f.humand.faults.set_latency_ms(300);
+    let events = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            event(
+                &format!("cc-{i}"),
+                196893,
+                "2026-01-27T08:00:00-03:00",
+                "11",
+                "Facial Entrada",
+                id,
+            )
+        })
+        .collect();
+    push(&f, &notify(events)).await;
+    until("all delivered", || async {
+        settled(&db).await && f.humand.all_entries().len() == ids.len()
+    })
+    .await;
+    assert_eq!(
+        f.humand.faults.max_in_flight(),
+        3,
+        "{}: delivery.concurrency = 3 is both the cap and what nine due employees use",
+        db.name
+    );
+    db.cleanup().await;
+}
+
+#[rstest]
+#[case::sqlite(Db::Sqlite)]
+#[case::postgres(Db::Postgres)]
+#[tokio::test]
+async fn a_slow_call_holds_its_own_lane_while_the_other_lanes_deliver_everyone_else(
+    #[case] backend: Db,
+) {
+    let Some(db) = db_for(backend).await else {
+        return;
+    };
+    let ids = [
+        "2300000001",
+        "2300000002",
+        "2300000003",
+        "2300000004",
+        "2300000005",
+        "2300000006",
+    ];
+    let f = flow_with_many_employees(&db, &ids, &[("HIKBRIDGE__DELIVERY__CONCURRENCY", "2")]).await;
+    // The first employee clocked in at Humand before; their exit is the earliest punch (claimed
+    // first) and the only clockOut, and it takes 3 s. Every other call is answered at once.
+    let direct = reqwest::Client::new()
+        .post(format!(
+            "{}/time-tracking/entries/clockIn",
+            HumandSim::api_base(&f._humand_running)
+        ))
+        .header("authorization", format!("Basic {HUMAND_KEY}"))
+        .json(&json!({"employeeId": ids[0], "now": "2026-01-27T09:00:00.000Z"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(direct.status(), 201);
+    f.humand
+        .faults
+        .slow_next("clockOut", 1, Duration::from_secs(3));
+    let mut events = vec![event(
+        "slow-out",
+        196893,
+        "2026-01-27T07:00:00-03:00",
+        "12",
+        "Facial Salida",
+        ids[0],
+    )];
+    events.extend(ids[1..].iter().enumerate().map(|(i, id)| {
+        event(
+            &format!("in-{i}"),
+            196893,
+            "2026-01-27T08:00:00-03:00",
+            "11",
+            "Facial Entrada",
+            id,
+        )
+    }));
+    push(&f, &notify(events)).await;
+    until("all delivered", || async {
+        settled(&db).await && f.humand.all_entries().len() == ids.len() + 1
+    })
+    .await;
+    // Lanes fed in rounds would wait for the slow call before claiming the next heads, so the
+    // later employees' entries would be recorded after it. Fed continuously, the other lane
+    // delivers all of them while the slow call is held: the slow exit is the last record.
+    let all = f.humand.all_entries();
+    let last = all.last().cloned().unwrap_or_default();
+    assert_eq!(
+        (last["employeeInternalId"].as_str(), last["type"].as_str()),
+        (Some(ids[0]), Some("END")),
+        "{}: {all:?}",
+        db.name
+    );
+    db.cleanup().await;
+}

@@ -1,6 +1,7 @@
 //! Fault injection shared by the simulators: added latency, 5xx answers and dropped
 //! connections, switchable at run time from tests.
 
+use super::lock;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
@@ -25,6 +26,18 @@ pub struct Faults {
     after_fault_per_mille: AtomicU32,
     /// Requests seen by the simulator (after faults), for assertions.
     pub requests: AtomicU64,
+    /// Requests being answered right now (latency included), and the most there ever were.
+    in_flight: AtomicU32,
+    max_in_flight: AtomicU32,
+    /// Extra latency for the next requests whose path contains a fragment.
+    slow_next: std::sync::Mutex<Option<SlowNext>>,
+}
+
+#[derive(Debug)]
+struct SlowNext {
+    path_contains: String,
+    remaining: u32,
+    extra: Duration,
 }
 
 impl Faults {
@@ -41,6 +54,27 @@ impl Faults {
     pub fn fail_next(&self, n: u32, status: u16) {
         self.fail_status.store(status, Ordering::SeqCst);
         self.fail_next.store(n, Ordering::SeqCst);
+    }
+
+    /// Delay the answer of the next `n` requests whose path contains `path_contains` by
+    /// `extra` (on top of any latency): one slow call among fast ones.
+    pub fn slow_next(&self, path_contains: &str, n: u32, extra: Duration) {
+        *lock(&self.slow_next) = Some(SlowNext {
+            path_contains: path_contains.to_owned(),
+            remaining: n,
+            extra,
+        });
+    }
+
+    /// The extra delay for a request to `path`, consuming one of [`Self::slow_next`]'s.
+    fn extra_delay(&self, path: &str) -> Option<Duration> {
+        let mut slow = lock(&self.slow_next);
+        let s = slow.as_mut()?;
+        if s.remaining == 0 || !path.contains(&s.path_contains) {
+            return None;
+        }
+        s.remaining -= 1;
+        Some(s.extra)
     }
 
     /// Drop the connection of the next `n` requests without a complete answer.
@@ -69,6 +103,12 @@ impl Faults {
         self.requests.load(Ordering::SeqCst)
     }
 
+    /// The most requests that were being answered at once (from their arrival, latency
+    /// included, to their answer): how many calls a client really kept in flight.
+    pub fn max_in_flight(&self) -> u32 {
+        self.max_in_flight.load(Ordering::SeqCst)
+    }
+
     fn take(counter: &AtomicU32) -> bool {
         counter
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
@@ -79,9 +119,13 @@ impl Faults {
 /// Axum middleware applying [`Faults`]; add it with
 /// `axum::middleware::from_fn_with_state(faults, faults::apply)`.
 pub async fn apply(State(faults): State<Arc<Faults>>, req: Request, next: Next) -> Response {
+    let _in_flight = InFlight::enter(&faults);
     let latency = faults.latency_ms.load(Ordering::SeqCst);
     if latency > 0 {
         tokio::time::sleep(Duration::from_millis(latency)).await;
+    }
+    if let Some(extra) = faults.extra_delay(req.uri().path()) {
+        tokio::time::sleep(extra).await;
     }
     if Faults::take(&faults.drop_next) {
         return dropped();
@@ -108,6 +152,23 @@ pub async fn apply(State(faults): State<Arc<Faults>>, req: Request, next: Next) 
         return (status, "simulated failure after the request was handled").into_response();
     }
     res
+}
+
+/// One request being answered; leaving (answered or cancelled) takes it off the count.
+struct InFlight<'a>(&'a Faults);
+
+impl<'a> InFlight<'a> {
+    fn enter(faults: &'a Faults) -> Self {
+        let now = faults.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        faults.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        Self(faults)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Headers go out, then the body fails: the peer sees the connection cut mid-answer.

@@ -8,8 +8,14 @@ pub mod hikcentral;
 pub mod humand;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tokio::task::JoinHandle;
+
+/// Lock a simulator's mutex; a panic elsewhere while holding it does not take the simulator
+/// down.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// TLS material for a simulator served over `https://` (PEM).
 #[derive(Clone)]

@@ -112,9 +112,7 @@ pub struct HikSim {
     pub faults: Arc<Faults>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
+use crate::sim::lock;
 
 impl HikSim {
     /// A simulator with the seeded organisations (root `1`; `2`, `3`, `4` under it).

@@ -24,7 +24,7 @@ use serde_json::Value;
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use store::Store;
 
@@ -89,10 +89,7 @@ pub(crate) struct Shared {
     rate_limited: AtomicU64,
 }
 
-/// Lock a mutex; a panic elsewhere while holding it does not take the simulator down.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
+pub(crate) use crate::sim::lock;
 
 /// The simulator: cheap to clone, every clone sees the same state.
 #[derive(Clone)]
