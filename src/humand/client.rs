@@ -254,12 +254,8 @@ impl HumandClient {
             });
         }
         if resp.status.as_u16() == 429 {
-            let wait = resp
-                .header("retry-after")
-                .and_then(crate::upstream::retry::parse_retry_after)
-                .unwrap_or(Duration::from_secs(60));
-            self.pacer
-                .pause_until(now + wait.min(crate::upstream::retry::MAX_RETRY_AFTER));
+            let wait = crate::upstream::retry::wait_after_429(resp.header("retry-after"));
+            self.pacer.pause_until(now + wait);
         }
     }
 

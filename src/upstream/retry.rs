@@ -83,6 +83,16 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
     Some(wait.min(RETRY_AFTER_CEILING))
 }
 
+/// How long to hold back after a 429 with this `Retry-After` header (none or unreadable: a
+/// minute), never longer than [`MAX_RETRY_AFTER`]. The pacer's pause and the rescheduled punch
+/// both use it, so they agree.
+pub fn wait_after_429(retry_after: Option<&str>) -> Duration {
+    retry_after
+        .and_then(parse_retry_after)
+        .unwrap_or(Duration::from_secs(60))
+        .min(MAX_RETRY_AFTER)
+}
+
 /// A `tower::retry::Policy` for [`UpstreamRequest`]s.
 #[derive(Clone)]
 pub struct RetryPolicy {
@@ -215,6 +225,14 @@ mod tests {
             Duration::from_secs(7)
         );
         assert_eq!(b.delay(2, Some(Duration::from_secs(9999))), MAX_RETRY_AFTER);
+    }
+
+    #[test]
+    fn the_wait_after_a_429_is_the_header_capped_or_a_minute() {
+        assert_eq!(wait_after_429(Some("7")), Duration::from_secs(7));
+        assert_eq!(wait_after_429(Some("86400")), MAX_RETRY_AFTER);
+        assert_eq!(wait_after_429(Some("soon")), Duration::from_secs(60));
+        assert_eq!(wait_after_429(None), Duration::from_secs(60));
     }
 
     #[test]

@@ -164,10 +164,7 @@ impl Delivery {
             }
             429 => {
                 self.set_paused(None);
-                let wait = resp
-                    .header("retry-after")
-                    .and_then(crate::upstream::retry::parse_retry_after)
-                    .unwrap_or(Duration::from_secs(60));
+                let wait = crate::upstream::retry::wait_after_429(resp.header("retry-after"));
                 punches
                     .retry_later(
                         p.id,
