@@ -231,22 +231,42 @@ pub fn normalise(bytes: &[u8], limits: &PhotoLimits) -> Result<NormalisedPhoto, 
     })
 }
 
-/// Photo work (decode, resize, encode, hash) running at once: one per core. Decoding a large
-/// photo holds tens of MB, so a bulk job or a burst of registrations queues here instead of
-/// filling tokio's blocking pool (512 threads) and memory.
-static PHOTO_PERMITS: std::sync::LazyLock<tokio::sync::Semaphore> =
-    std::sync::LazyLock::new(|| {
-        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
-    });
+/// Photo work (decode, resize, encode, hash) on tokio's blocking pool, at most `size` at once.
+/// Decoding a large photo holds tens of MB, so a bulk job or a burst of registrations queues
+/// here instead of filling tokio's blocking pool (512 threads) and memory.
+pub struct PhotoPool {
+    permits: tokio::sync::Semaphore,
+}
 
-/// Run `work` on tokio's blocking pool, at most one photo per core at a time. `None` when the
-/// task panicked or was cancelled.
+impl PhotoPool {
+    pub fn new(size: usize) -> Self {
+        Self {
+            permits: tokio::sync::Semaphore::new(size.max(1)),
+        }
+    }
+
+    /// Run `work` once a place is free. `None` when the task panicked or was cancelled.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Option<T> {
+        // The semaphore is never closed.
+        let _permit = self.permits.acquire().await.ok()?;
+        tokio::task::spawn_blocking(work).await.ok()
+    }
+}
+
+/// The service's photo pool: one photo per core.
+static PHOTO_POOL: std::sync::LazyLock<PhotoPool> = std::sync::LazyLock::new(|| {
+    PhotoPool::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+});
+
+/// Run `work` in the service's [`PhotoPool`], at most one photo per core at a time. `None`
+/// when the task panicked or was cancelled.
 pub async fn off_runtime<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Option<T> {
-    // The semaphore is never closed.
-    let _permit = PHOTO_PERMITS.acquire().await.ok()?;
-    tokio::task::spawn_blocking(work).await.ok()
+    PHOTO_POOL.run(work).await
 }
 
 /// [`normalise`] off the async runtime ([`off_runtime`]). A panic or cancellation of the

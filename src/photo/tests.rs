@@ -661,3 +661,62 @@ async fn normalise_off_runtime_runs_on_the_blocking_pool() {
         .unwrap_err();
     assert_eq!(error.code(), "empty");
 }
+
+/// What the works of [`a_photo_pool_never_runs_more_works_than_its_size`] saw.
+#[derive(Default)]
+struct Seen {
+    started: usize,
+    running: usize,
+    most_running: usize,
+    open: bool,
+}
+
+#[tokio::test]
+async fn a_photo_pool_never_runs_more_works_than_its_size() {
+    const WORKS: usize = 3;
+    let pool = std::sync::Arc::new(PhotoPool::new(2));
+    let seen = std::sync::Arc::new((
+        std::sync::Mutex::new(Seen::default()),
+        std::sync::Condvar::new(),
+    ));
+    // Each work waits until the gate opens or every work has started. Without a limit all
+    // three start and release each other, so three run at once; with a pool of two, two start
+    // and wait for the gate, which opens only once they are both running.
+    let tasks: Vec<_> = (0..WORKS)
+        .map(|_| {
+            let (pool, seen) = (pool.clone(), seen.clone());
+            tokio::spawn(async move {
+                pool.run(move || {
+                    let (lock, changed) = &*seen;
+                    let mut s = lock.lock().unwrap_or_else(|p| p.into_inner());
+                    s.started += 1;
+                    s.running += 1;
+                    s.most_running = s.most_running.max(s.running);
+                    changed.notify_all();
+                    while !(s.open || s.started == WORKS) {
+                        s = changed.wait(s).unwrap_or_else(|p| p.into_inner());
+                    }
+                    s.running -= 1;
+                })
+                .await
+            })
+        })
+        .collect();
+    let waiting = seen.clone();
+    tokio::task::spawn_blocking(move || {
+        let (lock, changed) = &*waiting;
+        let mut s = lock.lock().unwrap_or_else(|p| p.into_inner());
+        while s.started < 2 {
+            s = changed.wait(s).unwrap_or_else(|p| p.into_inner());
+        }
+        s.open = true;
+        changed.notify_all();
+    })
+    .await
+    .unwrap();
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), Some(()));
+    }
+    let s = seen.0.lock().unwrap_or_else(|p| p.into_inner());
+    assert_eq!((s.started, s.most_running), (WORKS, 2));
+}
