@@ -632,3 +632,52 @@ async fn a_state_word_the_service_does_not_know_is_an_error_naming_the_column(#[
     assert_eq!(known.state, hikbridge::store::EventState::Decided);
     db.cleanup().await;
 }
+
+#[rstest]
+#[case::sqlite(Db::Sqlite)]
+#[case::postgres(Db::Postgres)]
+#[tokio::test]
+async fn the_counts_of_many_jobs_come_from_one_query_grouped_per_job(#[case] backend: Db) {
+    let Some(db) = db_for(backend).await else {
+        return;
+    };
+    let people: Vec<(String, String)> = (0..4)
+        .map(|i| (format!("09000000{i:02}"), format!("Person {i}")))
+        .collect();
+    for id in ["job-a", "job-b", "job-c"] {
+        db.store
+            .create_sync_job(id, "program", "{}", false, &people, 1)
+            .await
+            .unwrap();
+    }
+    let outcomes = [
+        ("job-a", 0, "registered"),
+        ("job-a", 1, "registered"),
+        ("job-a", 2, "failed"),
+        ("job-b", 0, "already_registered"),
+    ];
+    for (job, position, outcome) in outcomes {
+        db.store
+            .record_sync_item(job, position, outcome, None, "", None, 2)
+            .await
+            .unwrap();
+    }
+    let counts = db
+        .store
+        .sync_job_counts_of(&["job-a", "job-b", "job-c", "no-such-job"])
+        .await
+        .unwrap();
+    let a = vec![("failed".to_string(), 1), ("registered".to_string(), 2)];
+    let b = vec![("already_registered".to_string(), 1)];
+    assert_eq!(counts.get("job-a"), Some(&a), "{}", db.name);
+    assert_eq!(counts.get("job-b"), Some(&b), "{}", db.name);
+    assert_eq!(
+        counts.len(),
+        2,
+        "nothing processed, nothing listed: {counts:?}"
+    );
+    // The one-job read is the same query.
+    assert_eq!(db.store.sync_job_counts("job-a").await.unwrap(), a);
+    assert!(db.store.sync_job_counts("job-c").await.unwrap().is_empty());
+    db.cleanup().await;
+}

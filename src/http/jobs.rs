@@ -156,17 +156,22 @@ async fn progress_of(s: &AppState, job: &SyncJob) -> Result<Value, ApiError> {
         .sync_job_counts(&job.id)
         .await
         .map_err(store_err)?;
+    Ok(progress_with(job, counts))
+}
+
+/// A job's progress document, from its row and its processed items per outcome.
+fn progress_with(job: &SyncJob, counts: Vec<(String, i64)>) -> Value {
     let done: i64 = counts.iter().map(|(_, n)| n).sum();
     let counts: serde_json::Map<String, Value> =
         counts.into_iter().map(|(k, n)| (k, json!(n))).collect();
-    Ok(json!({
+    json!({
         "id": job.id, "state": job.state, "dryRun": job.dry_run, "kind": job.kind,
         "total": job.total, "done": done,
         "percent": if job.total > 0 { (done * 100) / job.total } else { 100 },
         "current": job.current_ci.as_ref().map(|ci| json!({"ci": ci, "name": job.current_name})),
         "counts": counts, "error": job.error,
         "createdAt": job.created_at_ms, "finishedAt": job.finished_at_ms,
-    }))
+    })
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -194,10 +199,17 @@ async fn list(
         .recent_sync_jobs(q.limit.unwrap_or(20).clamp(1, 200))
         .await
         .map_err(store_err)?;
-    let mut items = Vec::with_capacity(jobs.len());
-    for job in &jobs {
-        items.push(progress_of(&s, job).await?);
-    }
+    // One query for every listed job's counts, not one per job.
+    let ids: Vec<&str> = jobs.iter().map(|j| j.id.as_str()).collect();
+    let mut counts = s
+        .store()
+        .sync_job_counts_of(&ids)
+        .await
+        .map_err(store_err)?;
+    let items: Vec<Value> = jobs
+        .iter()
+        .map(|job| progress_with(job, counts.remove(&job.id).unwrap_or_default()))
+        .collect();
     Ok(Json(json!({"count": items.len(), "items": items})))
 }
 

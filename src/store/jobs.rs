@@ -3,6 +3,7 @@
 use super::{Store, StoreError};
 use serde::Serialize;
 use sqlx::Row;
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -255,15 +256,39 @@ impl Store {
 
     /// Processed items per outcome.
     pub async fn sync_job_counts(&self, id: &str) -> Result<Vec<(String, i64)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT outcome, COUNT(*) AS n FROM sync_job_items WHERE job_id = $1 AND outcome IS NOT NULL \
-             GROUP BY outcome ORDER BY outcome",
-        )
-        .bind(id)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get("outcome")?, r.try_get("n")?)))
-            .collect()
+        Ok(self
+            .sync_job_counts_of(&[id])
+            .await?
+            .remove(id)
+            .unwrap_or_default())
+    }
+
+    /// Processed items per outcome of each job in `ids`, in one query (per
+    /// [`super::MAX_LIST_PARAMS`] jobs) instead of one per job. A job with nothing processed
+    /// yet is absent.
+    pub async fn sync_job_counts_of(
+        &self,
+        ids: &[&str],
+    ) -> Result<HashMap<String, Vec<(String, i64)>>, StoreError> {
+        let mut counts: HashMap<String, Vec<(String, i64)>> = HashMap::new();
+        for chunk in ids.chunks(super::MAX_LIST_PARAMS) {
+            let sql = format!(
+                "SELECT job_id, outcome, COUNT(*) AS n FROM sync_job_items \
+                 WHERE job_id IN ({}) AND outcome IS NOT NULL \
+                 GROUP BY job_id, outcome ORDER BY job_id, outcome",
+                super::placeholders(1, chunk.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for r in q.fetch_all(self.pool()).await? {
+                counts
+                    .entry(r.try_get("job_id")?)
+                    .or_default()
+                    .push((r.try_get("outcome")?, r.try_get("n")?));
+            }
+        }
+        Ok(counts)
     }
 }
