@@ -235,24 +235,31 @@ pub fn normalise(bytes: &[u8], limits: &PhotoLimits) -> Result<NormalisedPhoto, 
 /// Decoding a large photo holds tens of MB, so a bulk job or a burst of registrations queues
 /// here instead of filling tokio's blocking pool (512 threads) and memory.
 pub struct PhotoPool {
-    permits: tokio::sync::Semaphore,
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl PhotoPool {
     pub fn new(size: usize) -> Self {
         Self {
-            permits: tokio::sync::Semaphore::new(size.max(1)),
+            permits: std::sync::Arc::new(tokio::sync::Semaphore::new(size.max(1))),
         }
     }
 
-    /// Run `work` once a place is free. `None` when the task panicked or was cancelled.
+    /// Run `work` once a place is free. `None` when the task panicked or was cancelled. The
+    /// place is held by the work itself: a caller that gives up (a client gone, a request
+    /// timeout) does not free it while the photo is still being decoded.
     pub async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Option<T> {
         // The semaphore is never closed.
-        let _permit = self.permits.acquire().await.ok()?;
-        tokio::task::spawn_blocking(work).await.ok()
+        let permit = self.permits.clone().acquire_owned().await.ok()?;
+        tokio::task::spawn_blocking(move || {
+            let _place = permit;
+            work()
+        })
+        .await
+        .ok()
     }
 }
 

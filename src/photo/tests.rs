@@ -681,7 +681,8 @@ async fn a_photo_pool_never_runs_more_works_than_its_size() {
     ));
     // Each work waits until the gate opens or every work has started. Without a limit all
     // three start and release each other, so three run at once; with a pool of two, two start
-    // and wait for the gate, which opens only once they are both running.
+    // and wait for the gate. The gate opens once two are running and a third has had 200 ms
+    // to start: an absence cannot be signalled, so this one wait is bounded in time instead.
     let tasks: Vec<_> = (0..WORKS)
         .map(|_| {
             let (pool, seen) = (pool.clone(), seen.clone());
@@ -709,6 +710,9 @@ async fn a_photo_pool_never_runs_more_works_than_its_size() {
         while s.started < 2 {
             s = changed.wait(s).unwrap_or_else(|p| p.into_inner());
         }
+        let (mut s, _) = changed
+            .wait_timeout_while(s, Duration::from_millis(200), |s| s.started < WORKS)
+            .unwrap_or_else(|p| p.into_inner());
         s.open = true;
         changed.notify_all();
     })
@@ -719,4 +723,36 @@ async fn a_photo_pool_never_runs_more_works_than_its_size() {
     }
     let s = seen.0.lock().unwrap_or_else(|p| p.into_inner());
     assert_eq!((s.started, s.most_running), (WORKS, 2));
+}
+
+#[tokio::test]
+async fn a_caller_that_gives_up_does_not_free_its_place_while_the_photo_is_worked_on() {
+    let pool = std::sync::Arc::new(PhotoPool::new(1));
+    let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let caller = {
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            pool.run(move || {
+                let _ = started_tx.send(());
+                let _ = release_rx.recv();
+            })
+            .await
+        })
+    };
+    tokio::task::spawn_blocking(move || started_rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    // The request is gone (client disconnected, request timeout); the decoding is not.
+    caller.abort();
+    assert!(caller.await.unwrap_err().is_cancelled());
+    assert_eq!(
+        pool.permits.available_permits(),
+        0,
+        "the work holds its place"
+    );
+    release_tx.send(()).unwrap();
+    // The place comes back when the work ends.
+    let _place = pool.permits.acquire().await.unwrap();
 }
