@@ -1166,7 +1166,21 @@ async fn delivery_keeps_exactly_delivery_concurrency_calls_in_flight(#[case] bac
         })
         .collect();
     push(&f, &notify(events)).await;
+    // Humand sees what the pacer lets through; delivery's own lanes show as punches `sending`.
+    let most_sending = std::sync::atomic::AtomicUsize::new(0);
     until("all delivered", || async {
+        let sending = db
+            .store
+            .punches()
+            .list(&PunchFilter {
+                state: Some(hikbridge::store::PunchState::Sending),
+                limit: 1000,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .len();
+        most_sending.fetch_max(sending, std::sync::atomic::Ordering::SeqCst);
         settled(&db).await && f.humand.all_entries().len() == ids.len()
     })
     .await;
@@ -1174,6 +1188,12 @@ async fn delivery_keeps_exactly_delivery_concurrency_calls_in_flight(#[case] bac
         f.humand.faults.max_in_flight(),
         3,
         "{}: delivery.concurrency = 3 is both the cap and what nine due employees use",
+        db.name
+    );
+    let most_sending = most_sending.into_inner();
+    assert!(
+        (1..=3).contains(&most_sending),
+        "{}: at most 3 lanes at once, saw {most_sending} punches sending",
         db.name
     );
     db.cleanup().await;
@@ -1197,9 +1217,19 @@ async fn a_slow_call_holds_its_own_lane_while_the_other_lanes_deliver_everyone_e
         "2300000005",
         "2300000006",
     ];
-    let f = flow_with_many_employees(&db, &ids, &[("HIKBRIDGE__DELIVERY__CONCURRENCY", "2")]).await;
+    // The held call must outlast the test's waits (20 s), not be abandoned and sent again.
+    let f = flow_with_many_employees(
+        &db,
+        &ids,
+        &[
+            ("HIKBRIDGE__DELIVERY__CONCURRENCY", "2"),
+            ("HIKBRIDGE__HUMAND__TIMEOUT_MS", "60000"),
+        ],
+    )
+    .await;
     // The first employee clocked in at Humand before; their exit is the earliest punch (claimed
-    // first) and the only clockOut, and it takes 3 s. Every other call is answered at once.
+    // first) and the only clockOut, and Humand holds it until the test releases it. Every other
+    // call is answered at once.
     let direct = reqwest::Client::new()
         .post(format!(
             "{}/time-tracking/entries/clockIn",
@@ -1211,9 +1241,8 @@ async fn a_slow_call_holds_its_own_lane_while_the_other_lanes_deliver_everyone_e
         .await
         .unwrap();
     assert_eq!(direct.status(), 201);
-    f.humand
-        .faults
-        .slow_next("clockOut", 1, Duration::from_secs(3));
+    let release = std::sync::Arc::new(tokio::sync::Notify::new());
+    f.humand.faults.hold_next("clockOut", release.clone());
     let mut events = vec![event(
         "slow-out",
         196893,
@@ -1233,13 +1262,31 @@ async fn a_slow_call_holds_its_own_lane_while_the_other_lanes_deliver_everyone_e
         )
     }));
     push(&f, &notify(events)).await;
+    // Lanes fed in rounds would wait for the held call before claiming the next heads, so the
+    // other employees' entries could not all be recorded while it is held. Fed continuously,
+    // the other lane delivers all of them meanwhile.
+    until(
+        "every other employee's entry, while the exit is held",
+        || async { f.humand.all_entries().len() == ids.len() },
+    )
+    .await;
+    release.notify_one();
     until("all delivered", || async {
         settled(&db).await && f.humand.all_entries().len() == ids.len() + 1
     })
     .await;
-    // Lanes fed in rounds would wait for the slow call before claiming the next heads, so the
-    // later employees' entries would be recorded after it. Fed continuously, the other lane
-    // delivers all of them while the slow call is held: the slow exit is the last record.
+    let exit = db
+        .store
+        .punches()
+        .by_event("slow-out")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        exit.attempts, 1,
+        "{}: the held call itself, {exit:?}",
+        db.name
+    );
     let all = f.humand.all_entries();
     let last = all.last().cloned().unwrap_or_default();
     assert_eq!(

@@ -29,16 +29,19 @@ pub struct Faults {
     /// Requests being answered right now (latency included), and the most there ever were.
     in_flight: AtomicU32,
     max_in_flight: AtomicU32,
-    /// Extra latency for the next requests whose path contains a fragment.
-    slow_next: std::sync::Mutex<Option<SlowNext>>,
+    /// The next request whose path contains a fragment waits for a signal before it is handled.
+    hold_next: std::sync::Mutex<Option<HoldNext>>,
 }
 
 #[derive(Debug)]
-struct SlowNext {
+struct HoldNext {
     path_contains: String,
-    remaining: u32,
-    extra: Duration,
+    release: Arc<tokio::sync::Notify>,
 }
+
+/// The longest a held request waits for its release, so a test that never releases it fails
+/// instead of hanging.
+const MAX_HOLD: Duration = Duration::from_secs(60);
 
 impl Faults {
     pub fn new() -> Arc<Self> {
@@ -56,25 +59,23 @@ impl Faults {
         self.fail_next.store(n, Ordering::SeqCst);
     }
 
-    /// Delay the answer of the next `n` requests whose path contains `path_contains` by
-    /// `extra` (on top of any latency): one slow call among fast ones.
-    pub fn slow_next(&self, path_contains: &str, n: u32, extra: Duration) {
-        *lock(&self.slow_next) = Some(SlowNext {
+    /// Hold the next request whose path contains `path_contains` until `release` is notified
+    /// (at most a minute), then handle it: one slow call among fast ones, for exactly as long
+    /// as a test needs.
+    pub fn hold_next(&self, path_contains: &str, release: Arc<tokio::sync::Notify>) {
+        *lock(&self.hold_next) = Some(HoldNext {
             path_contains: path_contains.to_owned(),
-            remaining: n,
-            extra,
+            release,
         });
     }
 
-    /// The extra delay for a request to `path`, consuming one of [`Self::slow_next`]'s.
-    fn extra_delay(&self, path: &str) -> Option<Duration> {
-        let mut slow = lock(&self.slow_next);
-        let s = slow.as_mut()?;
-        if s.remaining == 0 || !path.contains(&s.path_contains) {
+    /// The release to wait for when `path` is the held request (taken once).
+    fn held(&self, path: &str) -> Option<Arc<tokio::sync::Notify>> {
+        let mut hold = lock(&self.hold_next);
+        if !path.contains(hold.as_ref()?.path_contains.as_str()) {
             return None;
         }
-        s.remaining -= 1;
-        Some(s.extra)
+        hold.take().map(|h| h.release)
     }
 
     /// Drop the connection of the next `n` requests without a complete answer.
@@ -124,8 +125,8 @@ pub async fn apply(State(faults): State<Arc<Faults>>, req: Request, next: Next) 
     if latency > 0 {
         tokio::time::sleep(Duration::from_millis(latency)).await;
     }
-    if let Some(extra) = faults.extra_delay(req.uri().path()) {
-        tokio::time::sleep(extra).await;
+    if let Some(release) = faults.held(req.uri().path()) {
+        let _ = tokio::time::timeout(MAX_HOLD, release.notified()).await;
     }
     if Faults::take(&faults.drop_next) {
         return dropped();
