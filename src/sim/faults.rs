@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Faults to apply to the next requests. All counters are consumed one per request.
@@ -30,7 +30,7 @@ pub struct Faults {
     in_flight: AtomicU32,
     max_in_flight: AtomicU32,
     /// The next request whose path contains a fragment waits for a signal before it is handled.
-    hold_next: std::sync::Mutex<Option<HoldNext>>,
+    hold_next: Mutex<Option<HoldNext>>,
 }
 
 #[derive(Debug)]

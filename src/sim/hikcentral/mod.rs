@@ -17,6 +17,7 @@ mod subscriptions;
 mod wire;
 
 use crate::sim::faults::Faults;
+use crate::sim::lock;
 use crate::sim::{RunningSim, SimTls};
 use std::fmt;
 use std::net::SocketAddr;
@@ -111,8 +112,6 @@ pub struct HikSim {
     inner: Arc<Inner>,
     pub faults: Arc<Faults>,
 }
-
-use crate::sim::lock;
 
 impl HikSim {
     /// A simulator with the seeded organisations (root `1`; `2`, `3`, `4` under it).

@@ -15,6 +15,7 @@ mod time_tracking;
 mod users;
 
 use crate::sim::faults::{self, Faults};
+pub(crate) use crate::sim::lock;
 use crate::sim::RunningSim;
 use axum::http::StatusCode;
 use axum::middleware::from_fn_with_state;
@@ -88,8 +89,6 @@ pub(crate) struct Shared {
     clock_requests: AtomicU64,
     rate_limited: AtomicU64,
 }
-
-pub(crate) use crate::sim::lock;
 
 /// The simulator: cheap to clone, every clone sees the same state.
 #[derive(Clone)]
