@@ -482,6 +482,47 @@ async fn steady_load_follows_humand_headers_without_a_429(#[case] backend: Db) {
 #[case::sqlite(Db::Sqlite)]
 #[case::postgres(Db::Postgres)]
 #[tokio::test]
+async fn a_429_asking_for_a_day_puts_the_punch_off_five_minutes_at_most(#[case] backend: Db) {
+    let Some(db) = db_for(backend).await else {
+        return;
+    };
+    let f = flow(&db, HumandSimConfig::default(), &[]).await;
+    f.humand.faults.fail_next_with_retry_after(1, 429, 86_400);
+    push(
+        &f,
+        &notify(vec![event(
+            "ra-1",
+            196893,
+            "2026-01-27T08:00:00-03:00",
+            "11",
+            "Facial Entrada",
+            "1100000001",
+        )]),
+    )
+    .await;
+    until("the 429 recorded", || async {
+        db.store
+            .punches()
+            .by_event("ra-1")
+            .await
+            .unwrap()
+            .is_some_and(|p| p.attempts == 1 && p.last_error.is_some())
+    })
+    .await;
+    let p = db.store.punches().by_event("ra-1").await.unwrap().unwrap();
+    let wait_ms = p.next_attempt_at_ms - p.updated_at_ms;
+    assert!(
+        (290_000..=300_000).contains(&wait_ms),
+        "{}: the next attempt is {wait_ms} ms away: {p:?}",
+        db.name
+    );
+    db.cleanup().await;
+}
+
+#[rstest]
+#[case::sqlite(Db::Sqlite)]
+#[case::postgres(Db::Postgres)]
+#[tokio::test]
 async fn a_429_is_waited_out_and_nothing_is_lost(#[case] backend: Db) {
     let Some(db) = db_for(backend).await else {
         return;

@@ -4,7 +4,7 @@
 use super::lock;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, Ordering};
@@ -17,6 +17,8 @@ pub struct Faults {
     latency_ms: AtomicU64,
     fail_next: AtomicU32,
     fail_status: AtomicU16,
+    /// `Retry-After` seconds sent with those answers (0: none).
+    fail_retry_after: AtomicU64,
     drop_next: AtomicU32,
     /// Faults that act *after* the handler ran (the upstream recorded the request, the answer
     /// is lost): the case that must not turn into a duplicate.
@@ -55,7 +57,14 @@ impl Faults {
 
     /// Answer the next `n` requests with `status` (a 5xx) and no useful body.
     pub fn fail_next(&self, n: u32, status: u16) {
+        self.fail_next_with_retry_after(n, status, 0);
+    }
+
+    /// Same, with `Retry-After: secs` on each answer (0: no header), e.g. a 429 asking for a
+    /// day.
+    pub fn fail_next_with_retry_after(&self, n: u32, status: u16, secs: u64) {
         self.fail_status.store(status, Ordering::SeqCst);
+        self.fail_retry_after.store(secs, Ordering::SeqCst);
         self.fail_next.store(n, Ordering::SeqCst);
     }
 
@@ -134,7 +143,13 @@ pub async fn apply(State(faults): State<Arc<Faults>>, req: Request, next: Next) 
     if Faults::take(&faults.fail_next) {
         let status = StatusCode::from_u16(faults.fail_status.load(Ordering::SeqCst))
             .unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-        return (status, "simulated upstream failure").into_response();
+        let mut res = (status, "simulated upstream failure").into_response();
+        let retry_after = faults.fail_retry_after.load(Ordering::SeqCst);
+        if retry_after > 0 {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        }
+        return res;
     }
     faults.requests.fetch_add(1, Ordering::SeqCst);
     let res = next.run(req).await;
