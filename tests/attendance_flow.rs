@@ -82,6 +82,22 @@ async fn push(f: &Flow, body: &str) {
     assert_eq!(res.status_code(), 200, "{}", res.text());
 }
 
+/// Push one granted face entry (door 11, 08:00 local on 2026-01-27) of `code` as event `id`.
+async fn push_entry(f: &Flow, id: &str, code: &str) {
+    push(
+        f,
+        &notify(vec![event(
+            id,
+            196893,
+            "2026-01-27T08:00:00-03:00",
+            "11",
+            "Facial Entrada",
+            code,
+        )]),
+    )
+    .await;
+}
+
 fn event(id: &str, ty: u32, time: &str, door: &str, door_name: &str, code: &str) -> Value {
     json!({"eventId": id, "eventType": ty, "happenTime": time, "srcIndex": door, "srcName": door_name, "srcType": "door",
            "data": {"personCode": code}})
@@ -488,18 +504,7 @@ async fn a_429_asking_for_a_day_puts_the_punch_off_five_minutes_at_most(#[case] 
     };
     let f = flow(&db, HumandSimConfig::default(), &[]).await;
     f.humand.faults.fail_next_with_retry_after(1, 429, 86_400);
-    push(
-        &f,
-        &notify(vec![event(
-            "ra-1",
-            196893,
-            "2026-01-27T08:00:00-03:00",
-            "11",
-            "Facial Entrada",
-            "1100000001",
-        )]),
-    )
-    .await;
+    push_entry(&f, "ra-1", "1100000001").await;
     until("the 429 recorded", || async {
         db.store
             .punches()
@@ -656,18 +661,7 @@ async fn refused_credentials_pause_delivery_until_they_work_again(#[case] backen
     };
     let f = flow(&db, HumandSimConfig::default(), &[]).await;
     f.humand.set_api_key("rotated-key");
-    push(
-        &f,
-        &notify(vec![event(
-            "a-1",
-            196893,
-            "2026-01-27T08:00:00-03:00",
-            "11",
-            "Facial Entrada",
-            "1100000001",
-        )]),
-    )
-    .await;
+    push_entry(&f, "a-1", "1100000001").await;
     until("paused", || async {
         f.app.state.delivery().status().paused_reason.is_some()
     })
@@ -719,18 +713,7 @@ async fn an_unknown_outcome_is_checked_in_humand_before_resending(#[case] backen
         &[("HIKBRIDGE__DELIVERY__ENABLED", "false")],
     )
     .await;
-    push(
-        &f,
-        &notify(vec![event(
-            "k-1",
-            196893,
-            "2026-01-27T08:00:00-03:00",
-            "11",
-            "Facial Entrada",
-            "1100000001",
-        )]),
-    )
-    .await;
+    push_entry(&f, "k-1", "1100000001").await;
     until("queued", || async {
         db.store.punches().by_event("k-1").await.unwrap().is_some()
     })
