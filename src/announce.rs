@@ -55,10 +55,7 @@ pub fn parts(s: &Settings) {
     } else {
         tracing::info!("SIAD person sync (/biometrico): off (no siad.url)");
     }
-    match s.api.tokens.len() {
-        0 => tracing::info!("admin API and dashboard: locked (no api.tokens)"),
-        n => tracing::info!(tokens = n, "admin API and dashboard: on (/ and /admin)"),
-    }
+    api_clients(&s.api);
     match s.metrics.listen {
         Some(addr) => tracing::info!(%addr, "metrics: /metrics on a separate address"),
         None => tracing::info!("metrics: /metrics on the main listener"),
@@ -72,5 +69,30 @@ pub fn parts(s: &Settings) {
             "alerts: on (checked every {} s)",
             a.check_interval.as_secs()
         ),
+    }
+}
+
+/// Which clients may call the APIs, with their scopes; a warning for the legacy tokens.
+fn api_clients(api: &crate::config::ApiSettings) {
+    let clients = api.all_clients();
+    if clients.is_empty() && !api.jwt.enabled() {
+        tracing::info!("admin API, /biometrico and dashboard: locked (no [[api.clients]], api.tokens or [api.jwt])");
+    }
+    for c in &clients {
+        let scopes: Vec<&str> = c.scopes.iter().map(|s| s.as_str()).collect();
+        tracing::info!(client = %c.name, scopes = %scopes.join(","), tokens = c.tokens.len(), acting_user = c.assert_user, "API client");
+    }
+    if api.jwt.enabled() {
+        let allowed: Vec<&str> = api.jwt.allowed_scopes.iter().map(|s| s.as_str()).collect();
+        tracing::info!(algorithm = %api.jwt.algorithm, client = %api.jwt.client_name, allowed_scopes = %allowed.join(","), "user tokens (JWT): on");
+    }
+    if !api.tokens.is_empty() {
+        tracing::warn!(
+            tokens = api.tokens.len(),
+            "api.tokens gives each of its tokens EVERY scope (sync, read, operate, admin): \
+             give each caller its own [[api.clients]] entry with only the scopes it needs \
+             (the SIAD frontend: [\"sync\"]; the dashboard's operators: [\"read\", \"operate\"]) \
+             and remove api.tokens; see docs/operations.md, \"API clients and scopes\""
+        );
     }
 }

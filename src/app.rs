@@ -49,11 +49,15 @@ impl App {
             connect_timeout: settings.store.connect_timeout,
         };
         crate::announce::parts(&settings);
+        let authenticator = crate::http::auth::Authenticator::new(&settings.api)
+            .map_err(anyhow::Error::msg)
+            .context("API clients ([api])")?;
         // Installed before anything is counted (a no-op when already installed).
         let _ = crate::metrics::handle();
         let store = Store::open(&settings.store.url, &opts)
             .await
             .with_context(|| "cannot open the store (store.url)")?;
+        record_start(&store, &settings).await;
         if background == Background::Run && store.backend() == crate::store::Backend::Sqlite {
             // The only process on this file (see `lock_for_process`): claims left by an earlier
             // process that was killed are stale. Taken back before any worker starts, so a
@@ -273,6 +277,7 @@ impl App {
             leader,
             hikcentral_version,
             status,
+            authenticator,
         });
         let router = crate::http::router(state.clone());
         Ok(App { state, router })
@@ -333,6 +338,29 @@ impl App {
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
+/// The audit log's record of this start: version and the settings' fingerprint. A store that
+/// cannot write now (a full disk) does not stop the start: /ready reports the write failure.
+async fn record_start(store: &Store, settings: &Settings) {
+    use crate::store::audit::{Actor, AuditAction, AuditOutcome, AuditRecord};
+    let fingerprint = settings.fingerprint();
+    let detail = format!(
+        "hikbridge {} started; settings sha256:{fingerprint}",
+        env!("CARGO_PKG_VERSION")
+    );
+    tracing::info!(settings_sha256 = %fingerprint, "configuration fingerprint");
+    let rec = AuditRecord {
+        action: AuditAction::ServiceStart,
+        target_kind: "service",
+        target: "",
+        outcome: AuditOutcome::Ok,
+        detail: &detail,
+    };
+    if let Err(e) = store.record_audit(&Actor::service(), &rec).await {
+        crate::metrics::audit_write_failed();
+        tracing::error!(error = %e.to_string().escape_debug(), "cannot write the audit log's start record");
+    }
+}
+
 pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;

@@ -1,6 +1,7 @@
 //! The command line: `serve`, `check-config`, `healthcheck`, `artemis …`, `subscriptions …` and
 //! `siad …`; with the `sim` feature (default) also `demo`, `bench`, `sim …` and `siad seed-demo`.
 
+pub mod audit;
 pub mod check;
 pub mod commands;
 pub mod listener;
@@ -51,6 +52,9 @@ pub enum Command {
     /// HikCentral event subscriptions (push to this service's callback).
     #[command(subcommand)]
     Subscriptions(subscriptions::SubscriptionsCommand),
+    /// The audit log: verify its hash chain, print its newest rows.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// The SIAD directory: reconcile with HikCentral; with the `sim` feature, seed a demo database.
     #[command(subcommand)]
     Siad(siad::SiadCommand),

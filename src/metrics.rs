@@ -112,6 +112,16 @@ pub fn sync_job_item(outcome: &'static str) {
     counter!("hikbridge_sync_job_items_total", "outcome" => outcome).increment(1);
 }
 
+/// A request's audit row could not be written (the request had already been answered).
+pub fn audit_write_failed() {
+    counter!("hikbridge_audit_write_failures_total").increment(1);
+}
+
+/// A call refused for a missing scope, by client name (configured names only: bounded).
+pub fn access_denied(client: &str) {
+    counter!("hikbridge_access_denied_total", "client" => client.to_owned()).increment(1);
+}
+
 /// State read at scrape time (see the module doc), also what alerts are decided on.
 #[derive(Debug, Default, Clone)]
 pub struct Snapshot {

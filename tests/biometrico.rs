@@ -661,7 +661,15 @@ mod jobs {
         let db = common::db::sqlite_db().await;
         let store = db.store.clone();
         store
-            .create_sync_job("resume-1", "person_type", "{}", false, &teachers, 1)
+            .create_sync_job(
+                "resume-1",
+                "person_type",
+                "{}",
+                false,
+                &teachers,
+                &hikbridge::store::audit::Actor::new("siad-frontend", Some("jperez".into())),
+                1,
+            )
             .await
             .unwrap();
         store

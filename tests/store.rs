@@ -646,7 +646,15 @@ async fn the_counts_of_many_jobs_come_from_one_query_grouped_per_job(#[case] bac
         .collect();
     for id in ["job-a", "job-b", "job-c"] {
         db.store
-            .create_sync_job(id, "program", "{}", false, &people, 1)
+            .create_sync_job(
+                id,
+                "program",
+                "{}",
+                false,
+                &people,
+                &hikbridge::store::audit::Actor::service(),
+                1,
+            )
             .await
             .unwrap();
     }

@@ -52,15 +52,7 @@ pub async fn dispatch(cli: Cli, inherited: Inherited) -> anyhow::Result<i32> {
         Command::Siad(super::siad::SiadCommand::Reconcile) => {
             let settings = load(&sources)?;
             let client = artemis_client(&sources)?;
-            let store = crate::store::Store::open(
-                &settings.store.url,
-                &crate::store::StoreOptions {
-                    max_connections: settings.store.max_connections,
-                    busy_timeout: settings.store.busy_timeout,
-                    connect_timeout: settings.store.connect_timeout,
-                },
-            )
-            .await?;
+            let store = super::audit::open_store(&settings).await?;
             let report = crate::workers::reconciler::Reconciler::new(client, store.clone())
                 .reconcile_once()
                 .await?;
@@ -71,6 +63,7 @@ pub async fn dispatch(cli: Cli, inherited: Inherited) -> anyhow::Result<i32> {
             );
             Ok(0)
         }
+        Command::Audit(cmd) => super::audit::run(cmd, &load(&sources)?).await,
         #[cfg(feature = "sim")]
         Command::Siad(cmd) => super::siad::run(cmd).await,
         #[cfg(feature = "sim")]

@@ -14,6 +14,7 @@
 
 use serde::Deserialize;
 
+mod access;
 mod biometrico;
 mod doors;
 mod duration;
@@ -31,6 +32,7 @@ mod validate;
 mod values;
 
 pub use crate::store::redact_url;
+pub use access::{ClientSettings, JwtSettings, Scope, TokenDigest, LEGACY_CLIENT, MIN_TOKEN_LEN};
 pub use biometrico::{BiometricoSettings, PersonCodeRule, SiadSettings};
 pub use doors::parse_door;
 pub use operations::{AlertSettings, MetricsSettings, WebhookFormat};
@@ -106,12 +108,20 @@ impl Settings {
         }
         problems.extend(value_problems);
         settings.resolve_secrets(&env, &mut problems);
+        settings.api.resolve_client_tokens(sources, &mut problems);
         settings.validate(&mut problems);
         if problems.is_empty() {
             Ok(settings)
         } else {
             Err(ConfigError { problems })
         }
+    }
+
+    /// SHA-256 (hex) of every setting as loaded, secrets redacted (their digests and values
+    /// never enter it): two processes with the same fingerprint run the same configuration.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        hex::encode(Sha256::digest(format!("{self:?}").as_bytes()))
     }
 
     /// Embedded defaults only, plus the given environment (tests, `demo`).

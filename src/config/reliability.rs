@@ -24,6 +24,9 @@ pub struct RetentionSettings {
     /// Rejected events are removed after this long.
     #[serde(rename = "rejected_days", with = "super::duration::days")]
     pub keep_rejected: Duration,
+    /// Audit-log rows are removed after this long.
+    #[serde(rename = "audit_days", with = "super::duration::days")]
+    pub keep_audit: Duration,
     /// How often retention runs (0 = never).
     #[serde(rename = "interval_secs", with = "super::duration::secs")]
     pub interval: Duration,

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 /// Secret keys: (key, environment variable, the `*_file` key that may hold it instead).
-pub(super) const SECRETS: [(&str, &str, &str); 7] = [
+pub(super) const SECRETS: [(&str, &str, &str); 8] = [
     (
         "hikcentral.app_secret",
         "HIKBRIDGE__HIKCENTRAL__APP_SECRET",
@@ -40,6 +40,11 @@ pub(super) const SECRETS: [(&str, &str, &str); 7] = [
         "alerts.smtp_url",
         "HIKBRIDGE__ALERTS__SMTP_URL",
         "alerts.smtp_url_file",
+    ),
+    (
+        "api.jwt.secret",
+        "HIKBRIDGE__API__JWT__SECRET",
+        "api.jwt.secret_file",
     ),
 ];
 
@@ -90,7 +95,7 @@ impl Settings {
                     }
                 }
             };
-        let [hik, humand, api, events, siad, webhook, smtp] = SECRETS;
+        let [hik, humand, api, events, siad, webhook, smtp, jwt] = SECRETS;
         let mut secret = |(key, var, file_key): (&str, &str, &str), file: &str| {
             Secret::new(read(key, var, file_key, file, problems))
         };
@@ -100,6 +105,7 @@ impl Settings {
         self.events.callback_secret = secret(events, &self.events.callback_secret_file);
         self.hikcentral.app_secret = secret(hik, &self.hikcentral.app_secret_file);
         self.humand.api_key = secret(humand, &self.humand.api_key_file);
+        self.api.jwt.secret = secret(jwt, &self.api.jwt.secret_file);
         let tokens = read(api.0, api.1, api.2, &self.api.tokens_file.clone(), problems);
         self.api.tokens = tokens
             .split([',', '\n'])

@@ -133,9 +133,15 @@ impl HumandSettings {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct ApiSettings {
+    /// The legacy shared tokens: one client with every scope.
     #[serde(skip)]
     pub tokens: Vec<Secret>,
     pub tokens_file: String,
+    /// Named clients with their scopes (`[[api.clients]]`).
+    pub clients: Vec<super::access::ClientSettings>,
+    /// The header a client with `assert_user` names the acting person in.
+    pub acting_user_header: String,
+    pub jwt: super::access::JwtSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -29,6 +29,14 @@ impl Sources {
         }
     }
 
+    /// One environment variable by its full name (a client's `token_env`).
+    pub(super) fn var(&self, name: &str) -> Option<String> {
+        match &self.env {
+            Some(env) => env.get(name).cloned(),
+            None => std::env::var(name).ok(),
+        }
+    }
+
     /// The `HIKBRIDGE__…` variables, secrets included.
     pub(super) fn prefixed_env(&self) -> HashMap<String, String> {
         let prefix = format!("{ENV_PREFIX}__");

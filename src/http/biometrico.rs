@@ -46,7 +46,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/biometrico/compare/{ci}", get(compare))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
-            super::auth::require_bearer,
+            super::auth::require_scope,
         ))
 }
 

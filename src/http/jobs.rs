@@ -3,13 +3,14 @@
 
 use crate::error::ApiError;
 use crate::http::AppState;
+use crate::store::audit::Actor;
 use crate::store::SyncJob;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use futures::Stream;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -31,7 +32,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route_layer(axum::middleware::map_response(super::times::add_rfc3339))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
-            super::auth::require_bearer,
+            super::auth::require_scope,
         ))
 }
 
@@ -77,6 +78,7 @@ fn store_err(e: crate::store::StoreError) -> ApiError {
     ))]
 async fn create(
     State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
     body: Result<Json<CreateJob>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, Response> {
     let Json(req) = body.map_err(|e| ApiError::from(e).into_response())?;
@@ -135,6 +137,7 @@ async fn create(
             &filter,
             req.dry_run,
             &people,
+            &actor,
             chrono::Utc::now().timestamp_millis(),
         )
         .await
@@ -349,11 +352,12 @@ async fn report(State(s): State<AppState>, Path(id): Path<String>) -> Result<Res
     ))]
 async fn cancel(
     State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     find(&s, &id).await?;
     if s.store()
-        .cancel_sync_job(&id, chrono::Utc::now().timestamp_millis())
+        .cancel_sync_job(&id, &actor, chrono::Utc::now().timestamp_millis())
         .await
         .map_err(store_err)?
     {

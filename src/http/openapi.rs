@@ -19,7 +19,6 @@ use axum::Router;
 use schemas::ErrorBody;
 use serde_json::json;
 use std::sync::LazyLock;
-use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
@@ -31,8 +30,8 @@ const DOCS_CSS: &str = include_str!("../../assets/docs/docs.css");
 /// The name of the bearer security scheme in the document.
 pub const BEARER: &str = "bearer";
 
-/// Routes under these prefixes are behind `require_bearer` (`admin`, `biometrico` and `jobs`
-/// routers each add it as a route layer).
+/// Routes under these prefixes are behind `auth::require_scope` (the `admin`, `biometrico`
+/// and `jobs` routers each add it as a route layer).
 const BEARER_PREFIXES: [&str; 2] = ["/admin/", "/biometrico/"];
 
 #[derive(OpenApi)]
@@ -58,6 +57,7 @@ const BEARER_PREFIXES: [&str; 2] = ["/admin/", "/biometrico/"];
         admin::parked, admin::event, admin::retry_event, admin::timeline,
         admin::overrides::list_overrides, admin::overrides::import_overrides,
         admin::overrides::set_override, admin::overrides::delete_override, admin::unmapped_doors, admin::redecide, rejected::list,
+        admin::audit::session, admin::audit::list, admin::audit::csv, admin::audit::person_history,
         biometrico::sync_hikdoc_est_id, biometrico::sync_hikdoc, biometrico::sync_hikcentral,
         biometrico::sync_hikdoc_update, biometrico::sync_hikdupdatedoce,
         biometrico::getperson_est, biometrico::getperson, biometrico::pending_students,
@@ -85,8 +85,9 @@ const BEARER_PREFIXES: [&str; 2] = ["/admin/", "/biometrico/"];
 )]
 pub struct ApiDoc;
 
-/// Declares the bearer scheme (`api.tokens`) and puts it, with its 401 answer, on every
-/// operation of the bearer-protected routers.
+/// Declares the bearer scheme and puts on every operation of the protected routers the scopes
+/// [`auth::scopes::ROUTES`](super::auth::scopes::ROUTES) gives it (any one of them allows the
+/// call: one security requirement per scope), with the 401 and 403 answers.
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -94,52 +95,75 @@ impl Modify for BearerAuth {
         let scheme = HttpBuilder::new()
             .scheme(HttpAuthScheme::Bearer)
             .description(Some(
-                "`Authorization: Bearer <token>` with one of `api.tokens` \
-                 (HIKBRIDGE__API__TOKENS or api.tokens_file); several tokens allow rotation.",
+                "`Authorization: Bearer <token>`: a client's token (`[[api.clients]]`, each with \
+                 its scopes; the legacy `api.tokens` have every scope) or, with `[api.jwt]`, \
+                 the user's own JWT. Each operation lists the scopes that allow it (any one \
+                 suffices): `sync`, `read`, `operate`, `admin`.",
             ))
             .build();
         doc.components
             .get_or_insert_with(Default::default)
             .add_security_scheme(BEARER, SecurityScheme::Http(scheme));
-        let unauthorized = ResponseBuilder::new()
-            .description("No token, an unknown token, or no `api.tokens` configured")
-            .header(
-                "WWW-Authenticate",
-                utoipa::openapi::HeaderBuilder::new()
-                    .description(Some("`Bearer`"))
-                    .build(),
-            )
-            .content(
+        let answer = |description: &str, example: serde_json::Value| {
+            ResponseBuilder::new().description(description).content(
                 "application/json",
                 ContentBuilder::new()
                     .schema(Some(Ref::from_schema_name("ErrorBody")))
-                    .example(Some(json!({"error": {"code": "unauthorized",
-                        "message": "send Authorization: Bearer <token>", "details": null}})))
+                    .example(Some(example))
                     .build(),
             )
-            .build();
+        };
+        let unauthorized = answer(
+            "No token, an unknown or expired token, or no client configured",
+            json!({"error": {"code": "unauthorized",
+                "message": "send Authorization: Bearer <token>", "details": null}}),
+        )
+        .header(
+            "WWW-Authenticate",
+            utoipa::openapi::HeaderBuilder::new()
+                .description(Some("`Bearer`"))
+                .build(),
+        )
+        .build();
+        let forbidden = answer(
+            "`forbidden`: the client lacks every scope this operation lists",
+            json!({"error": {"code": "forbidden",
+                "message": "client \"siad-frontend\" lacks the scope `operate` this call needs",
+                "details": {"msg": "client \"siad-frontend\" lacks the scope `operate` this call needs",
+                    "required_scopes": ["operate"], "client": "siad-frontend"}}}),
+        )
+        .build();
         for (path, item) in doc.paths.paths.iter_mut() {
             if !BEARER_PREFIXES.iter().any(|p| path.starts_with(p)) {
                 continue;
             }
             let ops = [
-                &mut item.get,
-                &mut item.post,
-                &mut item.put,
-                &mut item.delete,
+                ("GET", &mut item.get),
+                ("POST", &mut item.post),
+                ("PUT", &mut item.put),
+                ("DELETE", &mut item.delete),
             ];
-            for op in ops.into_iter().flatten() {
-                secure(op, unauthorized.clone());
+            for (method, op) in ops {
+                let Some(op) = op else { continue };
+                let scopes = axum::http::Method::from_bytes(method.as_bytes())
+                    .ok()
+                    .and_then(|m| super::auth::scopes::rule(&m, path))
+                    .map(|r| r.scopes)
+                    .unwrap_or_default();
+                op.security = Some(if scopes.is_empty() {
+                    vec![SecurityRequirement::new(BEARER, Vec::<String>::new())]
+                } else {
+                    scopes
+                        .iter()
+                        .map(|s| SecurityRequirement::new(BEARER, [s.as_str()]))
+                        .collect()
+                });
+                let responses = &mut op.responses.responses;
+                responses.insert("401".to_owned(), unauthorized.clone().into());
+                responses.insert("403".to_owned(), forbidden.clone().into());
             }
         }
     }
-}
-
-fn secure(op: &mut Operation, unauthorized: utoipa::openapi::Response) {
-    op.security = Some(vec![SecurityRequirement::new(BEARER, Vec::<String>::new())]);
-    op.responses
-        .responses
-        .insert("401".to_owned(), unauthorized.into());
 }
 
 /// The document as JSON, made once.
@@ -204,12 +228,40 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_document_is_openapi_3_1_and_secures_the_bearer_routes() {
+    fn the_document_is_openapi_3_1_and_states_each_protected_routes_scopes() {
         let doc: serde_json::Value = serde_json::from_str(document().unwrap()).unwrap();
         assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
         let summary = &doc["paths"]["/admin/summary"]["get"];
-        assert_eq!(summary["security"], json!([{BEARER: []}]));
+        assert_eq!(summary["security"], json!([{BEARER: ["read"]}]));
         assert!(summary["responses"]["401"].is_object());
+        assert!(summary["responses"]["403"].is_object());
+        let jobs = &doc["paths"]["/biometrico/jobs/{id}"]["get"];
+        assert_eq!(
+            jobs["security"],
+            json!([{BEARER: ["sync"]}, {BEARER: ["read"]}])
+        );
         assert!(doc["paths"]["/health"]["get"]["security"].is_null());
+    }
+
+    /// Every protected operation of the document is in the policy table and every entry of
+    /// the table is a documented operation: a route cannot be added without its scope.
+    #[test]
+    fn the_policy_table_and_the_documented_protected_operations_are_the_same() {
+        let doc: serde_json::Value = serde_json::from_str(document().unwrap()).unwrap();
+        let mut documented = std::collections::BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            if !BEARER_PREFIXES.iter().any(|p| path.starts_with(p)) {
+                continue;
+            }
+            for m in item.as_object().unwrap().keys() {
+                documented.insert((m.to_uppercase(), path.clone()));
+            }
+        }
+        let table: std::collections::BTreeSet<(String, String)> =
+            super::super::auth::scopes::ROUTES
+                .iter()
+                .map(|(m, p, _, _)| (m.to_string(), p.to_string()))
+                .collect();
+        assert_eq!(documented, table);
     }
 }

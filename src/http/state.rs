@@ -42,6 +42,8 @@ pub struct StateParts {
     pub hikcentral_version: Arc<std::sync::Mutex<Option<String>>>,
     /// What `/metrics` and the alerts read the service's state from.
     pub status: crate::status::StatusSources,
+    /// The API clients and user tokens, checked on every protected route.
+    pub authenticator: crate::http::auth::Authenticator,
 }
 
 impl AppState {
@@ -60,6 +62,10 @@ impl AppState {
     /// This replica's id, and whether it leads the cluster-wide workers now.
     pub fn cluster_role(&self) -> (&str, bool) {
         (&self.0.replica, *self.0.leader.borrow())
+    }
+
+    pub fn authenticator(&self) -> &crate::http::auth::Authenticator {
+        &self.0.authenticator
     }
 
     pub fn settings(&self) -> &Settings {

@@ -197,36 +197,6 @@ impl Store {
 }
 
 impl Store {
-    /// Operator action: a parked event is decided again (e.g. after adding an override).
-    pub async fn retry_parked_event(&self, event_id: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE events SET state = 'new', decision = NULL, reason = NULL, detail = NULL \
-             WHERE event_id = $1 AND state = 'parked'",
-        )
-        .bind(event_id)
-        .execute(self.pool())
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    /// Operator action after a configuration change (e.g. a door was mapped): decided events
-    /// skipped for `reason` are decided again. Returns how many.
-    pub async fn redecide_skipped(&self, reason: &str) -> Result<u64, StoreError> {
-        let done = sqlx::query(
-            "UPDATE events SET state = 'new', decision = NULL, reason = NULL, detail = NULL \
-             WHERE state = 'decided' AND decision = 'skip' AND reason = $1",
-        )
-        .bind(reason)
-        .execute(self.pool())
-        .await?;
-        if reason == "unmapped_door" {
-            sqlx::query("DELETE FROM unmapped_doors")
-                .execute(self.pool())
-                .await?;
-        }
-        Ok(done.rows_affected())
-    }
-
     /// How many events are parked.
     pub async fn count_parked_events(&self) -> Result<i64, StoreError> {
         use sqlx::Row;

@@ -1,5 +1,6 @@
 //! Bulk sync jobs and their items.
 
+use super::audit::{append, Actor, AuditAction, AuditOutcome, AuditRecord};
 use super::{Store, StoreError};
 use serde::Serialize;
 use sqlx::Row;
@@ -20,6 +21,12 @@ pub struct SyncJob {
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
     pub finished_at_ms: Option<i64>,
+    /// Who created it (the client, and the acting user when known): its persons' changes are
+    /// recorded in their name (read through the audit log, not shown in job answers).
+    #[serde(skip)]
+    pub created_by_client: Option<String>,
+    #[serde(skip)]
+    pub created_by_user: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -34,7 +41,7 @@ pub struct SyncJobItem {
 }
 
 const JOB_COLUMNS: &str = "id, kind, filter, dry_run, state, total, current_ci, current_name, \
-     error, created_at_ms, updated_at_ms, finished_at_ms";
+     error, created_at_ms, updated_at_ms, finished_at_ms, created_by_client, created_by_user";
 
 fn job(r: &sqlx::any::AnyRow) -> Result<SyncJob, StoreError> {
     Ok(SyncJob {
@@ -50,11 +57,26 @@ fn job(r: &sqlx::any::AnyRow) -> Result<SyncJob, StoreError> {
         created_at_ms: r.try_get("created_at_ms")?,
         updated_at_ms: r.try_get("updated_at_ms")?,
         finished_at_ms: r.try_get("finished_at_ms")?,
+        created_by_client: r.try_get("created_by_client")?,
+        created_by_user: r.try_get("created_by_user")?,
     })
+}
+
+impl SyncJob {
+    /// Who the job's changes are recorded as: its creator (the service, for a job from before
+    /// creators were kept).
+    pub fn actor(&self) -> Actor {
+        match &self.created_by_client {
+            Some(client) => Actor::new(client.clone(), self.created_by_user.clone()),
+            None => Actor::service(),
+        }
+    }
 }
 
 impl Store {
     /// Create a queued job with its people (ci, name) in order, in one transaction.
+    /// …created by `actor`, recorded in the audit log in the same transaction.
+    #[allow(clippy::too_many_arguments)]
     pub async fn create_sync_job(
         &self,
         id: &str,
@@ -62,13 +84,31 @@ impl Store {
         filter: &str,
         dry_run: bool,
         people: &[(String, String)],
+        actor: &Actor,
         now_ms: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        let result = Self::insert_job(&mut tx, id, kind, filter, dry_run, people, now_ms).await;
+        let result = async {
+            Self::insert_job(&mut tx, id, kind, filter, dry_run, people, actor, now_ms).await?;
+            let detail = format!(
+                "{kind} job of {} people{}",
+                people.len(),
+                if dry_run { " (dry run)" } else { "" }
+            );
+            let rec = AuditRecord {
+                action: AuditAction::JobCreate,
+                target_kind: "job",
+                target: id,
+                outcome: AuditOutcome::Ok,
+                detail: &detail,
+            };
+            append(&mut tx, actor, &rec, now_ms).await.map(|_| ())
+        }
+        .await;
         tx.finish(result).await
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn insert_job(
         tx: &mut super::WriteTx,
         id: &str,
@@ -76,11 +116,13 @@ impl Store {
         filter: &str,
         dry_run: bool,
         people: &[(String, String)],
+        actor: &Actor,
         now_ms: i64,
     ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO sync_jobs (id, kind, filter, dry_run, state, total, created_at_ms, \
-             updated_at_ms) VALUES ($1, $2, $3, $4, 'queued', $5, $6, $6)",
+             updated_at_ms, created_by_client, created_by_user) \
+             VALUES ($1, $2, $3, $4, 'queued', $5, $6, $6, $7, $8)",
         )
         .bind(id)
         .bind(kind)
@@ -88,6 +130,8 @@ impl Store {
         .bind(i64::from(dry_run))
         .bind(people.len() as i64)
         .bind(now_ms)
+        .bind(&actor.client)
+        .bind(actor.user.clone())
         .execute(tx.conn())
         .await?;
         for (i, (ci, name)) in people.iter().enumerate() {
@@ -161,16 +205,38 @@ impl Store {
     }
 
     /// Cancel a queued or running job; false when it had already ended.
-    pub async fn cancel_sync_job(&self, id: &str, now_ms: i64) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE sync_jobs SET state = 'cancelled', updated_at_ms = $2, finished_at_ms = $2, \
-             current_ci = NULL, current_name = NULL WHERE id = $1 AND state IN ('queued', 'running')",
-        )
-        .bind(id)
-        .bind(now_ms)
-        .execute(self.pool())
-        .await?;
-        Ok(done.rows_affected() == 1)
+    /// Cancel a queued or running job, recorded. False when it had ended already.
+    pub async fn cancel_sync_job(
+        &self,
+        id: &str,
+        actor: &Actor,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let result = async {
+            let n = sqlx::query(
+                "UPDATE sync_jobs SET state = 'cancelled', updated_at_ms = $2, finished_at_ms = $2, \
+                 current_ci = NULL, current_name = NULL WHERE id = $1 AND state IN ('queued', 'running')",
+            )
+            .bind(id)
+            .bind(now_ms)
+            .execute(tx.conn())
+            .await?
+            .rows_affected();
+            if n == 1 {
+                let rec = AuditRecord {
+                    action: AuditAction::JobCancel,
+                    target_kind: "job",
+                    target: id,
+                    outcome: AuditOutcome::Ok,
+                    detail: "cancelled: the persons not yet processed are left as they are",
+                };
+                append(&mut tx, actor, &rec, now_ms).await?;
+            }
+            Ok(n == 1)
+        }
+        .await;
+        tx.finish(result).await
     }
 
     pub async fn set_sync_job_current(

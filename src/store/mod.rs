@@ -9,6 +9,7 @@
 //! - each schema change is a migration with the same version number in `migrations/sqlite/` and
 //!   `migrations/postgres/`.
 
+pub mod audit;
 mod checkpoints;
 mod cluster;
 mod connect;
@@ -22,6 +23,7 @@ mod jobs;
 mod ledger;
 mod lock;
 mod migrate;
+mod operator;
 mod people;
 mod punches;
 mod retention;
@@ -40,6 +42,7 @@ pub use job_state::{JobState, UnknownJobState};
 pub use jobs::{SyncJob, SyncJobItem};
 pub use ledger::{LedgerEntry, LedgerUpdate};
 pub use lock::{lock_for_process, ProcessLock};
+pub use operator::OverrideRow;
 pub use punches::{NewPunch, Punch, PunchFilter, PunchState, Punches, UnknownPunchState};
 pub use retention::Pruned;
 pub use tx::WriteTx;

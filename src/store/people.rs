@@ -85,36 +85,6 @@ impl Store {
         Ok(found)
     }
 
-    pub async fn set_employee_override(
-        &self,
-        person_code: &str,
-        employee_id: &str,
-        note: Option<&str>,
-        now_ms: i64,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO employee_overrides (person_code, employee_id, note, updated_at_ms) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (person_code) DO UPDATE SET \
-             employee_id = excluded.employee_id, note = excluded.note, \
-             updated_at_ms = excluded.updated_at_ms",
-        )
-        .bind(person_code)
-        .bind(employee_id)
-        .bind(note.map(str::to_string))
-        .bind(now_ms)
-        .execute(self.pool())
-        .await?;
-        Ok(())
-    }
-
-    pub async fn delete_employee_override(&self, person_code: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM employee_overrides WHERE person_code = $1")
-            .bind(person_code)
-            .execute(self.pool())
-            .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
     /// Every override: (person code, employee id, note).
     pub async fn employee_overrides(
         &self,

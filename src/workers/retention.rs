@@ -1,5 +1,5 @@
-//! Retention: every `retention.interval_secs`, remove raw events, finished punches and rejected
-//! events older than their configured periods ([`crate::store::Store::prune`]), so the
+//! Retention: every `retention.interval_secs`, remove raw events, finished punches, rejected
+//! events and audit-log rows older than their configured periods ([`crate::store::Store::prune`]), so the
 //! database does not grow without bound. Runs on the cluster leader.
 
 use crate::config::RetentionSettings;
@@ -43,6 +43,15 @@ pub async fn run(
             Ok(_) => {}
             Err(e) => {
                 tracing::warn!(error = %e.to_string().escape_debug(), "retention pass failed; retrying at the next interval")
+            }
+        }
+        // The audit log keeps its own, much longer, period; removing rows moves the chain's
+        // anchor and is itself recorded.
+        match store.prune_audit(before(settings.keep_audit)).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(rows = n, "retention: old audit-log rows removed"),
+            Err(e) => {
+                tracing::warn!(error = %e.to_string().escape_debug(), "audit-log retention failed; retrying at the next interval")
             }
         }
         tokio::select! {

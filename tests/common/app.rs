@@ -2,7 +2,7 @@
 
 use axum_test::TestServer;
 use hikbridge::app::{App, AppState, Background};
-use hikbridge::config::Settings;
+use hikbridge::config::{Settings, Sources};
 
 pub struct TestApp {
     pub server: TestServer,
@@ -15,6 +15,7 @@ impl TestApp {
     pub fn builder<'a>() -> TestAppBuilder<'a> {
         TestAppBuilder {
             env: Vec::new(),
+            config: None,
             store_url: None,
             socket: false,
             background: Background::Run,
@@ -27,6 +28,7 @@ impl TestApp {
 /// temporary directory, the in-memory transport (no port at all), and every worker running.
 pub struct TestAppBuilder<'a> {
     env: Vec<(&'a str, &'a str)>,
+    config: Option<String>,
     store_url: Option<String>,
     socket: bool,
     background: Background,
@@ -36,6 +38,13 @@ impl<'a> TestAppBuilder<'a> {
     /// `HIKBRIDGE__…` overrides (added to any given before).
     pub fn env(mut self, env: &[(&'a str, &'a str)]) -> Self {
         self.env.extend_from_slice(env);
+        self
+    }
+
+    /// A configuration file with this TOML (for tables the environment cannot express, such
+    /// as `[[api.clients]]`); the `env` overrides still apply on top.
+    pub fn config(mut self, toml: &str) -> Self {
+        self.config = Some(toml.to_owned());
         self
     }
 
@@ -73,13 +82,19 @@ impl<'a> TestAppBuilder<'a> {
         let url = self
             .store_url
             .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("app.db").display()));
-        spawn_app_at(&url, &self.env, self.socket, dir, self.background).await
+        let file = self.config.map(|toml| {
+            let path = dir.path().join("hikbridge.toml");
+            std::fs::write(&path, toml).unwrap();
+            path
+        });
+        spawn_app_at(&url, &self.env, file, self.socket, dir, self.background).await
     }
 }
 
 async fn spawn_app_at(
     url: &str,
     env: &[(&str, &str)],
+    file: Option<std::path::PathBuf>,
     socket: bool,
     dir: tempfile::TempDir,
     background: Background,
@@ -92,7 +107,11 @@ async fn spawn_app_at(
         ("HIKBRIDGE__EVENTS__ACCEPT_PAST_HOURS", "876000"),
     ];
     all.extend_from_slice(env);
-    let settings = Settings::defaults_with_env(&all).unwrap_or_else(|e| panic!("{e}"));
+    let settings = Settings::load(&Sources {
+        file: Some(file.unwrap_or_default()),
+        ..Sources::with_env(&all)
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
     let app = App::build_with(settings, background)
         .await
         .expect("build the app");

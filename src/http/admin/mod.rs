@@ -2,16 +2,18 @@
 //! reasons, retry or discard, an employee's day (events → decisions → deliveries), employee-id
 //! overrides (also as CSV) and doors waiting to be mapped.
 
+pub(super) mod audit;
 pub(super) mod overrides;
 
 use crate::error::ApiError;
 use crate::http::AppState;
+use crate::store::audit::Actor;
 use crate::store::PunchFilter;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use chrono::{NaiveDate, TimeZone};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -44,10 +46,14 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/admin/doors/unmapped", get(unmapped_doors))
         .route("/admin/events/redecide", post(redecide))
         .route("/admin/rejected", get(super::rejected::list))
+        .route("/admin/session", get(audit::session))
+        .route("/admin/audit", get(audit::list))
+        .route("/admin/audit.csv", get(audit::csv))
+        .route("/admin/people/{ci}/history", get(audit::person_history))
         .route_layer(axum::middleware::map_response(super::times::add_rfc3339))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
-            super::auth::require_bearer,
+            super::auth::require_scope,
         ))
 }
 
@@ -160,11 +166,11 @@ async fn parked(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
     ))]
 async fn retry_punch(
     State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
     Path(id): Path<i64>,
 ) -> Result<impl IntoResponse, ApiError> {
     if s.store()
-        .punches()
-        .retry_parked(id, now_ms())
+        .retry_parked_punch(id, &actor, now_ms())
         .await
         .map_err(store_err)?
     {
@@ -192,11 +198,11 @@ async fn retry_punch(
     ))]
 async fn discard_punch(
     State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
     Path(id): Path<i64>,
 ) -> Result<impl IntoResponse, ApiError> {
     if s.store()
-        .punches()
-        .discard_parked(id, now_ms())
+        .discard_parked_punch(id, &actor, now_ms())
         .await
         .map_err(store_err)?
     {
@@ -245,10 +251,11 @@ async fn event(
     ))]
 async fn retry_event(
     State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
     Path(event_id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
     if s.store()
-        .retry_parked_event(&event_id)
+        .retry_parked_event(&event_id, &actor, now_ms())
         .await
         .map_err(store_err)?
     {
@@ -340,6 +347,7 @@ struct RedecideQuery {
     ))]
 async fn redecide(
     State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
     Query(q): Query<RedecideQuery>,
 ) -> Result<Json<Value>, ApiError> {
     if !matches!(
@@ -352,7 +360,7 @@ async fn redecide(
     }
     let n = s
         .store()
-        .redecide_skipped(&q.reason)
+        .redecide_skipped(&q.reason, &actor, now_ms())
         .await
         .map_err(store_err)?;
     Ok(Json(json!({"reason": q.reason, "events": n})))

@@ -6,10 +6,11 @@ use crate::error::ApiError;
 use crate::http::openapi::admin_answers::{Imported, OverrideList, OverrideSet};
 use crate::http::openapi::schemas::ErrorBody;
 use crate::http::AppState;
+use crate::store::audit::Actor;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::Json;
+use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
@@ -53,6 +54,7 @@ pub(super) struct OverrideBody {
     ))]
 pub(super) async fn set_override(
     State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
     Path(person_code): Path<String>,
     body: Result<Json<OverrideBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
@@ -63,8 +65,13 @@ pub(super) async fn set_override(
             "personCode and employeeId must not be empty",
         ));
     }
+    let row = (
+        person_code.trim().to_owned(),
+        emp.to_owned(),
+        body.note.clone(),
+    );
     s.store()
-        .set_employee_override(person_code.trim(), emp, body.note.as_deref(), now_ms())
+        .set_employee_overrides(&[row], &actor, now_ms())
         .await
         .map_err(store_err)?;
     Ok(Json(
@@ -81,10 +88,11 @@ pub(super) async fn set_override(
     ))]
 pub(super) async fn delete_override(
     State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
     Path(person_code): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
     if s.store()
-        .delete_employee_override(&person_code)
+        .delete_employee_override(&person_code, &actor, now_ms())
         .await
         .map_err(store_err)?
     {
@@ -110,14 +118,14 @@ pub(super) async fn delete_override(
     ))]
 pub(super) async fn import_overrides(
     State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
     body: String,
 ) -> Result<Json<Value>, ApiError> {
     let rows = crate::http::csv_io::parse_overrides(&body).map_err(ApiError::bad_request)?;
-    for (code, emp, note) in &rows {
-        s.store()
-            .set_employee_override(code, emp, note.as_deref(), now_ms())
-            .await
-            .map_err(store_err)?;
-    }
+    // Every line in one transaction, each recorded: all or nothing.
+    s.store()
+        .set_employee_overrides(&rows, &actor, now_ms())
+        .await
+        .map_err(store_err)?;
     Ok(Json(json!({"imported": rows.len()})))
 }

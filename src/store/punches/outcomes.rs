@@ -194,29 +194,4 @@ impl<'a> Punches<'a> {
         .await?;
         self.claim_held(id, done.rows_affected())
     }
-
-    /// Operator action: a parked punch goes back to the queue now. False if it was not parked.
-    pub async fn retry_parked(&self, id: i64, now_ms: i64) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE punches SET state = 'queued', park_reason = NULL, next_attempt_at_ms = $2, \
-             updated_at_ms = $2 WHERE id = $1 AND state = 'parked'",
-        )
-        .bind(id)
-        .bind(now_ms)
-        .execute(self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    /// Operator action: a parked punch will never be sent. False if it was not parked.
-    pub async fn discard_parked(&self, id: i64, now_ms: i64) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE punches SET state = 'discarded', updated_at_ms = $2 WHERE id = $1 AND state = 'parked'",
-        )
-        .bind(id)
-        .bind(now_ms)
-        .execute(self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
 }
