@@ -1,14 +1,15 @@
-# syntax=docker/dockerfile:1
-#
 # hikbridge container image: a release build in the Rust image, run from a slim Debian image as
-# a non-root user. Build with `docker build -t hikbridge .` (BuildKit, the default builder).
+# a non-root user. Build with `docker build -t hikbridge .` (BuildKit, the default builder since
+# Docker 23, which reads `RUN --mount` without a `# syntax=` line; such a line would make BuildKit
+# fetch a frontend image, which an offline builder cannot). With podman or buildah, add
+# `--format docker`: their default OCI format has no HEALTHCHECK and drops it.
 
 # ---- build ------------------------------------------------------------------------------------
 FROM rust:1-bookworm AS builder
 WORKDIR /src
 
-# The whole crate (.dockerignore keeps target/, data/ and .git out). build.rs, migrations/ and
-# config/default.toml are compiled into the binary, so they must be here.
+# The whole crate (.dockerignore keeps target/, data/, demo-data/, .git, databases and .env out).
+# build.rs, migrations/ and config/default.toml are compiled into the binary, so they must be here.
 COPY . .
 
 # Cache mounts keep the crates.io downloads and compiled dependencies between builds, so a code

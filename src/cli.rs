@@ -1,5 +1,6 @@
-//! The command line: `serve`, `check-config`, `healthcheck`, `artemis …`, `subscriptions …` and
-//! `siad …`; with the `sim` feature (default) also `demo`, `bench`, `sim …` and `siad seed-demo`.
+//! The command line: `serve`, `check-config`, `healthcheck`, `openapi`, `artemis …`,
+//! `subscriptions …` and `siad …`; with the `sim` feature (default) also `demo`, `bench`,
+//! `sim …` and `siad seed-demo`.
 
 pub mod audit;
 pub mod check;
@@ -46,6 +47,9 @@ pub enum Command {
     CheckConfig,
     /// GET /health on the configured address; exit 0 when healthy (for container HEALTHCHECKs).
     Healthcheck(HealthcheckArgs),
+    /// Print the OpenAPI 3.1 document that GET /openapi.json serves (for client generators and
+    /// validators); needs no configuration and starts nothing.
+    Openapi,
     /// Talk to HikCentral's OpenAPI (Artemis) directly.
     #[command(subcommand)]
     Artemis(ArtemisCommand),

@@ -1,4 +1,4 @@
-//! The `hikbridge` binary: `artemis sign`, `check-config`, `serve` and `healthcheck`.
+//! The `hikbridge` binary: `artemis sign`, `check-config`, `openapi`, `serve` and `healthcheck`.
 
 mod common;
 
@@ -221,6 +221,19 @@ fn check_config_passes_on_the_embedded_defaults() {
         text.contains("✗ siad:") && text.contains("seed-demo"),
         "{text}"
     );
+}
+
+#[test]
+fn openapi_prints_the_served_document_without_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &[], &["openapi"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let served = hikbridge::http::openapi::document().unwrap();
+    assert_eq!(stdout(&out), format!("{served}\n"));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["info"]["title"], "hikbridge");
+    // It starts nothing: no store, no files.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
 
 #[tokio::test]

@@ -34,6 +34,7 @@ pub async fn dispatch(cli: Cli, inherited: Inherited) -> anyhow::Result<i32> {
         }
         Command::CheckConfig => Ok(super::check::run(&sources).await),
         Command::Healthcheck(args) => healthcheck(&sources, &args).await,
+        Command::Openapi => openapi(),
         Command::Artemis(ArtemisCommand::Sign(args)) => sign(&sources, &args),
         Command::Artemis(ArtemisCommand::Version) => {
             let client = artemis_client(&sources)?;
@@ -69,6 +70,18 @@ pub async fn dispatch(cli: Cli, inherited: Inherited) -> anyhow::Result<i32> {
         #[cfg(feature = "sim")]
         Command::Sim(cmd) => super::sim::run(cmd).await,
     }
+}
+
+/// Writes the served OpenAPI document to stdout (an error, not a panic, when stdout is closed).
+fn openapi() -> anyhow::Result<i32> {
+    use std::io::Write;
+    let document = crate::http::openapi::document()
+        .map_err(|e| anyhow::anyhow!("the OpenAPI document cannot be made: {e}"))?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{document}")
+        .and_then(|()| out.flush())
+        .context("writing the OpenAPI document to stdout")?;
+    Ok(0)
 }
 
 fn load(sources: &Sources) -> anyhow::Result<Settings> {

@@ -18,6 +18,7 @@ mod access;
 mod biometrico;
 mod doors;
 mod duration;
+mod jwt;
 mod keys;
 mod operations;
 mod per_type;

@@ -188,7 +188,8 @@ struct ListQuery {
 /// The newest jobs
 ///
 /// The newest jobs first (`?limit=`, 20 by default, at most 200), each as its progress.
-#[utoipa::path(get, path = "/biometrico/jobs", tag = "jobs", params(ListQuery), responses(
+#[utoipa::path(get, path = "/biometrico/jobs", tag = "jobs", operation_id = "list_jobs",
+    params(ListQuery), responses(
     (status = 200, description = "The jobs", body = JobList),
     (status = 400, description = "`http_error`: an unknown query parameter, or `limit` not a number",
         body = ErrorBody),

@@ -2,7 +2,9 @@
 //! `#[utoipa::path]` annotations next to the handlers and served at `GET /openapi.json`, and
 //! an offline page that reads it at `GET /docs` (embedded like the dashboard: no CDN, and
 //! `script-src 'self'`, so the script is a file of its own). `tests/openapi.rs` fails when a
-//! route of the router is missing from the document, or a documented one is not routed.
+//! route of the router is missing from the document, or a documented one is not routed;
+//! `tests/openapi_valid.rs` when the document is not valid OpenAPI 3.1 or a `$ref` resolves to
+//! nothing. `hikbridge openapi` prints it.
 
 pub mod admin_answers;
 pub mod contract;
@@ -66,7 +68,12 @@ const BEARER_PREFIXES: [&str; 2] = ["/admin/", "/biometrico/"];
         dashboard::index, dashboard::app_js, dashboard::style_css,
         openapi_json, docs_page, docs_js, docs_css,
     ),
-    components(schemas(ErrorBody, Contract)),
+    // Every schema that a response type deriving `IntoResponses` carries (`PendingAnswers`,
+    // `SyncFailureResponses`, `ContractAnswer`, `NotParked`, …) must be listed here: utoipa
+    // collects the schema of `body = T` in `responses(…)` but not those inside a type named
+    // there (utoipa-gen 5.5, `Response::IntoResponses` has no component schemas), so such a
+    // schema is otherwise a dangling `$ref`. tests/openapi_valid.rs fails on one.
+    components(schemas(ErrorBody, Contract, contract::SyncErrorBody, contract::Pending)),
     modifiers(&BearerAuth),
     tags(
         (name = "service", description = "Liveness, readiness and Prometheus metrics"),

@@ -23,7 +23,8 @@ pub struct RejectedQuery {
 /// Events that could not be used, newest first
 ///
 /// `?limit=` (50 by default, at most 1000); `total` counts every kept row.
-#[utoipa::path(get, path = "/admin/rejected", tag = "admin", params(RejectedQuery), responses(
+#[utoipa::path(get, path = "/admin/rejected", tag = "admin", operation_id = "list_rejected",
+    params(RejectedQuery), responses(
     (status = 200, description = "The newest rejected events with the reason", body = RejectedList),
     (status = 400, description = "`http_error`: an unknown query parameter, or `limit` not a number",
         body = ErrorBody),

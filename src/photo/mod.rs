@@ -41,15 +41,19 @@
 //! blocking pool.
 
 mod decode;
+mod error;
 mod hash;
 mod placeholder;
+mod pool;
 
 use image::codecs::jpeg::JpegEncoder;
 use image::imageops::FilterType;
 use image::{DynamicImage, GenericImageView, RgbImage};
 
+pub use error::PhotoError;
 pub use hash::{similarity, ParsePhotoHashError, PhotoHash};
 pub use placeholder::placeholder_portrait;
+pub use pool::{hash_off_runtime, normalise_off_runtime, off_runtime, PhotoPool};
 
 /// Limits applied to every photo. All values are configuration because HikCentral's real limits
 /// are UNCONFIRMED; the defaults follow field practice (≈ 600 px long side, < 200 KB JPEG).
@@ -125,82 +129,6 @@ impl std::fmt::Debug for NormalisedPhoto {
     }
 }
 
-/// Why a photo was refused. The `Display` text is meant for the operator and the SIAD frontend
-/// (it travels with the contract's photo code `128`): it says what is wrong and what is needed.
-#[derive(Debug, thiserror::Error)]
-pub enum PhotoError {
-    /// No bytes at all.
-    #[error("photo is empty; send a JPEG, PNG or BMP file")]
-    Empty,
-    /// More bytes than `max_input_bytes`.
-    #[error("photo is {bytes} bytes; at most {max} bytes are accepted")]
-    TooLarge {
-        /// Size of the input.
-        bytes: usize,
-        /// The configured `max_input_bytes`.
-        max: usize,
-    },
-    /// Not JPEG, PNG or BMP, judged by the magic numbers.
-    #[error("photo format is {detected}; only JPEG, PNG and BMP are accepted")]
-    UnsupportedFormat {
-        /// What the bytes look like: `"gif"`, `"webp"`, `"tiff"`, `"heic"`, `"avif"`, `"pdf"`,
-        /// `"unknown"`, …
-        detected: String,
-    },
-    /// The header or the pixel data is corrupt or truncated.
-    #[error("photo cannot be decoded ({reason}); send a complete JPEG, PNG or BMP file")]
-    Undecodable {
-        /// What the decoder reported.
-        reason: String,
-    },
-    /// Smaller than `min_width` × `min_height` once upright.
-    #[error("photo is {width}×{height} px; at least {min_width}×{min_height} is needed")]
-    TooSmall {
-        /// Upright width.
-        width: u32,
-        /// Upright height.
-        height: u32,
-        /// The configured `min_width`.
-        min_width: u32,
-        /// The configured `min_height`.
-        min_height: u32,
-    },
-    /// Wider or taller than `max_dimension` (refused on the header, before decoding).
-    #[error("photo is {width}×{height} px; at most {max} px per side is accepted")]
-    TooManyPixels {
-        /// Declared width.
-        width: u32,
-        /// Declared height.
-        height: u32,
-        /// The configured `max_dimension`.
-        max: u32,
-    },
-    /// Even at the minimum size and the lowest quality the JPEG exceeds `max_output_bytes`.
-    #[error(
-        "photo cannot be compressed under {max} bytes without going below the minimum size; \
-         send a simpler or smaller photo"
-    )]
-    CannotFitBudget {
-        /// The configured `max_output_bytes`.
-        max: usize,
-    },
-}
-
-impl PhotoError {
-    /// Stable snake_case code for logs, metrics, the ledger and job reports.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::Empty => "empty",
-            Self::TooLarge { .. } => "too_large",
-            Self::UnsupportedFormat { .. } => "unsupported_format",
-            Self::Undecodable { .. } => "undecodable",
-            Self::TooSmall { .. } => "too_small",
-            Self::TooManyPixels { .. } => "too_many_pixels",
-            Self::CannotFitBudget { .. } => "cannot_fit_budget",
-        }
-    }
-}
-
 /// JPEG qualities tried, best first, at each size step.
 const QUALITY_LADDER: [u8; 6] = [90, 80, 70, 60, 50, 40];
 /// Each size step keeps this fraction of the previous width and height.
@@ -229,73 +157,6 @@ pub fn normalise(bytes: &[u8], limits: &PhotoLimits) -> Result<NormalisedPhoto, 
         source_height,
         quality,
     })
-}
-
-/// Photo work (decode, resize, encode, hash) on tokio's blocking pool, at most `size` at once.
-/// Decoding a large photo holds tens of MB, so a bulk job or a burst of registrations queues
-/// here instead of filling tokio's blocking pool (512 threads) and memory.
-pub struct PhotoPool {
-    permits: std::sync::Arc<tokio::sync::Semaphore>,
-}
-
-impl PhotoPool {
-    pub fn new(size: usize) -> Self {
-        Self {
-            permits: std::sync::Arc::new(tokio::sync::Semaphore::new(size.max(1))),
-        }
-    }
-
-    /// Run `work` once a place is free. `None` when the task panicked or was cancelled. The
-    /// place is held by the work itself: a caller that gives up (a client gone, a request
-    /// timeout) does not free it while the photo is still being decoded.
-    pub async fn run<T: Send + 'static>(
-        &self,
-        work: impl FnOnce() -> T + Send + 'static,
-    ) -> Option<T> {
-        // The semaphore is never closed.
-        let permit = self.permits.clone().acquire_owned().await.ok()?;
-        tokio::task::spawn_blocking(move || {
-            let _place = permit;
-            work()
-        })
-        .await
-        .ok()
-    }
-}
-
-/// The service's photo pool: one photo per core.
-static PHOTO_POOL: std::sync::LazyLock<PhotoPool> = std::sync::LazyLock::new(|| {
-    PhotoPool::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
-});
-
-/// Run `work` in the service's [`PhotoPool`], at most one photo per core at a time. `None`
-/// when the task panicked or was cancelled.
-pub async fn off_runtime<T: Send + 'static>(
-    work: impl FnOnce() -> T + Send + 'static,
-) -> Option<T> {
-    PHOTO_POOL.run(work).await
-}
-
-/// [`normalise`] off the async runtime ([`off_runtime`]). A panic or cancellation of the
-/// blocking task is reported as [`PhotoError::Undecodable`].
-pub async fn normalise_off_runtime(
-    bytes: Vec<u8>,
-    limits: PhotoLimits,
-) -> Result<NormalisedPhoto, PhotoError> {
-    off_runtime(move || normalise(&bytes, &limits))
-        .await
-        .unwrap_or_else(|| {
-            Err(PhotoError::Undecodable {
-                reason: "photo processing task failed".into(),
-            })
-        })
-}
-
-/// [`hash_image`] off the async runtime; `None` when the photo cannot be hashed.
-pub async fn hash_off_runtime(bytes: Vec<u8>, limits: PhotoLimits) -> Option<PhotoHash> {
-    off_runtime(move || hash_image(&bytes, &limits))
-        .await
-        .and_then(Result::ok)
 }
 
 /// Decodes a photo with the same limits and orientation handling as [`normalise`] (except the
