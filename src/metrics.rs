@@ -52,9 +52,14 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
         .as_ref()
 }
 
-/// Events stored by one commit, by `source` (`push` or `poll`).
+/// Events stored by one commit, by `source` (`push` or `poll`), out-of-window ones included.
 pub fn events_ingested(source: &'static str, count: u64) {
     counter!("hikbridge_events_ingested_total", "source" => source).increment(count);
+}
+
+/// Events stored outside the time window (kept for an operator to admit), by `source`.
+pub fn events_out_of_window(source: &'static str, count: u64) {
+    counter!("hikbridge_events_out_of_window_total", "source" => source).increment(count);
 }
 
 /// Events kept as rejected, by reason kind.

@@ -22,6 +22,7 @@ mod jobs;
 mod ledger;
 mod lock;
 mod migrate;
+mod out_of_window;
 mod people;
 mod punches;
 mod retention;
