@@ -24,6 +24,9 @@ pub struct RetentionSettings {
     /// Rejected events are removed after this long.
     #[serde(rename = "rejected_days", with = "super::duration::days")]
     pub keep_rejected: Duration,
+    /// Events left out of the time window (never admitted) are removed this long after arrival.
+    #[serde(rename = "out_of_window_days", with = "super::duration::days")]
+    pub keep_out_of_window: Duration,
     /// How often retention runs (0 = never).
     #[serde(rename = "interval_secs", with = "super::duration::secs")]
     pub interval: Duration,

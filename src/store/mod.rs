@@ -42,7 +42,7 @@ pub use jobs::{SyncJob, SyncJobItem};
 pub use ledger::{LedgerEntry, LedgerUpdate};
 pub use lock::{lock_for_process, ProcessLock};
 pub use punches::{NewPunch, Punch, PunchFilter, PunchState, Punches, UnknownPunchState};
-pub use retention::Pruned;
+pub use retention::{PruneBefore, Pruned};
 pub use tx::WriteTx;
 pub use url::{redact_url, sqlite_file};
 
