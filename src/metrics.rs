@@ -4,8 +4,9 @@
 //!
 //! Counters and histograms are recorded where things happen (ingest, decisions, deliveries,
 //! upstream calls, pace waits, bulk jobs). Gauges that describe state (outbox depth and age,
-//! workers, write health, delivery pause, poller) are set when `/metrics` is scraped, from the
-//! same sources `/ready` and `/admin/summary` read, so they can never drift from them.
+//! events out of the time window, workers, write health, delivery pause, poller) are set when
+//! `/metrics` is scraped, from the same sources `/ready` and `/admin/summary` read, so they can
+//! never drift from them.
 //!
 //! Labels are fixed sets (a source, an outcome word, an upstream and its operation with ids
 //! replaced): never a secret, a CI, an employee id or text from outside.
@@ -52,9 +53,14 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
         .as_ref()
 }
 
-/// Events stored by one commit, by `source` (`push` or `poll`).
+/// Events stored by one commit, by `source` (`push` or `poll`), out-of-window ones included.
 pub fn events_ingested(source: &'static str, count: u64) {
     counter!("hikbridge_events_ingested_total", "source" => source).increment(count);
+}
+
+/// Events stored outside the time window (kept for an operator to admit), by `source`.
+pub fn events_out_of_window(source: &'static str, count: u64) {
+    counter!("hikbridge_events_out_of_window_total", "source" => source).increment(count);
 }
 
 /// Events kept as rejected, by reason kind.
@@ -133,6 +139,8 @@ pub struct Snapshot {
     pub workers: Vec<(String, bool)>,
     /// The database's message while store writes fail.
     pub store_write_failure: Option<String>,
+    /// Events waiting in the inbox as `out_of_window` (for an operator); `None`: unknown now.
+    pub out_of_window_events: Option<i64>,
     /// Why delivery is paused, while it is.
     pub delivery_paused: Option<String>,
     /// Back-fill passes failed in a row, and the latest error.
@@ -161,6 +169,9 @@ pub fn set_snapshot(snap: &Snapshot) {
     }
     for (worker, up) in &snap.workers {
         gauge!("hikbridge_worker_up", "worker" => worker.clone()).set(flag(*up));
+    }
+    if let Some(n) = snap.out_of_window_events {
+        gauge!("hikbridge_events_out_of_window").set(n as f64);
     }
     gauge!("hikbridge_store_write_failing").set(flag(snap.store_write_failure.is_some()));
     gauge!("hikbridge_delivery_paused").set(flag(snap.delivery_paused.is_some()));

@@ -22,7 +22,7 @@ pub struct StatusSources {
 
 impl StatusSources {
     /// Read everything; a figure the store cannot give within 2 s is left out (`outbox` empty,
-    /// `oldest_queued_age` `None`).
+    /// `oldest_queued_age` and `out_of_window_events` `None`).
     pub async fn snapshot(&self) -> Snapshot {
         let read = Duration::from_secs(2);
         let outbox = match tokio::time::timeout(read, self.store.punches().counts()).await {
@@ -44,6 +44,11 @@ impl StatusSources {
                 Ok(Ok(None)) => Some(Duration::ZERO),
                 _ => None,
             };
+        let out_of_window_events =
+            match tokio::time::timeout(read, self.store.count_out_of_window_events()).await {
+                Ok(Ok(n)) => Some(n),
+                _ => None,
+            };
         let report = self.workers.report();
         let workers = report
             .workers
@@ -54,6 +59,7 @@ impl StatusSources {
         Snapshot {
             outbox,
             oldest_queued_age,
+            out_of_window_events,
             workers,
             store_write_failure: self.store.write_health().failure().map(|f| f.error),
             delivery_paused: self.delivery.status().paused_reason,

@@ -344,6 +344,7 @@ async fn the_dashboard_is_served_with_its_assets_and_a_strict_policy() {
         "punches-queued",
         "punches-delivered",
         "parked",
+        "out-of-window",
     ] {
         assert!(
             html.contains(&format!("data-count=\"{count}\"")),

@@ -1321,3 +1321,189 @@ async fn a_slow_call_holds_its_own_lane_while_the_other_lanes_deliver_everyone_e
     );
     db.cleanup().await;
 }
+
+const ADMIN_TOKEN: &str = "attendance-flow-admin-token-0123";
+
+/// The fixture's granted face event, moved to `at` (in UTC−5), door and person changed.
+fn fixture_event_at(id: &str, at: chrono::DateTime<chrono::Utc>, door: &str, code: &str) -> Value {
+    let body: Value = serde_json::from_str(&fixture("hcp-granted-face-entry.json")).unwrap();
+    let mut ev = body["params"]["events"][0].clone();
+    let offset = chrono::FixedOffset::west_opt(5 * 3600).unwrap();
+    ev["eventId"] = json!(id);
+    ev["happenTime"] = json!(at.with_timezone(&offset).to_rfc3339());
+    ev["srcIndex"] = json!(door);
+    ev["srcName"] = json!(format!("Door {door}"));
+    ev["data"]["personCode"] = json!(code);
+    ev["data"]["personId"] = json!("");
+    ev
+}
+
+async fn admin(f: &Flow, method: axum::http::Method, path: &str) -> (u16, Value) {
+    let res = f
+        .app
+        .server
+        .method(method, path)
+        .authorization_bearer(ADMIN_TOKEN)
+        .await;
+    let body = serde_json::from_slice(res.as_bytes()).unwrap_or(Value::Null);
+    (res.status_code().as_u16(), body)
+}
+
+/// Issue 21: a reader offline for weeks (or a restored HikCentral) pushes 50 well-formed events
+/// from 40 days ago. All 50 are stored, none clocks anyone by itself; once an operator admits
+/// them (one, then the rest by time range) they are decided and delivered like any other.
+#[rstest]
+#[case::sqlite(Db::Sqlite)]
+#[case::postgres(Db::Postgres)]
+#[tokio::test]
+async fn events_outside_the_time_window_are_kept_and_clock_only_once_admitted(#[case] backend: Db) {
+    use axum::http::Method;
+    use chrono::{SecondsFormat, TimeDelta, Utc};
+    let Some(db) = db_for(backend).await else {
+        return;
+    };
+    let employees: Vec<String> = (0..25).map(|i| format!("33000000{i:02}")).collect();
+    let mut ids: Vec<&str> = employees.iter().map(String::as_str).collect();
+    ids.push("3300000099");
+    let env = [
+        ("HIKBRIDGE__EVENTS__ACCEPT_PAST_HOURS", "744"),
+        ("HIKBRIDGE__API__TOKENS", ADMIN_TOKEN),
+    ];
+    let f = flow_with_many_employees(&db, &ids, &env).await;
+    // 06:00 in UTC−5 forty days ago: the exits (+8 h) fall on the same day in Humand too.
+    let day = (Utc::now() - TimeDelta::days(40)).date_naive();
+    let base = day.and_hms_opt(11, 0, 0).unwrap().and_utc();
+    let entry_at = |i: usize| base + TimeDelta::minutes(i as i64);
+    let exit_at = |i: usize| base + TimeDelta::hours(8) + TimeDelta::minutes(i as i64);
+    let mut events = Vec::new();
+    for (i, code) in employees.iter().enumerate() {
+        events.push(fixture_event_at(
+            &format!("old-in-{i:02}"),
+            entry_at(i),
+            "11",
+            code,
+        ));
+        events.push(fixture_event_at(
+            &format!("old-out-{i:02}"),
+            exit_at(i),
+            "12",
+            code,
+        ));
+    }
+    push(&f, &notify(events)).await;
+    // One event of now: once it is delivered, the decider has been past the old ones.
+    let fresh = fixture_event_at("fresh", Utc::now() - TimeDelta::minutes(1), "11", ids[25]);
+    push(&f, &notify(vec![fresh])).await;
+    until("the event of now delivered", || async {
+        f.humand.entries("3300000099").len() == 1 && settled(&db).await
+    })
+    .await;
+
+    assert_eq!(
+        db.store.count_out_of_window_events().await.unwrap(),
+        50,
+        "{}: all 50 stored",
+        db.name
+    );
+    assert!(db.store.inbox().rejected(100).await.unwrap().is_empty());
+    let ev = db.store.inbox().get("old-in-07").await.unwrap().unwrap();
+    assert_eq!(
+        (ev.state.as_str(), ev.reason.as_deref()),
+        ("out_of_window", Some("too_old"))
+    );
+    assert!(ev.detail.unwrap().contains("events.accept_past_hours"));
+    assert_eq!(
+        punches(&db).await.len(),
+        1,
+        "{}: only the event of now",
+        db.name
+    );
+    assert_eq!(f.humand.all_entries().len(), 1);
+
+    let (status, list) = admin(&f, Method::GET, "/admin/out-of-window?limit=10").await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(
+        (list["total"].as_i64(), list["count"].as_i64()),
+        (Some(50), Some(10))
+    );
+    assert_eq!(
+        list["items"][0]["event_id"], "old-in-00",
+        "oldest event time first"
+    );
+    assert_eq!(list["items"][0]["state"], "out_of_window");
+    let (_, summary) = admin(&f, Method::GET, "/admin/summary").await;
+    assert_eq!(summary["out_of_window_events"], 50, "{summary}");
+
+    // One by one.
+    let (status, body) = admin(&f, Method::POST, "/admin/events/old-in-00/admit").await;
+    assert_eq!((status, &body["state"]), (202, &json!("new")), "{body}");
+    let (status, body) = admin(&f, Method::POST, "/admin/events/old-in-00/admit").await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (409, &json!("not_out_of_window"))
+    );
+    until("the admitted event delivered", || async {
+        f.humand.entries(&employees[0]).len() == 1 && settled(&db).await
+    })
+    .await;
+    assert_eq!(
+        punches(&db).await.len(),
+        2,
+        "{}: only the admitted one",
+        db.name
+    );
+
+    // The rest by event-time range; both ends are required and must make a range.
+    let from = (base - TimeDelta::hours(1)).to_rfc3339_opts(SecondsFormat::Secs, true);
+    let to = (base + TimeDelta::days(1)).to_rfc3339_opts(SecondsFormat::Secs, true);
+    let (status, _) = admin(
+        &f,
+        Method::POST,
+        &format!("/admin/events/admit?from={to}&to={from}"),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, _) = admin(
+        &f,
+        Method::POST,
+        &format!("/admin/events/admit?from=yesterday&to={to}"),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, body) = admin(
+        &f,
+        Method::POST,
+        &format!("/admin/events/admit?from={from}&to={to}"),
+    )
+    .await;
+    assert_eq!((status, &body["events"]), (200, &json!(49)), "{body}");
+    until("every admitted event delivered", || async {
+        settled(&db).await && f.humand.all_entries().len() == 51
+    })
+    .await;
+    assert_eq!(db.store.count_out_of_window_events().await.unwrap(), 0);
+    for (i, code) in employees.iter().enumerate() {
+        let got: Vec<(String, String)> = f
+            .humand
+            .entries(code)
+            .iter()
+            .map(|e| {
+                (
+                    e["type"].as_str().unwrap().to_owned(),
+                    e["time"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        let ms = |t: chrono::DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Millis, true);
+        assert_eq!(
+            got,
+            [
+                ("START".to_owned(), ms(entry_at(i))),
+                ("END".to_owned(), ms(exit_at(i)))
+            ],
+            "{}: {code}",
+            db.name
+        );
+    }
+    db.cleanup().await;
+}

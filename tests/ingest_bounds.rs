@@ -1,6 +1,7 @@
 //! Bounded, explained answers to hostile or absurd input on the callback, on the real server
 //! (`App::serve`): the secret before the body, connection cap and header timeout, event and
-//! rejected-item caps, a full writer queue, a poisoned push among good ones, implausible times.
+//! rejected-item caps, a full writer queue, a poisoned push among good ones, implausible times
+//! (kept out of the time window, never punched).
 
 mod common;
 
@@ -196,7 +197,7 @@ async fn too_many_events_or_junk_items_get_bounded_answers() {
 }
 
 #[tokio::test]
-async fn implausible_event_times_are_rejected_with_a_reason_never_punched() {
+async fn implausible_event_times_are_kept_out_of_the_window_with_a_reason_never_punched() {
     let db = common::db::sqlite_db().await;
     let served = serve(&db.url, &[]).await;
     let mut year1 = event("year-1", "1712345678");
@@ -205,25 +206,31 @@ async fn implausible_event_times_are_rejected_with_a_reason_never_punched() {
     year9999["happenTime"] = json!("9999-12-31T23:59:59+00:00");
     let res = reqwest::Client::new()
         .post(served.url())
-        .json(&push_body(vec![year1, year9999]))
+        .json(&push_body(vec![
+            year1,
+            year9999,
+            event("now-1", "1712345678"),
+        ]))
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    assert!(db.store.inbox().get("year-1").await.unwrap().is_none());
-    let rejected = db.store.inbox().rejected(10).await.unwrap();
-    let reasons: Vec<(&str, &str)> = rejected
-        .iter()
-        .map(|r| (r.event_id.as_deref().unwrap_or(""), r.reason.as_str()))
-        .collect();
-    assert!(
-        reasons[0].0 == "year-1" && reasons[0].1.contains("accept_past_hours"),
-        "{reasons:?}"
-    );
-    assert!(
-        reasons[1].0 == "year-9999" && reasons[1].1.contains("accept_future_secs"),
-        "{reasons:?}"
-    );
+    // Once the event of now is decided, the decider has been past the other two.
+    common::until("the event of now decided", || async {
+        db.store.inbox().get("now-1").await.unwrap().unwrap().state == "decided"
+    })
+    .await;
+    for (id, reason, setting) in [
+        ("year-1", "too_old", "accept_past_hours"),
+        ("year-9999", "too_far_ahead", "accept_future_secs"),
+    ] {
+        let ev = db.store.inbox().get(id).await.unwrap().unwrap();
+        assert_eq!(ev.state, "out_of_window", "{ev:?}");
+        assert_eq!(ev.reason.as_deref(), Some(reason));
+        assert!(ev.detail.as_deref().unwrap().contains(setting), "{ev:?}");
+        assert!(db.store.punches().by_event(id).await.unwrap().is_none());
+    }
+    assert!(db.store.inbox().rejected(10).await.unwrap().is_empty());
     served.stop().await;
     db.cleanup().await;
 }

@@ -52,8 +52,11 @@ async fn metrics_follow_ingest_decisions_and_deliveries_and_leak_nothing() {
                "srcIndex": "11", "srcName": "Entrada", "srcType": "door",
                "data": {"personCode": code}})
     };
+    // A clock in the year 9999: stored out of the time window, never decided.
+    let mut far_ahead = event("m-3", KNOWN);
+    far_ahead["happenTime"] = json!("9999-12-31T23:59:59+00:00");
     let body = json!({"method": "OnEventNotify", "params": {"events": [
-        event("m-1", KNOWN), event("m-2", UNKNOWN), {"eventType": 196893}
+        event("m-1", KNOWN), event("m-2", UNKNOWN), {"eventType": 196893}, far_ahead
     ]}});
     let res = app
         .server
@@ -111,8 +114,16 @@ async fn metrics_follow_ingest_decisions_and_deliveries_and_leak_nothing() {
     };
     assert_eq!(
         get("hikbridge_events_ingested_total", &[("source", "push")]),
-        2.0
+        3.0
     );
+    assert_eq!(
+        get(
+            "hikbridge_events_out_of_window_total",
+            &[("source", "push")]
+        ),
+        1.0
+    );
+    assert_eq!(get("hikbridge_events_out_of_window", &[]), 1.0);
     assert_eq!(
         get("hikbridge_events_rejected_total", &[("reason", "unusable")]),
         1.0

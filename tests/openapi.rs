@@ -62,7 +62,10 @@ async fn states_and_directions_are_documented_as_the_words_the_api_answers() {
             "discarded"
         ]
     );
-    assert_eq!(words("EventState"), ["new", "held", "decided", "parked"]);
+    assert_eq!(
+        words("EventState"),
+        ["new", "held", "decided", "parked", "out_of_window"]
+    );
     assert_eq!(words("Direction"), ["entry", "exit"]);
     let punch = &doc["components"]["schemas"]["Punch"]["properties"];
     assert_eq!(punch["state"]["$ref"], "#/components/schemas/PunchState");

@@ -121,6 +121,7 @@ async fn one_pass_stores_every_record_across_doors_types_and_pages(#[case] backe
             calls: 5,
             records: 15,
             accepted: 15,
+            out_of_window: 0,
             duplicates: 0,
             rejected: 0
         },
@@ -458,37 +459,64 @@ async fn run_survives_an_upstream_failure_and_stops_on_shutdown(#[case] backend:
 #[case::sqlite(Db::Sqlite)]
 #[case::postgres(Db::Postgres)]
 #[tokio::test]
-async fn polled_records_outside_the_time_window_are_kept_as_rejected_never_punched(
+async fn records_back_filled_after_weeks_outside_the_time_window_are_stored_out_of_window(
     #[case] backend: Db,
 ) {
     let Some(db) = db_for(backend).await else {
         return;
     };
-    let rig = rig(
-        &db,
-        &[
-            ("HIKBRIDGE__EVENTS__ACCEPT_PAST_HOURS", "24"),
-            ("HIKBRIDGE__EVENTS__POLL_LOOKBACK_HOURS", "72"),
-        ],
-    )
-    .await;
+    // The default window (31 days); the service was down for six weeks.
+    let rig = rig(&db, &[("HIKBRIDGE__EVENTS__ACCEPT_PAST_HOURS", "744")]).await;
     let now = now();
-    rig.sim.record_event(event(
-        "two-days-old",
-        GRANTED_FACE,
-        now - TimeDelta::days(2),
-        "1",
-    ));
+    db.store
+        .checkpoints()
+        .set(CHECKPOINT, &checkpoint_value(now - TimeDelta::days(42)))
+        .await
+        .unwrap();
+    for i in 0..3 {
+        rig.sim.record_event(event(
+            &format!("forty-days-{i}"),
+            GRANTED_FACE,
+            now - TimeDelta::days(40) + minutes(i),
+            "1",
+        ));
+    }
     rig.sim
         .record_event(event("fresh", GRANTED_FACE, now - minutes(5), "1"));
     let report = rig.poller.poll_once(now).await.unwrap();
-    assert_eq!((report.accepted, report.rejected), (1, 1), "{}", db.name);
-    assert!(stored(&db, "two-days-old").await.is_none());
-    let rejected = db.store.inbox().rejected(10).await.unwrap();
-    assert!(
-        rejected[0].reason.contains("accept_past_hours"),
-        "{rejected:?}"
+    assert_eq!(
+        (report.accepted, report.out_of_window, report.rejected),
+        (1, 3, 0),
+        "{}: {report:?}",
+        db.name
     );
+    for i in 0..3 {
+        let ev = stored(&db, &format!("forty-days-{i}")).await.unwrap();
+        assert_eq!(ev.state, "out_of_window", "{}", db.name);
+        assert_eq!(ev.reason.as_deref(), Some("too_old"));
+        assert!(
+            ev.detail.as_deref().unwrap().contains("accept_past_hours"),
+            "{ev:?}"
+        );
+    }
+    assert!(db.store.inbox().rejected(10).await.unwrap().is_empty());
+    // The decider takes only the fresh one.
+    let pending = db.store.pending_events(i64::MAX, 100).await.unwrap();
+    let ids: Vec<&str> = pending.iter().map(|e| e.event_id.as_str()).collect();
+    assert_eq!(ids, ["fresh"], "{}", db.name);
+    // Read again (the checkpoint put back): counted as repeats, still out of the window.
+    db.store
+        .checkpoints()
+        .set(CHECKPOINT, &checkpoint_value(now - TimeDelta::days(42)))
+        .await
+        .unwrap();
+    let again = rig.poller.poll_once(now).await.unwrap();
+    assert_eq!(
+        (again.accepted, again.out_of_window, again.duplicates),
+        (0, 0, 4),
+        "{again:?}"
+    );
+    assert_eq!(db.store.count_out_of_window_events().await.unwrap(), 3);
     db.cleanup().await;
 }
 

@@ -4,7 +4,7 @@
 mod common;
 
 use common::db::{db_for, sqlite_db, Db, TestDb};
-use hikbridge::store::{Backend, Store, StoreError, StoreOptions};
+use hikbridge::store::{Backend, PruneBefore, Store, StoreError, StoreOptions};
 use rstest::rstest;
 use std::path::Path;
 
@@ -402,19 +402,40 @@ async fn retention_removes_old_finished_rows_and_keeps_what_still_waits(#[case] 
     .await
     .unwrap();
 
-    let pruned = s.prune(cutoff, cutoff, cutoff).await.unwrap();
+    insert_event(s, "old-out-of-window", "out_of_window", old).await;
+    insert_event(s, "recent-out-of-window", "out_of_window", recent).await;
+
+    // Out-of-window events have their own period: not pruned with the decided ones.
+    let mut before = PruneBefore {
+        events_ms: cutoff,
+        punches_ms: cutoff,
+        rejected_ms: cutoff,
+        out_of_window_ms: 0,
+    };
+    let pruned = s.prune(&before).await.unwrap();
     assert_eq!(
-        (pruned.events, pruned.punches, pruned.rejected),
-        (2, 1, 1),
+        (
+            pruned.events,
+            pruned.punches,
+            pruned.rejected,
+            pruned.out_of_window
+        ),
+        (2, 1, 1, 0),
         "{}",
         db.name
     );
+    assert_eq!(s.count_out_of_window_events().await.unwrap(), 2);
+    before.out_of_window_ms = cutoff;
+    let pruned = s.prune(&before).await.unwrap();
+    assert_eq!(pruned.out_of_window, 1, "{}", db.name);
     for (id, kept) in [
         ("old-delivered", false),
         ("old-skipped", false),
         ("old-queued", true),
         ("old-parked-event", true),
         ("recent", true),
+        ("old-out-of-window", false),
+        ("recent-out-of-window", true),
     ] {
         assert_eq!(
             s.inbox().get(id).await.unwrap().is_some(),

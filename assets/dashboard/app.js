@@ -324,18 +324,19 @@ async function readMetricsBudget() {
 async function doRefresh() {
   if (!token) return;
   const metrics = readMetricsBudget();
-  const [ready, summary, parked, unmapped, rejected, jobs] = await Promise.allSettled([
+  const [ready, summary, parked, unmapped, rejected, jobs, outOfWindow] = await Promise.allSettled([
     api('/ready', { auth: false }).catch((e) => (e.status === 503 && e.body ? e.body : Promise.reject(e))),
     api('/admin/summary'),
     api('/admin/parked'),
     api('/admin/doors/unmapped'),
     optionalApi('/admin/rejected?limit=50'),
     optionalApi('/biometrico/jobs'),
+    optionalApi('/admin/out-of-window?limit=50'),
   ]);
   await metrics;
   if (!token) return; // a 401 logged out meanwhile
 
-  const failures = [ready, summary, parked, unmapped, rejected, jobs]
+  const failures = [ready, summary, parked, unmapped, rejected, jobs, outOfWindow]
     .filter((r) => r.status === 'rejected').map((r) => r.reason);
   const unreachable = failures.find((e) => e && e.status === 0);
   const banner = $('#error-banner');
@@ -356,6 +357,7 @@ async function doRefresh() {
   if (parked.status === 'fulfilled') renderParked(parked.value);
   if (unmapped.status === 'fulfilled') renderUnmapped(unmapped.value);
   if (rejected.status === 'fulfilled') renderRejected(rejected.value);
+  if (outOfWindow.status === 'fulfilled') renderOutOfWindow(outOfWindow.value);
   if (jobs.status === 'fulfilled') renderJobs(jobs.value);
 
   if (!unreachable) {
@@ -407,6 +409,9 @@ function renderCounts(s) {
   setCount('parked-events', parkedEvents);
   setCount('unmapped-doors', Array.isArray(s.unmapped_doors) ? s.unmapped_doors.length : s.unmapped_doors);
   $('#parked-card').classList.toggle('attention-on', parkedPunches + parkedEvents > 0);
+  const outOfWindow = num(s.out_of_window_events);
+  setCount('out-of-window', outOfWindow);
+  $('#out-of-window-card').classList.toggle('attention-on', outOfWindow > 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -647,6 +652,26 @@ function renderRejected(data) {
   ), 'No rejected events.');
 }
 
+function renderOutOfWindow(data) {
+  if (data === null) {
+    $('#out-of-window-shown').textContent = '';
+    syncRows('out-of-window-events', [], () => '', () => el('tr'), 'Not available: this server does not offer GET /admin/out-of-window yet.');
+    return;
+  }
+  const items = Array.isArray(data?.items) ? data.items : [];
+  const total = num(data?.total);
+  $('#out-of-window-shown').textContent = total > items.length ? `Showing the oldest ${items.length} of ${total}.` : '';
+  syncRows('out-of-window-events', items, (e) => `w${e.event_id}`, (e) => el('tr', { 'data-event-id': e.event_id, 'data-state': text(e.state, '') },
+    el('td', { class: 'mono wrap' }, text(e.event_id)),
+    timeCell(e.happen_time || e.happen_at_ms),
+    td(e.door_name || e.door_index, { class: 'wrap' }),
+    td([e.person_code, e.person_id ? `personId ${e.person_id}` : null].filter(Boolean).join(' · ') || '—'),
+    el('td', {}, el('span', { class: 'reason' }, text(e.reason))),
+    td(e.detail, { class: 'wrap' }),
+    el('td', { class: 'actions' }, actionButton('admit-event', 'Admit', `Admit event ${e.event_id}: decide it like any other`)),
+  ), 'No events outside the time window.');
+}
+
 const JOB_ACTIVE = new Set(['queued', 'running']);
 
 function renderJobs(data) {
@@ -739,6 +764,22 @@ async function onRetryEvent(row, button) {
   }
 }
 
+async function onAdmitEvent(row, button) {
+  const id = row.dataset.eventId;
+  if (!window.confirm(`Admit event ${id}? It will be decided like any other event and may clock someone.`)) return;
+  button.disabled = true;
+  try {
+    await api(`/admin/events/${encodeURIComponent(id)}/admit`, { method: 'POST' });
+    notice(`Event ${id} was admitted; it will be decided now.`);
+  } catch (e) {
+    if (e.status === 401) return;
+    notice(e.status === 409 ? `Event ${id} is not outside the time window any more.` : `Admitting event ${id} failed: ${e.message}`, 'error');
+  } finally {
+    button.disabled = false;
+    refresh();
+  }
+}
+
 async function onCancelJob(row, button) {
   const id = row.dataset.jobId;
   if (!window.confirm(`Cancel bulk job ${id}? People already done stay done.`)) return;
@@ -781,6 +822,7 @@ function onTableClick(ev) {
     case 'retry': onRetryPunch(row, target); break;
     case 'discard': onDiscardPunch(row, target); break;
     case 'retry-event': onRetryEvent(row, target); break;
+    case 'admit-event': onAdmitEvent(row, target); break;
     case 'cancel': onCancelJob(row, target); break;
     case 'csv': ev.preventDefault(); onDownloadCsv(row, target); break;
     default: break;

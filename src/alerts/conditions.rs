@@ -11,6 +11,7 @@ pub enum AlertKind {
     StoreWritesFailing,
     DeliveryPaused,
     PunchesParked,
+    EventsOutOfWindow,
     OutboxStale,
     PollerFailing,
     WorkerDown,
@@ -22,6 +23,7 @@ impl AlertKind {
             AlertKind::StoreWritesFailing => "store_writes_failing",
             AlertKind::DeliveryPaused => "delivery_paused",
             AlertKind::PunchesParked => "punches_parked",
+            AlertKind::EventsOutOfWindow => "events_out_of_window",
             AlertKind::OutboxStale => "outbox_stale",
             AlertKind::PollerFailing => "poller_failing",
             AlertKind::WorkerDown => "worker_down",
@@ -88,6 +90,16 @@ pub fn evaluate(snap: &Snapshot, th: &Thresholds) -> Evaluation {
         ),
         Some(_) => {}
         None => out.unknown.push(AlertKind::PunchesParked),
+    }
+    match snap.out_of_window_events {
+        Some(n) if n > 0 => fire(
+            AlertKind::EventsOutOfWindow,
+            "",
+            "Events outside the time window wait for a person".into(),
+            format!("{n} event(s) arrived with a time outside events.accept_past_hours / accept_future_secs (a reader offline for weeks, a wrong device clock). They clock no one until admitted: open the dashboard's Out of the time window list, then admit the genuine ones. Retention removes them retention.out_of_window_days after arrival."),
+        ),
+        Some(_) => {}
+        None => out.unknown.push(AlertKind::EventsOutOfWindow),
     }
     match snap.oldest_queued_age {
         Some(age) if age > th.outbox_oldest_age => fire(
@@ -223,6 +235,7 @@ mod tests {
         Snapshot {
             outbox: vec![("queued", 2), ("parked", 0)],
             oldest_queued_age: Some(Duration::from_secs(10)),
+            out_of_window_events: Some(0),
             workers: vec![("delivery".into(), true)],
             ..Snapshot::default()
         }
@@ -233,6 +246,7 @@ mod tests {
         assert!(evaluate(&healthy(), &TH).firing.is_empty());
         let mut s = healthy();
         s.outbox = vec![("parked", 3)];
+        s.out_of_window_events = Some(50);
         s.oldest_queued_age = Some(Duration::from_secs(901));
         s.poller_failures = 3;
         s.workers = vec![("delivery".into(), false), ("poller".into(), true)];
@@ -249,6 +263,7 @@ mod tests {
                 (AlertKind::StoreWritesFailing, String::new()),
                 (AlertKind::DeliveryPaused, String::new()),
                 (AlertKind::PunchesParked, String::new()),
+                (AlertKind::EventsOutOfWindow, String::new()),
                 (AlertKind::OutboxStale, String::new()),
                 (AlertKind::PollerFailing, String::new()),
                 (AlertKind::WorkerDown, "delivery".into()),

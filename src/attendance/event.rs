@@ -11,14 +11,15 @@
 //! [`Parsed::Rejected`] with every reason found, never silently dropped. A time must carry a UTC
 //! offset: a bare local time such as `2026-01-27T08:04:00` is ambiguous (the device, the
 //! HikCentral server and this service may sit in different zones), so it is rejected rather than
-//! guessed.
+//! guessed. A usable event whose time is implausible is [`Parsed::OutOfWindow`] ([`TimeWindow`]):
+//! stored, but kept for an operator instead of decided.
 
 mod fields;
 mod notify;
 mod window;
 
 pub use notify::{parse_notify, parse_notify_limited};
-pub use window::{cap_rejected, TimeWindow};
+pub use window::{cap_rejected, OutsideWindow, TimeWindow, WindowSide};
 
 use super::types::{Direction, DoorKey, EventId, PersonCode};
 use chrono::{DateTime, FixedOffset};
@@ -130,6 +131,9 @@ impl AccessEvent {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Parsed {
     Accepted(AccessEvent),
+    /// Well formed, but its time is outside [`TimeWindow`]: stored in the inbox as
+    /// `out_of_window` (never decided until an operator admits it), never dropped.
+    OutOfWindow(AccessEvent, OutsideWindow),
     /// Kept with the reason so an operator sees it. `event_id` is set when the id was usable.
     Rejected {
         event_id: Option<String>,
@@ -146,8 +150,6 @@ pub enum RejectKind {
     NotAnObject,
     /// A required field (id, type, time) is missing or unusable.
     Unusable,
-    /// The event time is outside `events.accept_past_hours` / `accept_future_secs`.
-    OutsideTimeWindow,
     /// Counted in a summary row instead of stored one by one (`max_rejected_stored_per_push`).
     Omitted,
 }
@@ -157,7 +159,6 @@ impl RejectKind {
         match self {
             RejectKind::NotAnObject => "not_an_object",
             RejectKind::Unusable => "unusable",
-            RejectKind::OutsideTimeWindow => "outside_time_window",
             RejectKind::Omitted => "omitted",
         }
     }

@@ -27,6 +27,7 @@ fn accepted(p: &Parsed) -> &AccessEvent {
     match p {
         Parsed::Accepted(e) => e,
         Parsed::Rejected { reason, .. } => panic!("expected accepted, got rejected: {reason}"),
+        Parsed::OutOfWindow(_, why) => panic!("expected accepted, got {}", why.detail),
     }
 }
 
@@ -350,6 +351,7 @@ fn tolerant_shapes_are_accepted() {
         match one(event) {
             Parsed::Accepted(e) => check(&e),
             Parsed::Rejected { reason, .. } => panic!("{name}: rejected: {reason}"),
+            Parsed::OutOfWindow(_, why) => panic!("{name}: {}", why.detail),
         }
     }
 }
@@ -475,7 +477,7 @@ fn events_without_usable_meaning_are_rejected_with_the_reason() {
                 );
                 assert_eq!(raw, event, "{name}: raw is kept");
             }
-            Parsed::Accepted(e) => panic!("{name}: accepted {e:?}"),
+            Parsed::Accepted(e) | Parsed::OutOfWindow(e, _) => panic!("{name}: accepted {e:?}"),
         }
     }
 }
@@ -493,6 +495,7 @@ fn a_rejected_event_does_not_spoil_its_neighbours() {
         .iter()
         .map(|p| match p {
             Parsed::Accepted(e) => format!("ok {}", e.event_id),
+            Parsed::OutOfWindow(e, _) => format!("out of window {}", e.event_id),
             Parsed::Rejected { reason, .. } => format!("rejected {reason}"),
         })
         .collect();
@@ -695,6 +698,7 @@ fn numeric_event_ids_beyond_64_bits_keep_their_exact_digits() {
         .map(|p| match p {
             Parsed::Accepted(e) => e.event_id.as_str().to_owned(),
             Parsed::Rejected { reason, .. } => panic!("rejected: {reason}"),
+            Parsed::OutOfWindow(_, why) => panic!("{}", why.detail),
         })
         .collect();
     assert_eq!(
@@ -704,7 +708,7 @@ fn numeric_event_ids_beyond_64_bits_keep_their_exact_digits() {
 }
 
 #[test]
-fn events_outside_the_time_window_are_rejected_with_a_reason() {
+fn well_formed_events_outside_the_time_window_are_kept_with_the_side_and_the_setting() {
     let now = DateTime::parse_from_rfc3339("2026-01-27T12:00:00Z")
         .unwrap()
         .with_timezone(&Utc);
@@ -715,27 +719,41 @@ fn events_outside_the_time_window_are_rejected_with_a_reason() {
     let body = r#"{"params":{"events":[
         {"eventId": "year-1", "eventType": 196893, "happenTime": "0001-01-01T00:00:00+00:00", "srcIndex": "11"},
         {"eventId": "year-9999", "eventType": 196893, "happenTime": "9999-12-31T23:59:59+00:00", "srcIndex": "11"},
-        {"eventId": "today", "eventType": 196893, "happenTime": "2026-01-27T08:00:00-05:00", "srcIndex": "11"}]}}"#;
+        {"eventId": "40-days", "eventType": 196893, "happenTime": "2025-12-18T08:00:00-05:00", "srcIndex": "11"},
+        {"eventId": "today", "eventType": 196893, "happenTime": "2026-01-27T08:00:00-05:00", "srcIndex": "11"},
+        {"eventType": 196893, "happenTime": "0001-01-01T00:00:00+00:00", "srcIndex": "11"}]}}"#;
     let items = window.apply(parse_notify(body.as_bytes()).unwrap(), now);
-    let outcome: Vec<(Option<String>, bool, String)> = items
-        .into_iter()
+    let outcome: Vec<String> = items
+        .iter()
         .map(|p| match p {
-            Parsed::Accepted(e) => (Some(e.event_id.as_str().to_owned()), true, String::new()),
-            Parsed::Rejected {
-                event_id, reason, ..
-            } => (event_id, false, reason),
+            Parsed::Accepted(e) => format!("accepted {}", e.event_id),
+            Parsed::OutOfWindow(e, why) => {
+                format!("{} {} ({})", why.side.code(), e.event_id, why.detail)
+            }
+            Parsed::Rejected { .. } => "rejected".to_owned(),
         })
         .collect();
-    assert_eq!(outcome[0].0.as_deref(), Some("year-1"));
-    assert!(
-        !outcome[0].1 && outcome[0].2.contains("events.accept_past_hours"),
-        "{outcome:?}"
+    let starts = |i: usize, prefix: &str, setting: &str| {
+        assert!(
+            outcome[i].starts_with(prefix) && outcome[i].contains(setting),
+            "{outcome:#?}"
+        )
+    };
+    starts(0, "too_old year-1", "events.accept_past_hours");
+    starts(1, "too_far_ahead year-9999", "events.accept_future_secs");
+    starts(2, "too_old 40-days", "more than 744 hours in the past");
+    assert_eq!(outcome[3], "accepted today");
+    assert_eq!(
+        outcome[4], "rejected",
+        "no eventId: unusable whatever its time"
     );
-    assert!(
-        !outcome[1].1 && outcome[1].2.contains("events.accept_future_secs"),
-        "{outcome:?}"
-    );
-    assert!(outcome[2].1, "an event of today is accepted");
+    // Out-of-window events are never capped: the cap is for junk.
+    let capped = cap_rejected(items, 0);
+    let outside = capped
+        .iter()
+        .filter(|p| matches!(p, Parsed::OutOfWindow(..)))
+        .count();
+    assert_eq!(outside, 3, "{capped:?}");
 }
 
 #[test]
@@ -758,6 +776,7 @@ fn a_pushed_event_is_kept_as_the_text_that_arrived_and_reparses_to_the_same_id()
     let ev = match parse_notify(body.as_bytes()).unwrap().remove(0) {
         Parsed::Accepted(e) => e,
         Parsed::Rejected { reason, .. } => panic!("rejected: {reason}"),
+        Parsed::OutOfWindow(_, why) => panic!("{}", why.detail),
     };
     let text = ev.raw_text.as_deref().unwrap();
     assert_eq!(text, item, "stored as it arrived: no re-serialisation");
@@ -766,5 +785,6 @@ fn a_pushed_event_is_kept_as_the_text_that_arrived_and_reparses_to_the_same_id()
             assert_eq!(again.event_id.as_str(), "123456789012345678901234")
         }
         Parsed::Rejected { reason, .. } => panic!("the stored text no longer parses: {reason}"),
+        Parsed::OutOfWindow(_, why) => panic!("{}", why.detail),
     }
 }

@@ -671,6 +671,7 @@ fn batch_fixture_clocks_two_exits_and_never_the_denied_face() {
                 &cfg(),
             ),
             Parsed::Rejected { reason, .. } => panic!("{reason}"),
+            Parsed::OutOfWindow(_, why) => panic!("{}", why.detail),
         })
         .collect();
     assert_eq!(

@@ -27,6 +27,9 @@ pub struct RetentionSettings {
     /// Audit-log rows are removed after this long.
     #[serde(rename = "audit_days", with = "super::duration::days")]
     pub keep_audit: Duration,
+    /// Events left out of the time window (never admitted) are removed this long after arrival.
+    #[serde(rename = "out_of_window_days", with = "super::duration::days")]
+    pub keep_out_of_window: Duration,
     /// How often retention runs (0 = never).
     #[serde(rename = "interval_secs", with = "super::duration::secs")]
     pub interval: Duration,

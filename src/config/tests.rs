@@ -69,6 +69,21 @@ fn durations_are_read_in_the_unit_their_key_names() {
 }
 
 #[test]
+fn out_of_window_events_are_kept_days_and_never_zero() {
+    let s = Settings::defaults_with_env(&[]).expect("defaults");
+    assert_eq!(
+        s.retention.keep_out_of_window,
+        Duration::from_secs(90 * 86_400)
+    );
+    let err = Settings::defaults_with_env(&[("HIKBRIDGE__RETENTION__OUT_OF_WINDOW_DAYS", "0")])
+        .expect_err("0 would remove them before anyone saw them");
+    assert!(
+        err.to_string().contains("retention.out_of_window_days"),
+        "{err}"
+    );
+}
+
+#[test]
 fn every_problem_names_key_value_and_example() {
     let err = Settings::defaults_with_env(&[
         ("HIKBRIDGE__SERVER__LISTEN", "localhost"),

@@ -101,6 +101,11 @@ impl Settings {
                 "744",
             ),
             ("cluster.lease_secs", s.cluster.lease.is_zero(), "15"),
+            (
+                "retention.out_of_window_days",
+                s.retention.keep_out_of_window.is_zero(),
+                "90",
+            ),
         ];
         for (key, is_zero, example) in zero {
             if is_zero {

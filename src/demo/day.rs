@@ -4,8 +4,9 @@
 //! Every employee enters in the morning, goes out for lunch and comes back; most leave in the
 //! afternoon. Woven in, one case each of what production shows: a denied face before a good
 //! one, a double scan, a door nobody mapped, an event that names only the personId, an exit and
-//! entry pushed in the wrong order, an event the push missed (only the poller finds it) and a
-//! person Humand does not know (parked with Humand's message).
+//! entry pushed in the wrong order, an event the push missed (only the poller finds it), a
+//! person Humand does not know (parked with Humand's message) and an entry from a reader that
+//! was offline for weeks (kept outside the time window until an operator admits it).
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
@@ -19,6 +20,9 @@ pub const DOORS: [(&str, &str); 4] = [
 ];
 /// `attendance.doors` for [`DOORS`]: door 9 is left unmapped on purpose.
 pub const DOOR_RULES: &str = "code:1=entry, code:2=exit, code:3=toggle";
+
+/// How old the entry of the reader that was offline is: beyond `events.accept_past_hours`.
+pub const OFFLINE_READER_DAYS: i64 = 40;
 
 /// Granted by face; denied face (never clocks anyone).
 pub const GRANTED: u32 = 196893;
@@ -155,6 +159,16 @@ pub fn plan(staff: &[Person], stranger: Option<&Person>, now: DateTime<Utc>) -> 
             },
         });
     }
+    // A reader that was offline for weeks uploads an old entry: stored out of the time window.
+    if let Some(p) = staff.first() {
+        let at = start - Duration::days(OFFLINE_READER_DAYS);
+        batches.push(Batch {
+            how: Delivery::Push,
+            events: vec![event(&id("offline"), GRANTED, at, 0, p, false)],
+            note:
+                "an entry from a reader offline for weeks: outside the time window until admitted",
+        });
+    }
     batches
 }
 
@@ -215,12 +229,18 @@ mod tests {
                 .as_str()
                 .is_some_and(|s| s.contains("lunch-in"))
             && b.events[0]["happenTime"].as_str() > b.events[1]["happenTime"].as_str()));
+        let mut old = Vec::new();
         for e in &all {
             let t =
                 chrono::DateTime::parse_from_rfc3339(e["happenTime"].as_str().unwrap()).unwrap();
             assert!(t < now, "{e}");
-            assert!(t > now - Duration::hours(10), "{e}");
+            if t < now - Duration::hours(10) {
+                old.push(e["eventId"].as_str().unwrap_or_default());
+                assert!(t < now - Duration::days(OFFLINE_READER_DAYS), "{e}");
+            }
         }
+        assert_eq!(old.len(), 1, "one entry of the offline reader: {old:?}");
+        assert!(old[0].contains("offline"), "{old:?}");
         let ids: std::collections::HashSet<&str> =
             all.iter().filter_map(|e| e["eventId"].as_str()).collect();
         assert_eq!(ids.len(), all.len(), "event ids are unique");

@@ -27,7 +27,9 @@ use std::time::Duration;
 /// HikCentral's `OnEventNotify` push
 ///
 /// Every event is committed to the inbox before the 200 answer; in every error case nothing is
-/// stored. An event that cannot be used is kept as rejected and does not fail the push.
+/// stored. An event that cannot be used is kept as rejected and does not fail the push; a
+/// well-formed event whose time is outside `events.accept_past_hours` /
+/// `events.accept_future_secs` is stored as `out_of_window`, for an operator to admit.
 #[utoipa::path(post, path = "/hikcentral/events/{secret}", tag = "hikcentral",
     params(("secret" = String, Path, description = "`events.callback_secret`; a wrong secret \
         answers 404 like any unknown URL")),
@@ -141,6 +143,7 @@ pub async fn receive(
         Ok(report) => {
             tracing::info!(
                 accepted = report.accepted,
+                out_of_window = report.out_of_window,
                 duplicates = report.duplicates,
                 rejected = report.rejected,
                 "events stored"

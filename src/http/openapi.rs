@@ -60,6 +60,8 @@ const BEARER_PREFIXES: [&str; 2] = ["/admin/", "/biometrico/"];
         admin::overrides::list_overrides, admin::overrides::import_overrides,
         admin::overrides::set_override, admin::overrides::delete_override, admin::unmapped_doors, admin::redecide, rejected::list,
         admin::audit::session, admin::audit::list, admin::audit::csv, admin::audit::person_history,
+        admin::out_of_window::list, admin::out_of_window::admit_one,
+        admin::out_of_window::admit_range,
         biometrico::sync_hikdoc_est_id, biometrico::sync_hikdoc, biometrico::sync_hikcentral,
         biometrico::sync_hikdoc_update, biometrico::sync_hikdupdatedoce,
         biometrico::getperson_est, biometrico::getperson, biometrico::pending_students,
@@ -78,8 +80,8 @@ const BEARER_PREFIXES: [&str; 2] = ["/admin/", "/biometrico/"];
     tags(
         (name = "service", description = "Liveness, readiness and Prometheus metrics"),
         (name = "hikcentral", description = "HikCentral's event push (`eventDest`)"),
-        (name = "admin", description = "Operators: punches, parked items, overrides, doors \
-            and rejected events (bearer token)"),
+        (name = "admin", description = "Operators: punches, parked items, overrides, doors, \
+            rejected events and events outside the time window (bearer token)"),
         (name = "biometrico", description = "The routes the SIAD frontend calls, in its \
             contract: `{code, msg, data, upstreamCode, upstreamMsg, reason}` with `code` a \
             string — `\"0\"` registered, `\"131\"` already registered, `\"128\"` photo not \

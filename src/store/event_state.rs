@@ -13,6 +13,9 @@ stored_words! {
         Decided = "decided",
         /// Needs an operator (an unknown employee, a rule that parks).
         Parked = "parked",
+        /// Well formed, but its time is outside `events.accept_past_hours` /
+        /// `accept_future_secs`: the decider never takes it; an operator may admit it (→ new).
+        OutOfWindow = "out_of_window",
     }
 }
 

@@ -1,17 +1,20 @@
 //! The inbox: access events stored raw, unique by `eventId`, before HikCentral gets its answer.
 //! Repeats (a second push, or push and poll of the same event) are counted, not stored twice.
-//! Events whose meaning is unusable go to `rejected_events` with the reason.
+//! Events whose meaning is unusable go to `rejected_events` with the reason; well-formed events
+//! outside the time window are stored like any other, in state `out_of_window` with the reason.
 
 use super::StoreError;
-use crate::attendance::event::{AccessEvent, Parsed};
+use crate::attendance::event::{AccessEvent, OutsideWindow, Parsed};
 use serde::Serialize;
 use sqlx::{AnyPool, Row};
 
 /// What one group of events (one POST, one polled page) did to the inbox.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct IngestReport {
-    /// New events stored.
+    /// New events stored for a decision (state `new`).
     pub accepted: u32,
+    /// New events stored as `out_of_window`: kept, decided only once an operator admits them.
+    pub out_of_window: u32,
     /// Events already in the inbox (counted on the stored row).
     pub duplicates: u32,
     /// Events kept in `rejected_events` with a reason.
@@ -20,7 +23,7 @@ pub struct IngestReport {
 
 impl IngestReport {
     pub fn total(&self) -> u32 {
-        self.accepted + self.duplicates + self.rejected
+        self.accepted + self.out_of_window + self.duplicates + self.rejected
     }
 }
 
@@ -60,7 +63,9 @@ const EVENT_COLUMNS: &str = "event_id, source, event_type, happen_at_ms, happen_
      door_index, door_name, person_code, person_id, isc_person_no, card_no, isc_in_out, raw, \
      received_at_ms";
 const COLUMNS_PER_EVENT: usize = 14;
-/// Rows per multi-row INSERT: 14 × 400 = 5,600 parameters, within SQLite's 32,766 and
+/// The columns an event outside the time window adds: its state, reason code and sentence.
+const OUTSIDE_COLUMNS: &str = "state, reason, detail";
+/// Rows per multi-row INSERT: at most 17 × 400 = 6,800 parameters, within SQLite's 32,766 and
 /// PostgreSQL's 65,535.
 const ROWS_PER_INSERT: usize = 400;
 
@@ -99,9 +104,10 @@ impl<'a> Inbox<'a> {
         tx.finish(result).await
     }
 
-    /// Accepted events go in multi-row `INSERT`s of [`ROWS_PER_INSERT`]; an event id seen
-    /// earlier in the same batch is inserted alone afterwards (one statement may not touch a
-    /// row twice), so it counts as a repeat exactly as if it had come in a later push.
+    /// Accepted events go in multi-row `INSERT`s of [`ROWS_PER_INSERT`] (those outside the time
+    /// window in their own, with their state and reason); an event id seen earlier in the same
+    /// batch is inserted alone afterwards (one statement may not touch a row twice), so it
+    /// counts as a repeat exactly as if it had come in a later push.
     async fn insert_groups(
         tx: &mut super::WriteTx,
         groups: &[&[Parsed]],
@@ -110,15 +116,14 @@ impl<'a> Inbox<'a> {
     ) -> Result<Vec<IngestReport>, StoreError> {
         let mut reports = vec![IngestReport::default(); groups.len()];
         let mut seen = std::collections::HashSet::new();
-        let mut first: Vec<(usize, &AccessEvent)> = Vec::new();
+        let mut first: Vec<NewRow<'_>> = Vec::new();
+        let mut outside: Vec<NewRow<'_>> = Vec::new();
         let mut again: Vec<(usize, &AccessEvent)> = Vec::new();
         for (g, group) in groups.iter().enumerate() {
             for item in group.iter() {
-                match item {
-                    Parsed::Accepted(ev) if seen.insert(ev.event_id.as_str()) => {
-                        first.push((g, ev))
-                    }
-                    Parsed::Accepted(ev) => again.push((g, ev)),
+                let (ev, why) = match item {
+                    Parsed::Accepted(ev) => (ev, None),
+                    Parsed::OutOfWindow(ev, why) => (ev, Some(why)),
                     Parsed::Rejected {
                         event_id,
                         reason,
@@ -134,30 +139,32 @@ impl<'a> Inbox<'a> {
                             .execute(tx.conn())
                             .await?;
                         reports[g].rejected += 1;
+                        continue;
+                    }
+                };
+                if !seen.insert(ev.event_id.as_str()) {
+                    again.push((g, ev));
+                } else if let Some(why) = why {
+                    outside.push((g, ev, Some(why)));
+                } else {
+                    first.push((g, ev, None));
+                }
+            }
+        }
+        for rows in [&first, &outside] {
+            for chunk in rows.chunks(ROWS_PER_INSERT) {
+                let new = Self::insert_new(tx, chunk, source, received_at_ms).await?;
+                for ((g, _, why), stored) in chunk.iter().zip(new) {
+                    let report = &mut reports[*g];
+                    match (stored, why) {
+                        (true, None) => report.accepted += 1,
+                        (true, Some(_)) => report.out_of_window += 1,
+                        (false, _) => report.duplicates += 1,
                     }
                 }
             }
         }
-        for chunk in first.chunks(ROWS_PER_INSERT) {
-            let sql = multi_row_insert(tx.backend(), chunk.len());
-            let mut q = sqlx::query(&sql);
-            for (_, ev) in chunk {
-                q = bind_event(q, ev, source, received_at_ms);
-            }
-            let mut repeats = std::collections::HashMap::new();
-            for row in q.fetch_all(tx.conn()).await? {
-                let id: String = row.try_get(0)?;
-                let n: i64 = row.try_get(1)?;
-                repeats.insert(id, n);
-            }
-            for (g, ev) in chunk {
-                match repeats.get(ev.event_id.as_str()) {
-                    Some(0) => reports[*g].accepted += 1,
-                    _ => reports[*g].duplicates += 1,
-                }
-            }
-        }
-        let one = multi_row_insert(tx.backend(), 1);
+        let one = multi_row_insert(tx.backend(), 1, false);
         for (g, ev) in again {
             bind_event(sqlx::query(&one), ev, source, received_at_ms)
                 .execute(tx.conn())
@@ -165,6 +172,38 @@ impl<'a> Inbox<'a> {
             reports[g].duplicates += 1;
         }
         Ok(reports)
+    }
+
+    /// One multi-row `INSERT` of `rows`, all in the window or all outside it; for each row,
+    /// whether it was new (not already in the inbox).
+    async fn insert_new(
+        tx: &mut super::WriteTx,
+        rows: &[NewRow<'_>],
+        source: &str,
+        received_at_ms: i64,
+    ) -> Result<Vec<bool>, StoreError> {
+        let outside = rows.first().is_some_and(|(_, _, why)| why.is_some());
+        let sql = multi_row_insert(tx.backend(), rows.len(), outside);
+        let mut q = sqlx::query(&sql);
+        for (_, ev, why) in rows {
+            q = bind_event(q, ev, source, received_at_ms);
+            if let Some(why) = why {
+                q = q
+                    .bind(super::EventState::OutOfWindow.as_str())
+                    .bind(why.side.code())
+                    .bind(why.detail.as_str());
+            }
+        }
+        let mut repeats = std::collections::HashMap::new();
+        for row in q.fetch_all(tx.conn()).await? {
+            let id: String = row.try_get(0)?;
+            let n: i64 = row.try_get(1)?;
+            repeats.insert(id, n);
+        }
+        Ok(rows
+            .iter()
+            .map(|(_, ev, _)| repeats.get(ev.event_id.as_str()) == Some(&0))
+            .collect())
     }
 
     pub async fn get(&self, event_id: &str) -> Result<Option<StoredEvent>, StoreError> {
@@ -211,6 +250,9 @@ pub(super) fn rejected_event(r: &sqlx::any::AnyRow) -> Result<RejectedEvent, Sto
     Ok(sqlx::FromRow::from_row(r)?)
 }
 
+/// An event of a batch, first seen in it: its group, and why it is outside the window (if so).
+type NewRow<'a> = (usize, &'a AccessEvent, Option<&'a OutsideWindow>);
+
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 
 /// Bind one event's 14 columns, in [`EVENT_COLUMNS`] order.
@@ -241,12 +283,19 @@ fn bind_event<'q>(
     q.bind(received_at_ms)
 }
 
-/// `INSERT … VALUES (…), (…) … ON CONFLICT … RETURNING event_id, repeats` for `rows` events.
-fn multi_row_insert(backend: super::Backend, rows: usize) -> String {
+/// `INSERT … VALUES (…), (…) … ON CONFLICT … RETURNING event_id, repeats` for `rows` events;
+/// with `outside`, each row also carries its state and reason ([`OUTSIDE_COLUMNS`]). A repeat
+/// only counts: it never changes a stored event's state.
+fn multi_row_insert(backend: super::Backend, rows: usize, outside: bool) -> String {
+    let (extra, width) = if outside {
+        (format!(", {OUTSIDE_COLUMNS}"), COLUMNS_PER_EVENT + 3)
+    } else {
+        (String::new(), COLUMNS_PER_EVENT)
+    };
     format!(
-        "INSERT INTO events ({EVENT_COLUMNS}) VALUES {} ON CONFLICT (event_id) DO UPDATE SET \
-         repeats = events.repeats + 1 RETURNING event_id, repeats",
-        super::values_rows(backend, COLUMNS_PER_EVENT, rows)
+        "INSERT INTO events ({EVENT_COLUMNS}{extra}) VALUES {} ON CONFLICT (event_id) DO UPDATE \
+         SET repeats = events.repeats + 1 RETURNING event_id, repeats",
+        super::values_rows(backend, width, rows)
     )
 }
 

@@ -24,6 +24,7 @@ mod ledger;
 mod lock;
 mod migrate;
 mod operator;
+mod out_of_window;
 mod people;
 mod punches;
 mod retention;
@@ -44,7 +45,7 @@ pub use ledger::{LedgerEntry, LedgerUpdate};
 pub use lock::{lock_for_process, ProcessLock};
 pub use operator::OverrideRow;
 pub use punches::{NewPunch, Punch, PunchFilter, PunchState, Punches, UnknownPunchState};
-pub use retention::Pruned;
+pub use retention::{PruneBefore, Pruned};
 pub use tx::WriteTx;
 pub use url::{redact_url, sqlite_file};
 

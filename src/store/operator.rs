@@ -176,6 +176,65 @@ impl Store {
         tx.finish(done).await
     }
 
+    /// One `out_of_window` event becomes `new`, so the decider decides it like any other.
+    /// False (and nothing recorded) when there is no such event or it is in another state.
+    pub async fn admit_event(
+        &self,
+        event_id: &str,
+        actor: &Actor,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let change = OneRow {
+            sql: "UPDATE events SET state = 'new', decision = NULL, reason = NULL, detail = NULL \
+                  WHERE event_id = $1 AND state = 'out_of_window'",
+            with_time: false,
+            key: Key::Text(event_id),
+            action: AuditAction::EventAdmit,
+            kind: "event",
+            detail: "admitted: decided like any other event",
+        };
+        self.change_one(change, actor, now_ms).await
+    }
+
+    /// Every `out_of_window` event whose time is in `from_ms .. to_ms` (UTC milliseconds, end
+    /// excluded) becomes `new`. Returns how many; one row records it.
+    pub async fn admit_out_of_window(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+        actor: &Actor,
+        now_ms: i64,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let done = async {
+            let n = sqlx::query(
+                "UPDATE events SET state = 'new', decision = NULL, reason = NULL, detail = NULL \
+                 WHERE state = 'out_of_window' AND happen_at_ms >= $1 AND happen_at_ms < $2",
+            )
+            .bind(from_ms)
+            .bind(to_ms)
+            .execute(tx.conn())
+            .await?
+            .rows_affected();
+            let range = format!("{from_ms}..{to_ms}");
+            let detail =
+                format!("{n} events outside the time window admitted (event times {range} ms)");
+            record(
+                &mut tx,
+                actor,
+                AuditAction::EventAdmit,
+                "events",
+                &range,
+                &detail,
+                now_ms,
+            )
+            .await?;
+            Ok(n)
+        }
+        .await;
+        tx.finish(done).await
+    }
+
     /// Set overrides (one, or a whole CSV import in one transaction), each recorded.
     pub async fn set_employee_overrides(
         &self,

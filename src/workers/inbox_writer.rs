@@ -192,9 +192,13 @@ async fn commit(store: &Store, jobs: Vec<Job>) {
     }
 }
 
-/// Metrics for one committed request: new events by source, rejected ones by kind.
+/// Metrics for one committed request: new events by source (those outside the time window
+/// also on their own), rejected ones by kind.
 fn count_committed(items: &[Parsed], report: &IngestReport, source: &'static str) {
-    crate::metrics::events_ingested(source, u64::from(report.accepted));
+    crate::metrics::events_ingested(source, u64::from(report.accepted + report.out_of_window));
+    if report.out_of_window > 0 {
+        crate::metrics::events_out_of_window(source, u64::from(report.out_of_window));
+    }
     for item in items {
         if let Parsed::Rejected { kind, .. } = item {
             crate::metrics::event_rejected(kind.as_str());

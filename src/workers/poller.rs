@@ -23,7 +23,8 @@
 //!   so nothing is missed); the checkpoint is RFC 3339 UTC with milliseconds
 //!   (`2026-01-27T11:00:00.000Z`).
 //! - **Plausibility**: polled records outside `events.accept_past_hours` /
-//!   `events.accept_future_secs` are kept as rejected events, like pushed ones.
+//!   `events.accept_future_secs` are stored as `out_of_window` events, like pushed ones: never
+//!   decided until an operator admits them (a back-fill after weeks of downtime loses nothing).
 
 mod received;
 pub use received::{RECEIVED_CHECKPOINT, V2, V2_DOOR_EVENTS_PATH};
@@ -69,8 +70,11 @@ pub struct PollReport {
     pub calls: u32,
     /// Records received (new, repeated and unusable alike).
     pub records: u32,
-    /// New events stored.
+    /// New events stored for a decision.
     pub accepted: u32,
+    /// New events stored as `out_of_window` (outside `events.accept_past_hours` /
+    /// `accept_future_secs`): kept for an operator to admit.
+    pub out_of_window: u32,
     /// Records already in the inbox (pushed, or read by an earlier pass).
     pub duplicates: u32,
     /// Records kept in `rejected_events` with a reason.
@@ -80,6 +84,7 @@ pub struct PollReport {
 impl PollReport {
     fn add(&mut self, r: IngestReport) {
         self.accepted += r.accepted;
+        self.out_of_window += r.out_of_window;
         self.duplicates += r.duplicates;
         self.rejected += r.rejected;
     }
@@ -170,6 +175,7 @@ impl Poller {
             calls = report.calls,
             records = report.records,
             accepted = report.accepted,
+            out_of_window = report.out_of_window,
             duplicates = report.duplicates,
             rejected = report.rejected,
             "door-event back-fill pass done"

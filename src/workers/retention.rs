@@ -1,9 +1,10 @@
 //! Retention: every `retention.interval_secs`, remove raw events, finished punches, rejected
-//! events and audit-log rows older than their configured periods ([`crate::store::Store::prune`]), so the
+//! events, events left out of the time window and audit-log rows older than their configured
+//! periods ([`crate::store::Store::prune`], [`crate::store::Store::prune_audit`]), so the
 //! database does not grow without bound. Runs on the cluster leader.
 
 use crate::config::RetentionSettings;
-use crate::store::Store;
+use crate::store::{PruneBefore, Store};
 use chrono::{TimeDelta, Utc};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -26,18 +27,18 @@ pub async fn run(
                 .and_then(|age| now.checked_sub_signed(age))
                 .map_or(i64::MIN, |t| t.timestamp_millis())
         };
-        match store
-            .prune(
-                before(settings.keep_events),
-                before(settings.keep_punches),
-                before(settings.keep_rejected),
-            )
-            .await
-        {
-            Ok(p) if p.events + p.punches + p.rejected > 0 => tracing::info!(
+        let cutoffs = PruneBefore {
+            events_ms: before(settings.keep_events),
+            punches_ms: before(settings.keep_punches),
+            rejected_ms: before(settings.keep_rejected),
+            out_of_window_ms: before(settings.keep_out_of_window),
+        };
+        match store.prune(&cutoffs).await {
+            Ok(p) if p.total() > 0 => tracing::info!(
                 events = p.events,
                 punches = p.punches,
                 rejected = p.rejected,
+                out_of_window = p.out_of_window,
                 "retention: old rows removed"
             ),
             Ok(_) => {}

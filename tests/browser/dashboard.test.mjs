@@ -3,10 +3,12 @@
 //   DASHBOARD_URL='http://127.0.0.1:8080/#token=<api token>' node dashboard.test.mjs
 //
 // The service behind DASHBOARD_URL must be receiving events (so the event count grows, or a
-// punch has been delivered) and must have, or soon have, a parked punch. The test: opens the
+// punch has been delivered) and must have, or soon have, a parked punch and an event outside
+// the time window (the demo pushes one from a reader offline for weeks). The test: opens the
 // page, checks it signed in with the fragment's token (and removed it from the address bar),
 // waits for live counts, waits for a parked punch, presses its Retry, and checks the punch
-// leaves the parked list or is tried again (its attempts grow: Humand parked it again).
+// leaves the parked list or is tried again (its attempts grow: Humand parked it again); then
+// waits for the out-of-window event, presses its Admit, and checks it leaves that list.
 //
 // Environment: DASHBOARD_URL (required), CHROMIUM (default /usr/bin/chromium),
 // WAIT_MS (each wait, default and at most 60000), SCREENSHOT (a PNG path written at the end or
@@ -19,7 +21,7 @@ const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
 const WAIT = Math.min(Math.max(Number(process.env.WAIT_MS) || 60000, 1000), 60000);
 const screenshot = process.env.SCREENSHOT || '';
 // Everything together stays bounded even if a step misbehaves.
-const OVERALL_MS = 6 * WAIT + 30000;
+const OVERALL_MS = 8 * WAIT + 30000;
 
 let passed = 0;
 let failed = 0;
@@ -106,7 +108,7 @@ async function main() {
         throw new Error(`${e.message.split('\n')[0]}; counts shown: ${JSON.stringify(counts)}`);
       });
       const counts = await page.evaluate(readCounts);
-      const bad = ['events', 'events-rejected', 'punches-queued', 'punches-sending', 'punches-delivered', 'parked', 'punches-dry-run']
+      const bad = ['events', 'events-rejected', 'punches-queued', 'punches-sending', 'punches-delivered', 'parked', 'punches-dry-run', 'out-of-window']
         .filter((k) => !Number.isInteger(counts[k]));
       if (bad.length) throw new Error(`these counts are missing or not plain numbers: ${bad.join(', ')} (${JSON.stringify(counts)})`);
       log(`     counts: ${JSON.stringify(counts)}`);
@@ -152,6 +154,38 @@ async function main() {
         .then((h) => h.jsonValue())
         .catch((e) => { throw new Error(`the punch stayed parked with ${parked.attempts} attempt(s): ${e.message.split('\n')[0]}`); });
       log(`     punch ${parked.id}: ${outcome}`);
+    });
+
+    const outside = await step('lists an event outside the time window with Admit', async () => {
+      const row = await page.waitForSelector('#out-of-window-events tbody tr[data-event-id]', { state: 'visible', timeout: WAIT })
+        .catch(async (e) => {
+          const counts = await page.evaluate(readCounts).catch(() => ({}));
+          throw new Error(`no event outside the time window appeared (${e.message.split('\n')[0]}); counts shown: ${JSON.stringify(counts)}`);
+        });
+      const info = await row.evaluate((tr) => ({
+        id: tr.dataset.eventId,
+        text: Array.from(tr.cells).slice(0, -1).map((c) => c.textContent.replace(/\s+/g, ' ').trim()).join(' | '),
+        admit: !!tr.querySelector('button[data-action="admit-event"]'),
+      }));
+      if (!info.admit) throw new Error(`the row has no Admit button: ${info.text}`);
+      const counted = await page.evaluate(readCounts);
+      if (!(counted['out-of-window'] >= 1)) throw new Error(`the out-of-window count shows ${counted['out-of-window']}`);
+      log(`     out of the window: ${info.text}`);
+      return info;
+    });
+
+    await step(`Admit takes event ${outside.id} out of the out-of-window list`, async () => {
+      const rowSel = `#out-of-window-events tbody tr[data-event-id="${outside.id}"]`;
+      const path = `/admin/events/${encodeURIComponent(outside.id)}/admit`;
+      const answer = page.waitForResponse(
+        (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === path,
+        { timeout: WAIT },
+      );
+      await page.click(`${rowSel} button[data-action="admit-event"]`, { timeout: WAIT });
+      const res = await answer;
+      if (res.status() !== 202) throw new Error(`POST ${path} answered ${res.status()}: ${await res.text()}`);
+      await page.waitForSelector(rowSel, { state: 'detached', timeout: WAIT })
+        .catch((e) => { throw new Error(`the event stayed in the list: ${e.message.split('\n')[0]}`); });
     });
 
     await step('no errors in the page', async () => {

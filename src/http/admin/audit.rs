@@ -140,7 +140,7 @@ impl AuditQuery {
 /// and lifecycle runs), every operator action on punches and events, and each start of the
 /// service: who (client, acting user, scope), when, what, on what, with what outcome. Never a
 /// secret, a token, a photo or a face fingerprint.
-#[utoipa::path(get, path = "/admin/audit", tag = "admin", params(AuditQuery), responses(
+#[utoipa::path(get, path = "/admin/audit", tag = "admin", operation_id = "list_audit", params(AuditQuery), responses(
     (status = 200, description = "Newest first", body = AuditPage),
     (status = 400, description = "`bad_request`: an unknown action or a moment that is not RFC 3339", body = ErrorBody),
 ))]
@@ -180,7 +180,7 @@ const CSV_COLUMNS: [&str; 13] = [
 /// The audit log as CSV
 ///
 /// The same filters as `/admin/audit`, newest first, up to 100,000 rows (`limit`).
-#[utoipa::path(get, path = "/admin/audit.csv", tag = "admin", params(AuditQuery), responses(
+#[utoipa::path(get, path = "/admin/audit.csv", tag = "admin", operation_id = "audit_csv", params(AuditQuery), responses(
     (status = 200, description = "Attachment `audit.csv`", content_type = "text/csv", body = String),
     (status = 400, description = "`bad_request`", body = ErrorBody),
 ))]

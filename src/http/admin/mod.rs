@@ -1,8 +1,10 @@
 //! The admin API (bearer tokens from `api.tokens`): punches and parked items with their
 //! reasons, retry or discard, an employee's day (events → decisions → deliveries), employee-id
-//! overrides (also as CSV) and doors waiting to be mapped.
+//! overrides (also as CSV), doors waiting to be mapped, and events outside the time window
+//! (listed and admitted: out_of_window.rs).
 
 pub(super) mod audit;
+pub(super) mod out_of_window;
 pub(super) mod overrides;
 
 use crate::error::ApiError;
@@ -45,6 +47,12 @@ pub fn routes(state: AppState) -> Router<AppState> {
         )
         .route("/admin/doors/unmapped", get(unmapped_doors))
         .route("/admin/events/redecide", post(redecide))
+        .route("/admin/out-of-window", get(out_of_window::list))
+        .route(
+            "/admin/events/{event_id}/admit",
+            post(out_of_window::admit_one),
+        )
+        .route("/admin/events/admit", post(out_of_window::admit_range))
         .route("/admin/rejected", get(super::rejected::list))
         .route("/admin/session", get(audit::session))
         .route("/admin/audit", get(audit::list))
@@ -67,7 +75,8 @@ fn now_ms() -> i64 {
 
 /// Counts at a glance
 ///
-/// Events, rejected events, punches per state, parked events, unmapped doors and delivery.
+/// Events, rejected events, punches per state, parked events, events outside the time window,
+/// unmapped doors and delivery.
 #[utoipa::path(get, path = "/admin/summary", tag = "admin", responses(
     (status = 200, description = "The counts", body = Summary)
 ))]
@@ -79,11 +88,17 @@ async fn summary(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
         .collect();
     let parked_events = s.store().count_parked_events().await.map_err(store_err)?;
     let unmapped = s.store().unmapped_doors().await.map_err(store_err)?.len();
+    let out_of_window = s
+        .store()
+        .count_out_of_window_events()
+        .await
+        .map_err(store_err)?;
     Ok(Json(json!({
         "events": s.store().inbox().count().await.map_err(store_err)?,
         "rejected_events": s.store().count_rejected_events().await.map_err(store_err)?,
         "punches": punches,
         "parked_events": parked_events,
+        "out_of_window_events": out_of_window,
         "unmapped_doors": unmapped,
         "delivery": s.delivery().status(),
     })))

@@ -10,7 +10,7 @@ use utoipa::{IntoResponses, ToSchema};
 /// `GET /admin/summary`.
 #[derive(ToSchema)]
 #[schema(examples(json!({"events": 12, "rejected_events": 1, "punches": {"delivered": 9, "parked": 1},
-    "parked_events": 0, "unmapped_doors": 1,
+    "parked_events": 0, "out_of_window_events": 2, "unmapped_doors": 1,
     "delivery": {"running": true, "dry_run": false, "paused_reason": null, "paused_since": null}})))]
 pub struct Summary {
     pub events: i64,
@@ -18,6 +18,8 @@ pub struct Summary {
     /// Punches per state.
     pub punches: HashMap<String, i64>,
     pub parked_events: i64,
+    /// Events outside the time window, waiting for an operator to admit them.
+    pub out_of_window_events: i64,
     pub unmapped_doors: i64,
     pub delivery: DeliveryStatus,
 }
@@ -57,7 +59,7 @@ pub enum NotParked {
     NotParked(ErrorBody),
 }
 
-/// A parked event queued for a new decision.
+/// An event queued for a decision: a parked one retried, or one outside the time window admitted.
 #[derive(ToSchema)]
 #[schema(examples(json!({"event_id": "5f0c1a2e-1111-4a3b-9c7d-000000000001", "state": "new"})))]
 pub struct EventRequeued {
@@ -176,4 +178,24 @@ pub struct Rejected {
     pub received_at: Option<String>,
     /// The event as received.
     pub raw: String,
+}
+
+/// `GET /admin/out-of-window`: `total` counts every event waiting, `count` those in `items`.
+#[derive(ToSchema)]
+pub struct OutOfWindowList {
+    pub total: i64,
+    pub count: i64,
+    /// State `out_of_window`; `reason` `too_old` or `too_far_ahead`, `detail` the sentence.
+    pub items: Vec<StoredEvent>,
+}
+
+/// `POST /admin/events/admit`.
+#[derive(ToSchema)]
+#[schema(examples(json!({"from": "2026-10-01T00:00:00-05:00", "to": "2026-11-01T00:00:00-05:00",
+    "events": 50})))]
+pub struct Admitted {
+    pub from: String,
+    pub to: String,
+    /// How many events became `new`.
+    pub events: i64,
 }

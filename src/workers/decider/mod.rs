@@ -231,7 +231,8 @@ impl Decider {
             EventSource::Push
         };
         let event = match parse_stored(&stored.raw, source) {
-            Parsed::Accepted(e) => e,
+            // Admitted by an operator (or stored before the window applied): decided alike.
+            Parsed::Accepted(e) | Parsed::OutOfWindow(e, _) => e,
             // Stored events were accepted once; a row that no longer parses is parked, not lost.
             Parsed::Rejected { reason, .. } => {
                 let rec = DecisionRecord {
