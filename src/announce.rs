@@ -59,6 +59,10 @@ pub fn parts(s: &Settings) {
         0 => tracing::info!("admin API and dashboard: locked (no api.tokens)"),
         n => tracing::info!(tokens = n, "admin API and dashboard: on (/ and /admin)"),
     }
+    tracing::info!(
+        language = %s.ui.language,
+        "language of the frontend's messages and the dashboard (ui.language; a request's Accept-Language may choose the other)"
+    );
     match s.metrics.listen {
         Some(addr) => tracing::info!(%addr, "metrics: /metrics on a separate address"),
         None => tracing::info!("metrics: /metrics on the main listener"),

@@ -97,7 +97,8 @@ pub(super) fn render(m: &M) -> String {
             )
         }
         M::ApplicationResultUnreadable { error } => format!(
-            "no se pudo leer el resultado de la aplicación en HikCentral: {}",
+            "no se pudo leer en HikCentral el resultado de aplicar los permisos a los \
+             dispositivos: {}",
             sub(error)
         ),
 
