@@ -56,6 +56,10 @@ pub fn parts(s: &Settings) {
         tracing::info!("SIAD person sync (/biometrico): off (no siad.url)");
     }
     api_clients(&s.api);
+    tracing::info!(
+        language = %s.ui.language,
+        "language of the frontend's messages and the dashboard (ui.language; a request's Accept-Language may choose the other)"
+    );
     match s.metrics.listen {
         Some(addr) => tracing::info!(%addr, "metrics: /metrics on a separate address"),
         None => tracing::info!("metrics: /metrics on the main listener"),

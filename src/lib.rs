@@ -16,6 +16,7 @@ pub mod demo;
 pub mod error;
 pub mod http;
 pub mod humand;
+pub mod i18n;
 pub mod metrics;
 pub mod percent;
 pub mod person_sync;

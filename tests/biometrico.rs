@@ -36,7 +36,16 @@ async fn env(extra: &[(&str, &str)]) -> Env {
 }
 
 /// The app on `db`, which a test may have prepared before the app (and its workers) start.
+/// Its sentences are in English (`ui.language = "en"`, unless `extra` says otherwise): the
+/// tests outside `mod language` check what they say, in one language.
 async fn env_on(db: common::db::TestDb, extra: &[(&str, &str)]) -> Env {
+    let mut vars = vec![("HIKBRIDGE__UI__LANGUAGE", "en")];
+    vars.extend_from_slice(extra);
+    env_with(db, &vars).await
+}
+
+/// The app on `db` with the embedded defaults (Spanish) and `extra`.
+async fn env_with(db: common::db::TestDb, extra: &[(&str, &str)]) -> Env {
     let dir = tempfile::tempdir().unwrap();
     let siad_path = dir.path().join("siad.db");
     let summary = seed_demo(&siad_path, 16, 7).await.unwrap();
@@ -914,4 +923,216 @@ async fn the_face_quality_pre_check_refuses_a_photo_before_it_is_sent(#[case] ba
         body["code"], "0",
         "a photo the check accepts is registered: {body}"
     );
+}
+
+/// The frontend's users read Spanish: `ui.language` ("es" by default) picks the language of
+/// every sentence the frontend shows, and a request's `Accept-Language` may ask for the other.
+mod language {
+    use super::*;
+    use std::time::Duration;
+
+    const UNKNOWN: &str = "0000000000";
+    const ES_UNKNOWN: &str = "el SIAD no tiene ninguna persona con la cédula 0000000000";
+    const EN_UNKNOWN: &str = "SIAD has no person with CI 0000000000";
+
+    async fn spanish() -> Env {
+        env_with(common::db::sqlite_db().await, &[]).await
+    }
+
+    async fn english() -> Env {
+        env_with(
+            common::db::sqlite_db().await,
+            &[("HIKBRIDGE__UI__LANGUAGE", "en")],
+        )
+        .await
+    }
+
+    /// POST `path` with `Accept-Language: accept` (none when empty): status, body, `Vary`.
+    async fn post_in(e: &Env, path: &str, accept: &str) -> (StatusCode, Value, String) {
+        let mut req = e.app.server.post(path).authorization_bearer(TOKEN);
+        if !accept.is_empty() {
+            req = req.add_header("accept-language", accept);
+        }
+        let res = req.json(&json!({})).await;
+        let vary = res
+            .maybe_header("vary")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        (
+            res.status_code(),
+            serde_json::from_slice(res.as_bytes()).unwrap_or(Value::Null),
+            vary,
+        )
+    }
+
+    async fn text_in(e: &Env, path: &str, accept: &str) -> (StatusCode, String) {
+        let mut req = e.app.server.get(path).authorization_bearer(TOKEN);
+        if !accept.is_empty() {
+            req = req.add_header("accept-language", accept);
+        }
+        let res = req.await;
+        (res.status_code(), res.text())
+    }
+
+    #[tokio::test]
+    async fn an_unknown_ci_is_answered_in_spanish_by_default_and_in_english_when_asked() {
+        let e = spanish().await;
+        let path = format!("/biometrico/sync-hikcentral/{UNKNOWN}");
+        let (status, body, vary) = post_in(&e, &path, "").await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+        assert_eq!(body["details"]["msg"], ES_UNKNOWN, "{body}");
+        assert_eq!(body["msg"], ES_UNKNOWN);
+        assert_eq!(body["code"], "unknown_ci", "codes are not translated");
+        assert!(
+            vary.to_ascii_lowercase().contains("accept-language"),
+            "Vary: {vary:?}"
+        );
+
+        for (accept, want) in [
+            ("en", EN_UNKNOWN),
+            ("en-US,en;q=0.9", EN_UNKNOWN),
+            ("fr-CA, en;q=0.5", EN_UNKNOWN),
+            ("en;q=0.2, es-EC", ES_UNKNOWN),
+            ("es;q=0, *", EN_UNKNOWN),
+            ("de", ES_UNKNOWN),
+            ("en;q=2", ES_UNKNOWN),
+        ] {
+            let (_, body, _) = post_in(&e, &path, accept).await;
+            assert_eq!(body["details"]["msg"], want, "Accept-Language: {accept}");
+        }
+    }
+
+    #[tokio::test]
+    async fn with_ui_language_en_an_unknown_ci_is_answered_in_english_unless_spanish_is_asked() {
+        let e = english().await;
+        let path = format!("/biometrico/sync-hikcentral/{UNKNOWN}");
+        let (status, body, _) = post_in(&e, &path, "").await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+        assert_eq!(body["details"]["msg"], EN_UNKNOWN, "{body}");
+        let (_, body, _) = post_in(&e, &path, "es-EC,es;q=0.9").await;
+        assert_eq!(body["details"]["msg"], ES_UNKNOWN, "{body}");
+    }
+
+    #[tokio::test]
+    async fn success_stays_the_contract_literal_and_the_other_answers_are_spanish() {
+        let e = spanish().await;
+        let ci = person_of(&e.summary, "D");
+        let path = format!("/biometrico/sync-hikcentral/{ci}");
+        let (status, body, _) = post_in(&e, &path, "").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(
+            (&body["code"], &body["msg"]),
+            (&json!("0"), &json!("Success"))
+        );
+        assert_eq!(body["upstreamMsg"], "Success");
+        assert_eq!(body["reason"], "persona registrada en HikCentral");
+
+        let (_, body, _) = post_in(&e, &path, "").await;
+        assert_eq!(body["code"], "131", "{body}");
+        assert_eq!(body["msg"], "Persona ya registrada");
+        assert_eq!(
+            body["reason"],
+            "la persona ya está registrada en HikCentral"
+        );
+        let (_, body, _) = post_in(&e, &path, "en").await;
+        assert_eq!(body["msg"], "Person already registered");
+
+        let tiny = e.summary.ci_of(ProblemCase::TinyPhoto).unwrap();
+        let (_, body, _) = post_in(&e, &format!("/biometrico/sync-hikdoc/{tiny}"), "").await;
+        assert_eq!(body["code"], "128", "{body}");
+        assert_eq!(body["msg"], "Fotografía incompatible");
+        assert_eq!(
+            body["reason"],
+            "la fotografía mide 80×60 px; se necesita al menos 200×200"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_jobs_csv_report_is_in_the_language_of_whoever_reads_it() {
+        let e = spanish().await;
+        let (status, created, _) = post(
+            &e,
+            "/biometrico/jobs",
+            json!({"cis": [e.summary.ci_of(ProblemCase::TinyPhoto).unwrap(), UNKNOWN]}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{created}");
+        let id = created["id"].as_str().unwrap().to_string();
+        let mut state = Value::Null;
+        for _ in 0..800 {
+            state = get(&e, &format!("/biometrico/jobs/{id}")).await.1["state"].clone();
+            if state == "done" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        assert_eq!(state, "done");
+        let report = format!("/biometrico/jobs/{id}/report.csv");
+
+        let (status, csv) = text_in(&e, &report, "").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            csv.starts_with("position,ci,name,outcome,code,reason,person_id"),
+            "{csv}"
+        );
+        assert!(csv.contains("la fotografía mide 80×60 px"), "{csv}");
+        assert!(csv.contains(ES_UNKNOWN), "{csv}");
+        assert!(
+            csv.contains("photo_rejected") && csv.contains("unknown_ci"),
+            "outcomes stay codes: {csv}"
+        );
+
+        let (_, csv) = text_in(&e, &report, "en").await;
+        assert!(csv.contains("photo is 80×60 px"), "{csv}");
+        assert!(csv.contains(EN_UNKNOWN), "{csv}");
+        assert!(!csv.contains("cédula"), "{csv}");
+    }
+
+    #[tokio::test]
+    async fn the_dashboard_starts_in_the_requests_language_and_serves_its_texts() {
+        let e = spanish().await;
+        let page = |accept: &'static str| {
+            let mut req = e.app.server.get("/");
+            if !accept.is_empty() {
+                req = req.add_header("accept-language", accept);
+            }
+            req
+        };
+        let res = page("").await;
+        assert!(res.text().contains("<html lang=\"es\">"));
+        assert!(res
+            .header("vary")
+            .to_str()
+            .unwrap()
+            .to_ascii_lowercase()
+            .contains("accept-language"));
+        assert!(page("en-GB").await.text().contains("<html lang=\"en\">"));
+        let js = e.app.server.get("/dashboard/i18n.js").await;
+        assert_eq!(js.status_code(), StatusCode::OK);
+        let js = js.text();
+        assert!(
+            js.contains("'page.title': 'hikbridge — panel de operación'"),
+            "{js}"
+        );
+        assert!(
+            js.contains("'page.title': 'hikbridge — operator dashboard'"),
+            "{js}"
+        );
+
+        let e = english().await;
+        assert!(e
+            .app
+            .server
+            .get("/")
+            .await
+            .text()
+            .contains("<html lang=\"en\">"));
+        let res = e
+            .app
+            .server
+            .get("/")
+            .add_header("accept-language", "es")
+            .await;
+        assert!(res.text().contains("<html lang=\"es\">"));
+    }
 }

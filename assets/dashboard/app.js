@@ -1,7 +1,10 @@
 // hikbridge operator dashboard: plain ES module, no dependencies, same-origin API calls.
 //
 // Everything that comes from the server is written with textContent (never innerHTML), so
-// event payloads, door names and Humand's messages cannot inject markup.
+// event payloads, door names and Humand's messages cannot inject markup. The page's words are
+// in i18n.js (Spanish and English); t(key, {…}) gives one in the current language.
+
+import { t, word, locale, language, setLanguage, initialLanguage, applyStatic } from './i18n.js';
 
 const TOKEN_KEY = 'hikbridge.dashboard.token';
 const POLL_MS = 2000;
@@ -45,7 +48,7 @@ function localTime(v) {
   if (v === null || v === undefined || v === '') return '—';
   const d = v instanceof Date ? v : new Date(typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v);
   if (Number.isNaN(d.getTime())) return String(v);
-  return d.toLocaleString(undefined, {
+  return d.toLocaleString(locale(), {
     year: 'numeric', month: '2-digit', day: '2-digit',
     hour: '2-digit', minute: '2-digit', second: '2-digit',
   });
@@ -103,7 +106,7 @@ function setPill(node, state, label) {
   node.classList.remove('pill-ok', 'pill-warn', 'pill-bad', 'pill-info', 'pill-unknown');
   node.classList.add(...pill(state).slice(1));
   node.dataset.status = state;
-  node.textContent = label ?? String(state).replace(/_/g, ' ');
+  node.textContent = label ?? word('state', state);
 }
 
 function setField(root, name, value) {
@@ -146,7 +149,7 @@ function humandMessage(body) {
 // The API
 
 async function api(path, { method = 'GET', body, auth = true, raw = false } = {}) {
-  const headers = { Accept: raw ? '*/*' : 'application/json' };
+  const headers = { Accept: raw ? '*/*' : 'application/json', 'Accept-Language': language() };
   if (auth) headers.Authorization = `Bearer ${token}`;
   let payload;
   if (body !== undefined) {
@@ -163,7 +166,7 @@ async function api(path, { method = 'GET', body, auth = true, raw = false } = {}
     });
   } catch (e) {
     throw new HttpError(0, 'unreachable', e.name === 'AbortError'
-      ? `no answer within ${REQUEST_TIMEOUT_MS / 1000} s` : 'the service cannot be reached');
+      ? t('error.timeout', { secs: REQUEST_TIMEOUT_MS / 1000 }) : t('error.unreachable'));
   } finally {
     clearTimeout(timer);
   }
@@ -177,7 +180,7 @@ async function api(path, { method = 'GET', body, auth = true, raw = false } = {}
     const err = isObj(data) && isObj(data.error) ? data.error : {};
     const e = new HttpError(res.status, err.code, err.message || `${res.status} ${res.statusText}`);
     e.body = data;
-    if (res.status === 401 && auth) logout(`The token was refused: ${e.message}`);
+    if (res.status === 401 && auth) logout(t('login.refused', { message: e.message }));
     throw e;
   }
   return data;
@@ -247,7 +250,7 @@ function logout(message = '') {
   show($('#app-view'), false);
   show($('#logout'), false);
   show($('#login-view'), true);
-  setPill($('#overall-status'), 'unknown', 'signed out');
+  setPill($('#overall-status'), 'unknown', t('status.signedOut'));
   $('#last-update').textContent = '';
   const msg = $('#login-message');
   msg.textContent = message;
@@ -343,8 +346,8 @@ async function doRefresh() {
   if (failures.length) {
     const e = unreachable || failures[0];
     banner.textContent = unreachable
-      ? `Cannot reach the service (${e.message}); showing the last known values.`
-      : `A request failed: ${e.message}`;
+      ? t('banner.unreachable', { message: e.message })
+      : t('banner.failed', { message: e.message });
     show(banner, true);
   } else {
     show(banner, false);
@@ -363,7 +366,7 @@ async function doRefresh() {
   if (!unreachable) {
     const now = new Date();
     const last = $('#last-update');
-    last.textContent = `updated ${now.toLocaleTimeString()}`;
+    last.textContent = t('status.updated', { time: now.toLocaleTimeString(locale()) });
     last.title = now.toISOString();
   }
 }
@@ -435,15 +438,15 @@ function humandBudget(humand, summary) {
 function renderUpstream(card, u) {
   if (!card) return;
   if (!isObj(u)) {
-    setPill(card.querySelector('[data-field="status"]'), 'unknown', 'unknown');
+    setPill(card.querySelector('[data-field="status"]'), 'unknown');
     return;
   }
   const status = text(u.status, 'unknown');
   setPill(card.querySelector('[data-field="status"]'), status);
-  const lastOk = setField(card, 'last_ok_at', u.last_ok_at ? localTime(u.last_ok_at) : 'never');
+  const lastOk = setField(card, 'last_ok_at', u.last_ok_at ? localTime(u.last_ok_at) : t('health.never'));
   if (lastOk) lastOk.title = isoTitle(u.last_ok_at);
-  const err = u.last_error ? `${u.last_error}${u.last_error_at ? ` (${localTime(u.last_error_at)})` : ''}` : 'none';
-  setField(card, 'last_error', status === 'not_configured' ? 'not configured' : err);
+  const err = u.last_error ? `${u.last_error}${u.last_error_at ? ` (${localTime(u.last_error_at)})` : ''}` : t('health.none');
+  setField(card, 'last_error', status === 'not_configured' ? t('health.notConfigured') : err);
   setField(card, 'consecutive_failures', String(num(u.consecutive_failures)));
 }
 
@@ -456,7 +459,7 @@ function renderHealth(ready, summary, unreachable) {
   const pausedReason = delivery?.paused_reason ?? humand?.delivery_paused ?? null;
 
   if (unreachable && !ready) {
-    setPill(overall, 'unreachable', 'unreachable');
+    setPill(overall, 'unreachable');
   } else if (ready) {
     const st = text(ready.status, 'unknown');
     setPill(overall, st);
@@ -465,7 +468,7 @@ function renderHealth(ready, summary, unreachable) {
   // HikCentral
   const hikCard = $('#health-hikcentral');
   renderUpstream(hikCard, hik);
-  setField(hikCard, 'version', text(hik?.version, hik?.status === 'not_configured' ? 'not configured' : 'not known yet'));
+  setField(hikCard, 'version', text(hik?.version, hik?.status === 'not_configured' ? t('health.notConfigured') : t('health.versionUnknown')));
 
   // Humand
   const humCard = $('#health-humand');
@@ -474,12 +477,13 @@ function renderHealth(ready, summary, unreachable) {
   const bar = $('#humand-budget');
   if (budget && budget.limit > 0 && budget.remaining !== null) {
     const used = Math.max(0, budget.limit - budget.remaining);
-    setField(humCard, 'budget', `${used} of ${budget.limit} used${budget.reset !== null ? `, window resets in ${budget.reset} s` : ' in the current window'}`);
+    setField(humCard, 'budget', t('health.budgetUsed', { used, limit: budget.limit })
+      + (budget.reset !== null ? t('health.budgetResets', { secs: budget.reset }) : t('health.budgetWindow')));
     bar.max = budget.limit;
     bar.value = used;
     show(bar, true);
   } else {
-    setField(humCard, 'budget', 'not reported by this server');
+    setField(humCard, 'budget', t('health.budgetNone'));
     show(bar, false);
   }
 
@@ -489,16 +493,18 @@ function renderHealth(ready, summary, unreachable) {
   if (delivery || pausedReason) {
     const running = delivery ? !!delivery.running : null;
     const state = pausedReason ? 'paused' : running === false ? 'stopped' : delivery?.dry_run ? 'dry_run' : 'running';
-    setPill(dPill, state, state.replace(/_/g, ' '));
-    setField(dCard, 'running', running === null ? '—' : running ? 'running' : 'not running');
-    setField(dCard, 'dry_run', delivery ? (delivery.dry_run ? 'yes: nothing is sent to Humand' : 'no') : '—');
+    setPill(dPill, state);
+    setField(dCard, 'running', running === null ? '—' : running ? t('health.running') : t('health.notRunning'));
+    setField(dCard, 'dry_run', delivery ? (delivery.dry_run ? t('health.dryRunYes') : t('health.no')) : '—');
     setField(dCard, 'paused', pausedReason
-      ? `since ${localTime(delivery?.paused_since)}: ${pausedReason}` : 'no');
+      ? t('health.pausedSince', { time: localTime(delivery?.paused_since), reason: pausedReason }) : t('health.no'));
   }
   const pb = $('#delivery-banner');
   if (pausedReason) {
-    pb.textContent = `Delivery to Humand is paused${delivery?.paused_since ? ` since ${localTime(delivery.paused_since)}` : ''}: `
-      + `Humand refuses the credentials (${pausedReason}). Nothing is dropped; punches wait in the queue.`;
+    pb.textContent = t('banner.paused', {
+      since: delivery?.paused_since ? t('banner.since', { time: localTime(delivery.paused_since) }) : '',
+      reason: pausedReason,
+    });
     show(pb, true);
   } else {
     show(pb, false);
@@ -514,8 +520,8 @@ function renderHealth(ready, summary, unreachable) {
     const names = Object.keys(workers);
     const bad = names.filter((n) => workers[n] && workers[n].running === false);
     setField(sCard, 'workers', names.length === 0 ? '—' : bad.length === 0
-      ? `${names.length} running`
-      : `stopped: ${bad.map((n) => `${n}${workers[n].stopped_reason ? ` (${workers[n].stopped_reason})` : ''}`).join(', ')}`);
+      ? t('health.workersRunning', { count: names.length })
+      : t('health.workersStopped', { list: bad.map((n) => `${n}${workers[n].stopped_reason ? ` (${workers[n].stopped_reason})` : ''}`).join(', ') }));
     const c = ready.cluster;
     setField(sCard, 'cluster', c ? `${text(c.replica, '?')} (${text(c.role, '?')})` : '—');
   } else if (unreachable) {
@@ -587,9 +593,9 @@ function renderParked(data) {
     }
     answer.append(el('span', { class: 'humand-message' }, message || '—'));
     if (p.response_body && humandMessage(p.response_body) !== String(p.response_body)) {
-      answer.append(el('details', {}, el('summary', {}, 'full answer'), el('pre', {}, String(p.response_body))));
+      answer.append(el('details', {}, el('summary', {}, t('parked.fullAnswer')), el('pre', {}, String(p.response_body))));
     }
-    const who = `punch ${p.id} of employee ${text(p.employee_id, '?')}`;
+    const who = { id: p.id, employee: text(p.employee_id, '?') };
     return el('tr', { 'data-punch-id': p.id, 'data-state': text(p.state, ''), 'data-attempts': num(p.attempts) },
       td(p.id),
       td(p.employee_id),
@@ -600,10 +606,10 @@ function renderParked(data) {
       answer,
       td(num(p.attempts)),
       el('td', { class: 'actions' },
-        actionButton('retry', 'Retry', `Retry ${who}`),
-        actionButton('discard', 'Discard', `Discard ${who}`)),
+        actionButton('retry', t('action.retry'), t('action.retryPunch', who)),
+        actionButton('discard', t('action.discard'), t('action.discardPunch', who))),
     );
-  }, 'No parked punches.');
+  }, t('parked.empty'));
 
   syncRows('parked-events', events, (e) => `e${e.event_id}`, (e) => el('tr', { 'data-event-id': e.event_id, 'data-state': text(e.state, '') },
     el('td', { class: 'mono wrap' }, text(e.event_id)),
@@ -612,8 +618,8 @@ function renderParked(data) {
     td([e.person_code, e.person_id ? `personId ${e.person_id}` : null].filter(Boolean).join(' · ') || '—'),
     el('td', {}, el('span', { class: 'reason' }, text(e.reason))),
     td(e.detail, { class: 'wrap' }),
-    el('td', { class: 'actions' }, actionButton('retry-event', 'Retry', `Decide event ${e.event_id} again`)),
-  ), 'No parked events.');
+    el('td', { class: 'actions' }, actionButton('retry-event', t('action.retry'), t('action.retryEvent', { id: e.event_id }))),
+  ), t('parkedEvents.empty'));
 }
 
 function renderUnmapped(data) {
@@ -628,28 +634,28 @@ function renderUnmapped(data) {
       td(d.door_name, { class: 'wrap' }),
       td(num(d.events)),
       el('td', { class: 'wrap' }, el('code', { class: 'rule', title: text(d.map_with, '') }, rule),
-        el('span', { class: 'muted' }, ' (or exit | toggle | ignore)')),
+        el('span', { class: 'muted' }, t('unmapped.orOther'))),
     );
-  }, 'Every door seen has a rule.');
+  }, t('unmapped.empty'));
 }
 
 function renderRejected(data) {
   if (data === null) {
     $('#rejected-shown').textContent = '';
-    syncRows('rejected-events', [], () => '', () => el('tr'), 'Not available: this server does not offer GET /admin/rejected yet.');
+    syncRows('rejected-events', [], () => '', () => el('tr'), t('rejected.unavailable'));
     return;
   }
   const items = Array.isArray(data?.items) ? data.items : [];
   const total = num(data?.total);
   const caption = $('#rejected-shown');
-  caption.textContent = total > items.length ? `Showing the newest ${items.length} of ${total}.` : '';
+  caption.textContent = total > items.length ? t('rejected.shown', { shown: items.length, total }) : '';
   syncRows('rejected-events', items, (r) => `r${r.id ?? ''}|${r.event_id ?? ''}|${r.received_at ?? r.received_at_ms ?? ''}`, (r) => el('tr', { 'data-event-id': text(r.event_id, '') },
     timeCell(r.received_at ?? r.received_at_ms),
-    el('td', { class: 'mono wrap' }, text(r.event_id, '(no id)')),
+    el('td', { class: 'mono wrap' }, text(r.event_id, t('rejected.noId'))),
     td(r.source),
     el('td', { class: 'wrap' }, text(r.reason),
-      r.raw ? el('details', {}, el('summary', {}, 'raw event'), el('pre', {}, String(r.raw))) : null),
-  ), 'No rejected events.');
+      r.raw ? el('details', {}, el('summary', {}, t('rejected.raw')), el('pre', {}, String(r.raw))) : null),
+  ), t('rejected.empty'));
 }
 
 function renderOutOfWindow(data) {
@@ -676,7 +682,7 @@ const JOB_ACTIVE = new Set(['queued', 'running']);
 
 function renderJobs(data) {
   if (data === null) {
-    syncRows('jobs', [], () => '', () => el('tr'), 'Not available: this server does not list jobs (GET /biometrico/jobs) yet.');
+    syncRows('jobs', [], () => '', () => el('tr'), t('jobs.unavailable'));
     return;
   }
   const items = Array.isArray(data?.items) ? data.items : Array.isArray(data?.jobs) ? data.jobs : Array.isArray(data) ? data : [];
@@ -684,32 +690,32 @@ function renderJobs(data) {
     const total = num(j.total);
     const done = num(j.done);
     const percent = j.percent !== undefined ? num(j.percent) : total > 0 ? Math.floor((done * 100) / total) : 100;
-    const counts = isObj(j.counts) ? Object.entries(j.counts).map(([k, n]) => `${k}: ${num(n)}`).join(', ') : '';
+    const counts = isObj(j.counts) ? Object.entries(j.counts).map(([k, n]) => `${word('outcome', k)}: ${num(n)}`).join(', ') : '';
     const progress = el('td', { class: 'progress-cell' },
-      el('progress', { max: Math.max(total, 1), value: total > 0 ? Math.min(done, total) : 1, 'aria-label': `Job ${j.id}: ${done} of ${total} done` }),
+      el('progress', { max: Math.max(total, 1), value: total > 0 ? Math.min(done, total) : 1, 'aria-label': t('jobs.progressAria', { id: j.id, done, total }) }),
       el('span', { class: 'progress-text' }, `${done} / ${total} (${percent}%)`));
     if (j.current && (j.current.ci || j.current.name)) {
-      progress.append(el('div', { class: 'muted small' }, `now: ${text(j.current.name, '')} ${text(j.current.ci, '')}`.trim()));
+      progress.append(el('div', { class: 'muted small' }, t('jobs.now', { who: `${text(j.current.name, '')} ${text(j.current.ci, '')}`.trim() })));
     }
-    const stateCell = el('td', {}, el('span', { class: pill(j.state).join(' ') }, text(j.state)));
-    if (j.dryRun ?? j.dry_run) stateCell.append(' ', el('span', { class: 'pill pill-info' }, 'dry run'));
+    const stateCell = el('td', {}, el('span', { class: pill(j.state).join(' ') }, word('state', text(j.state))));
+    if (j.dryRun ?? j.dry_run) stateCell.append(' ', el('span', { class: 'pill pill-info' }, t('jobs.dryRun')));
     if (j.error) stateCell.append(el('div', { class: 'error-text wrap' }, text(j.error)));
     const actions = el('td', { class: 'actions' });
-    if (JOB_ACTIVE.has(j.state)) actions.append(actionButton('cancel', 'Cancel', `Cancel job ${j.id}`));
+    if (JOB_ACTIVE.has(j.state)) actions.append(actionButton('cancel', t('action.cancel'), t('action.cancelJob', { id: j.id })));
     actions.append(el('a', {
       href: `/biometrico/jobs/${encodeURIComponent(j.id)}/report.csv`, 'data-action': 'csv', class: 'button-link small',
-      'aria-label': `Download the CSV report of job ${j.id}`,
+      'aria-label': t('jobs.csvAria', { id: j.id }),
     }, 'CSV'));
     return el('tr', { 'data-job-id': j.id, 'data-state': text(j.state, '') },
       el('td', { class: 'mono', title: text(j.id) }, text(j.id).slice(0, 8)),
-      td(j.kind),
+      td(word('kind', text(j.kind))),
       stateCell,
       progress,
       td(counts || '—', { class: 'wrap' }),
       timeCell(j.createdAt ?? j.created_at_ms),
       actions,
     );
-  }, 'No bulk jobs.');
+  }, t('jobs.empty'));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -722,10 +728,10 @@ async function onRetryPunch(row, button) {
     const r = await api(`/admin/punches/${encodeURIComponent(id)}/retry`, { method: 'POST' });
     row.dataset.state = text(r?.state, 'queued');
     row.classList.add('pending');
-    notice(`Punch ${id} is queued again; delivery sends it now.`);
+    notice(t('notice.punchQueued', { id }));
   } catch (e) {
     if (e.status === 401) return;
-    notice(e.status === 409 ? `Punch ${id} is not parked any more.` : `Retry of punch ${id} failed: ${e.message}`, 'error');
+    notice(e.status === 409 ? t('notice.punchNotParked', { id }) : t('notice.punchRetryFailed', { id, message: e.message }), 'error');
   } finally {
     button.disabled = false;
     refresh();
@@ -734,15 +740,15 @@ async function onRetryPunch(row, button) {
 
 async function onDiscardPunch(row, button) {
   const id = row.dataset.punchId;
-  if (!window.confirm(`Discard punch ${id}? It will never be sent to Humand.`)) return;
+  if (!window.confirm(t('notice.punchDiscardConfirm', { id }))) return;
   button.disabled = true;
   try {
     await api(`/admin/punches/${encodeURIComponent(id)}/discard`, { method: 'POST' });
     row.dataset.state = 'discarded';
-    notice(`Punch ${id} was discarded.`);
+    notice(t('notice.punchDiscarded', { id }));
   } catch (e) {
     if (e.status === 401) return;
-    notice(e.status === 409 ? `Punch ${id} is not parked any more.` : `Discard of punch ${id} failed: ${e.message}`, 'error');
+    notice(e.status === 409 ? t('notice.punchNotParked', { id }) : t('notice.punchDiscardFailed', { id, message: e.message }), 'error');
   } finally {
     button.disabled = false;
     refresh();
@@ -754,10 +760,10 @@ async function onRetryEvent(row, button) {
   button.disabled = true;
   try {
     await api(`/admin/events/${encodeURIComponent(id)}/retry`, { method: 'POST' });
-    notice(`Event ${id} will be decided again.`);
+    notice(t('notice.eventQueued', { id }));
   } catch (e) {
     if (e.status === 401) return;
-    notice(e.status === 409 ? `Event ${id} is not parked any more.` : `Retry of event ${id} failed: ${e.message}`, 'error');
+    notice(e.status === 409 ? t('notice.eventNotParked', { id }) : t('notice.eventRetryFailed', { id, message: e.message }), 'error');
   } finally {
     button.disabled = false;
     refresh();
@@ -782,14 +788,14 @@ async function onAdmitEvent(row, button) {
 
 async function onCancelJob(row, button) {
   const id = row.dataset.jobId;
-  if (!window.confirm(`Cancel bulk job ${id}? People already done stay done.`)) return;
+  if (!window.confirm(t('notice.jobCancelConfirm', { id }))) return;
   button.disabled = true;
   try {
     await api(`/biometrico/jobs/${encodeURIComponent(id)}/cancel`, { method: 'POST' });
-    notice(`Job ${id.slice(0, 8)} was cancelled.`);
+    notice(t('notice.jobCancelled', { id: id.slice(0, 8) }));
   } catch (e) {
     if (e.status === 401) return;
-    notice(e.status === 409 ? `Job ${id.slice(0, 8)} has already ended.` : `Cancel failed: ${e.message}`, 'error');
+    notice(e.status === 409 ? t('notice.jobEnded', { id: id.slice(0, 8) }) : t('notice.jobCancelFailed', { message: e.message }), 'error');
   } finally {
     button.disabled = false;
     refresh();
@@ -809,7 +815,7 @@ async function onDownloadCsv(row, link) {
     setTimeout(() => URL.revokeObjectURL(url), 10000);
   } catch (e) {
     if (e.status === 401) return;
-    notice(`The report of job ${id.slice(0, 8)} could not be downloaded: ${e.message}`, 'error');
+    notice(t('notice.csvFailed', { id: id.slice(0, 8), message: e.message }), 'error');
   }
 }
 
@@ -838,16 +844,17 @@ async function showTimeline(ev) {
   const day = $('#tl-day').value.trim();
   const msg = $('#timeline-message');
   if (!employee || !/^\d{4}-\d{2}-\d{2}$/.test(day)) {
-    msg.textContent = 'Give an employee id and a day (YYYY-MM-DD).';
+    msg.textContent = t('timeline.need');
     return;
   }
-  msg.textContent = 'Loading…';
+  msg.textContent = t('timeline.loading');
   try {
     const data = await api(`/admin/timeline/${encodeURIComponent(employee)}/${encodeURIComponent(day)}`);
     const rows = Array.isArray(data?.timeline) ? data.timeline : [];
+    const zone = text(data?.time_zone, t('timeline.serviceZone'));
     msg.textContent = rows.length
-      ? `${rows.length} event(s) for ${text(data.employee, employee)} on ${text(data.day, day)} (local day in ${text(data.time_zone, 'the service time zone')}).`
-      : `No events for ${employee} on ${day} (local day in ${text(data?.time_zone, 'the service time zone')}).`;
+      ? t('timeline.found', { count: rows.length, employee: text(data.employee, employee), day: text(data.day, day), zone })
+      : t('timeline.none', { employee, day, zone });
     syncRows('timeline', rows, (r) => `t${r.event_id}`, (r) => {
       const p = isObj(r.punch) ? r.punch : null;
       const decision = el('td', {}, el('span', { class: 'reason' }, text(r.decision, r.state ? String(r.state) : '—')));
@@ -857,7 +864,7 @@ async function showTimeline(ev) {
       if (!r.reason && !r.detail) why.textContent = '—';
       const humand = el('td', { class: 'wrap' });
       if (p) {
-        if (p.humand_entry_id) humand.append(el('span', {}, `entry ${p.humand_entry_id}`));
+        if (p.humand_entry_id) humand.append(el('span', {}, t('timeline.entry', { id: p.humand_entry_id })));
         else if (p.response_status !== null && p.response_status !== undefined) humand.append(`HTTP ${p.response_status} `, humandMessage(p.response_body));
         else if (p.last_error) humand.append(text(p.last_error));
         else humand.textContent = '—';
@@ -871,8 +878,8 @@ async function showTimeline(ev) {
         td(r.source),
         decision,
         why,
-        td(p ? `#${p.id} ${text(p.direction, '')} ${localTime(p.at_ms)}` : 'no punch', { class: 'wrap' }),
-        el('td', {}, p ? el('span', { class: pill(p.state).join(' ') }, text(p.state)) : '—'),
+        td(p ? `#${p.id} ${text(p.direction, '')} ${localTime(p.at_ms)}` : t('timeline.noPunch'), { class: 'wrap' }),
+        el('td', {}, p ? el('span', { class: pill(p.state).join(' ') }, word('state', text(p.state))) : '—'),
         td(p ? num(p.attempts) : '—'),
         humand,
       );
@@ -881,7 +888,7 @@ async function showTimeline(ev) {
   } catch (e) {
     if (e.status === 401) return;
     show($('#timeline-wrap'), false);
-    msg.textContent = `Could not load the day: ${e.message}`;
+    msg.textContent = t('timeline.failed', { message: e.message });
   }
 }
 
@@ -894,25 +901,38 @@ function todayLocal() {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 }
 
+/** Speak `lang` (chosen with the switch, or the first one): fixed texts now, rows rebuilt. */
+function useLanguage(lang, remember) {
+  setLanguage(lang, remember);
+  $('#language').value = language();
+  applyStatic();
+  // Rows are rebuilt only when their data changes: drop them so they come back in `lang`.
+  for (const tbody of $$('tbody')) tbody.replaceChildren();
+  if (token) refresh();
+}
+
 function init() {
+  useLanguage(initialLanguage(), false);
+  setPill($('#overall-status'), 'unknown', t('status.connecting'));
+  $('#language').addEventListener('change', (ev) => useLanguage(ev.target.value, true));
   $('#login-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    const t = $('#token').value.trim();
-    if (!t) return;
+    const typed = $('#token').value.trim();
+    if (!typed) return;
     const msg = $('#login-message');
-    msg.textContent = 'Checking…';
-    token = t;
+    msg.textContent = t('login.checking');
+    token = typed;
     try {
       await api('/admin/summary');
-      login(t);
+      login(typed);
     } catch (e) {
       if (e.status !== 401) {
         token = null;
-        msg.textContent = `Cannot sign in: ${e.message}`;
+        msg.textContent = t('login.failed', { message: e.message });
       }
     }
   });
-  $('#logout').addEventListener('click', () => logout('Signed out.'));
+  $('#logout').addEventListener('click', () => logout(t('login.signedOut')));
   $('#app-view').addEventListener('click', onTableClick);
   $('#timeline-form').addEventListener('submit', showTimeline);
   $('#tl-day').value = todayLocal();
@@ -921,8 +941,8 @@ function init() {
   });
 
   const fromFragment = readFragmentToken();
-  const t = fromFragment || storedToken();
-  if (t) login(t); else logout('');
+  const given = fromFragment || storedToken();
+  if (given) login(given); else logout('');
 }
 
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);

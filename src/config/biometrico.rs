@@ -46,14 +46,19 @@ impl PersonCodeRule {
         if fits {
             Ok(code)
         } else {
-            Err(format!(
-                "CI {ci:?} cannot be a HikCentral personCode: it must be 1 to 16 letters or \
-                 digits (biometrico.person_code = \"{}\")",
-                match self {
-                    PersonCodeRule::Ci => "ci",
-                    PersonCodeRule::CiAlnum => "ci_alnum",
-                }
-            ))
+            Err(crate::i18n::Message::PersonCodeUnfit {
+                ci: ci.to_owned(),
+                rule: self.name().to_owned(),
+            }
+            .english())
+        }
+    }
+
+    /// The setting's word: `ci` or `ci_alnum`.
+    pub fn name(self) -> &'static str {
+        match self {
+            PersonCodeRule::Ci => "ci",
+            PersonCodeRule::CiAlnum => "ci_alnum",
         }
     }
 }

@@ -42,7 +42,7 @@ pub use problems::{ConfigError, Problem};
 pub use reliability::{ClusterSettings, LateEventPolicy, RetentionSettings, UnknownOutcomePolicy};
 pub use sections::{
     ApiSettings, AttendanceSettings, DeliverySettings, EventsSettings, HikCentralSettings,
-    HumandSettings, LogFormat, LogSettings, ServerSettings, StoreSettings, TlsSettings,
+    HumandSettings, LogFormat, LogSettings, ServerSettings, StoreSettings, TlsSettings, UiSettings,
 };
 pub use sources::Sources;
 pub use values::{
@@ -67,6 +67,7 @@ pub struct Settings {
     pub delivery: DeliverySettings,
     pub siad: SiadSettings,
     pub biometrico: BiometricoSettings,
+    pub ui: UiSettings,
     pub photo: crate::photo::PhotoLimits,
     pub api: ApiSettings,
     pub cluster: ClusterSettings,

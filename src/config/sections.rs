@@ -1,6 +1,6 @@
 //! The section types of the service's own connections and parts: `[server]`, `[log]`,
 //! `[store]`, `[hikcentral]` (with `[hikcentral.tls]`), `[humand]`, `[api]`, `[events]`,
-//! `[attendance]` and `[delivery]`, each field already its typed value.
+//! `[attendance]`, `[delivery]` and `[ui]`, each field already its typed value.
 
 use super::values::{
     self, string_or_list, u32_list, EmployeeIdType, PollReceiveTime, PollTypesPerCall,
@@ -246,4 +246,11 @@ pub struct DeliverySettings {
     pub unknown_outcome: UnknownOutcomePolicy,
     #[serde(rename = "lookup_tolerance_secs", with = "super::duration::secs")]
     pub lookup_tolerance: Duration,
+}
+
+/// `[ui]`: the language of the sentences people read (the SIAD frontend's messages, the jobs'
+/// reports, the dashboard), unless a request's `Accept-Language` asks for the other.
+#[derive(Debug, Clone, Deserialize)]
+pub struct UiSettings {
+    pub language: crate::i18n::Language,
 }

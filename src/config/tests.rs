@@ -448,3 +448,19 @@ fn the_log_filter_is_checked_once_at_load() {
     );
     assert_eq!(err.problems.len(), 1, "{text}");
 }
+
+#[test]
+fn the_ui_language_is_spanish_unless_set_and_checked_like_any_choice() {
+    use crate::i18n::Language;
+    let s = Settings::defaults_with_env(&[]).expect("defaults");
+    assert_eq!(s.ui.language, Language::Es);
+    let s = Settings::defaults_with_env(&[("HIKBRIDGE__UI__LANGUAGE", "en")]).expect("en");
+    assert_eq!(s.ui.language, Language::En);
+    let err = Settings::defaults_with_env(&[("HIKBRIDGE__UI__LANGUAGE", "fr")]).expect_err("fr");
+    let text = err.to_string();
+    assert!(
+        text.contains("ui.language = \"fr\": must be \"es\" (Spanish) or \"en\" (English)"),
+        "{text}"
+    );
+    assert_eq!(err.problems.len(), 1, "{text}");
+}

@@ -78,6 +78,12 @@ pub(super) fn check(cfg: &Config, problems: &mut Vec<Problem>, bad_keys: &mut Ve
             "must be string or integer",
             "\"string\"",
         ),
+        word::<crate::i18n::Language>(
+            cfg,
+            "ui.language",
+            "must be \"es\" (Spanish) or \"en\" (English)",
+            "\"es\"",
+        ),
     ];
     for found in found {
         if let Some(first) = found.first() {

@@ -2,7 +2,10 @@
 //! reads (see `person_sync::outcome`). All of them need a bearer token from `api.tokens`.
 
 use crate::error::ApiError;
+use crate::http::contract::RespondIn;
+use crate::http::language::Lang;
 use crate::http::AppState;
+use crate::i18n::Message;
 use crate::person_sync::{Registration, SyncFailure};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -44,6 +47,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/biometrico/get-pending-sync", get(pending_staff))
         .route("/biometrico/gethick/{ci}", get(photo))
         .route("/biometrico/compare/{ci}", get(compare))
+        .route_layer(axum::middleware::map_response(super::language::vary))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             super::auth::require_scope,
@@ -70,7 +74,7 @@ documented_alias! {
         params(("cedula" = String, Path, description = "The CI (cédula)"),
                ("idper" = Option<String>, Query, description = "The academic period (unused)")),
         responses(ContractAnswer, SyncFailureResponses))]
-    sync_hikdoc_est_id => register(s: State<AppState>, cedula: Path<String>)
+    sync_hikdoc_est_id => register(s: State<AppState>, cedula: Path<String>, lang: Lang)
 }
 
 documented_alias! {
@@ -78,7 +82,7 @@ documented_alias! {
     #[utoipa::path(post, path = "/biometrico/sync-hikdoc/{cedula}", tag = "biometrico",
         params(("cedula" = String, Path, description = "The CI (cédula)")),
         responses(ContractAnswer, SyncFailureResponses))]
-    sync_hikdoc => register(s: State<AppState>, cedula: Path<String>)
+    sync_hikdoc => register(s: State<AppState>, cedula: Path<String>, lang: Lang)
 }
 
 documented_alias! {
@@ -86,14 +90,18 @@ documented_alias! {
     #[utoipa::path(post, path = "/biometrico/sync-hikcentral/{cedula}", tag = "biometrico",
         params(("cedula" = String, Path, description = "The CI (cédula)")),
         responses(ContractAnswer, SyncFailureResponses))]
-    sync_hikcentral => register(s: State<AppState>, cedula: Path<String>)
+    sync_hikcentral => register(s: State<AppState>, cedula: Path<String>, lang: Lang)
 }
 
-async fn register(State(s): State<AppState>, Path(cedula): Path<String>) -> Response {
-    match s.person_sync().register(cedula.trim()).await {
-        Ok(c) => c.into_response(),
-        Err(e) => e.into_response(),
-    }
+async fn register(
+    State(s): State<AppState>,
+    Path(cedula): Path<String>,
+    Lang(lang): Lang,
+) -> Response {
+    s.person_sync()
+        .register(cedula.trim())
+        .await
+        .respond_in(lang)
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -116,7 +124,7 @@ documented_alias! {
                ("idper" = Option<String>, Query, description = "The academic period (unused)")),
         request_body(content = Option<UpdateBody>, description = "Optional"),
         responses(ContractAnswer, SyncFailureResponses))]
-    sync_hikdoc_update => update(s: State<AppState>, cedula: Path<String>, body: Bytes)
+    sync_hikdoc_update => update(s: State<AppState>, cedula: Path<String>, lang: Lang, body: Bytes)
 }
 
 documented_alias! {
@@ -127,22 +135,27 @@ documented_alias! {
         params(("cedula" = String, Path, description = "The CI (cédula)")),
         request_body(content = Option<UpdateBody>, description = "Optional"),
         responses(ContractAnswer, SyncFailureResponses))]
-    sync_hikdupdatedoce => update(s: State<AppState>, cedula: Path<String>, body: Bytes)
+    sync_hikdupdatedoce => update(s: State<AppState>, cedula: Path<String>, lang: Lang, body: Bytes)
 }
 
 /// The body is `{"personaId": "<personId>"}`; when it is missing or empty the ledger (or
 /// HikCentral) supplies the personId.
-async fn update(State(s): State<AppState>, Path(cedula): Path<String>, body: Bytes) -> Response {
+async fn update(
+    State(s): State<AppState>,
+    Path(cedula): Path<String>,
+    Lang(lang): Lang,
+    body: Bytes,
+) -> Response {
     let parsed: UpdateBody = if body.iter().all(u8::is_ascii_whitespace) {
         UpdateBody::default()
     } else {
         match serde_json::from_slice(&body) {
             Ok(b) => b,
             Err(e) => {
-                return ApiError::bad_request(format!(
-                    "the body must be {{\"personaId\": \"…\"}}: {e}"
-                ))
-                .into_response()
+                let why = Message::UpdateBodyInvalid {
+                    detail: e.to_string(),
+                };
+                return ApiError::bad_request(why.render(lang)).into_response();
             }
         }
     };
@@ -151,14 +164,10 @@ async fn update(State(s): State<AppState>, Path(cedula): Path<String>, body: Byt
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     });
-    match s
-        .person_sync()
+    s.person_sync()
         .update_photo(cedula.trim(), pid.as_deref())
         .await
-    {
-        Ok(c) => c.into_response(),
-        Err(e) => e.into_response(),
-    }
+        .respond_in(lang)
 }
 
 documented_alias! {
@@ -169,7 +178,7 @@ documented_alias! {
         params(("ci" = String, Path, description = "The CI (cédula)")),
         responses((status = 200, description = "Registered or not", body = PersonStatus),
                   SyncFailureResponses))]
-    getperson_est => status(s: State<AppState>, ci: Path<String>)
+    getperson_est => status(s: State<AppState>, ci: Path<String>, lang: Lang)
 }
 
 documented_alias! {
@@ -178,28 +187,31 @@ documented_alias! {
         params(("ci" = String, Path, description = "The CI (cédula)")),
         responses((status = 200, description = "Registered or not", body = PersonStatus,
             example = json!({"registrado": false, "personId": null})), SyncFailureResponses))]
-    getperson => status(s: State<AppState>, ci: Path<String>)
+    getperson => status(s: State<AppState>, ci: Path<String>, lang: Lang)
 }
 
 /// `{"registrado": bool, "personId": string|null}`; when `biometrico.access_levels` is set, a
 /// registered person also gets `"devices": {"status", "reason", "accessLevels"}` (whether the
 /// face reached the devices).
-async fn status(State(s): State<AppState>, Path(ci): Path<String>) -> Response {
+async fn status(State(s): State<AppState>, Path(ci): Path<String>, Lang(lang): Lang) -> Response {
     let ci = ci.trim();
     match s.person_sync().registration(ci).await {
         Ok(Registration::Registered { person_id }) => {
             let mut body = json!({"registrado": true, "personId": person_id});
             match s.person_sync().device_status_of(ci).await {
-                Ok(Some(devices)) => body["devices"] = json!(devices),
+                Ok(Some(d)) => {
+                    body["devices"] = json!({"status": d.status, "reason": d.reason.render(lang),
+                        "accessLevels": d.access_levels});
+                }
                 Ok(None) => {}
-                Err(e) => return e.into_response(),
+                Err(e) => return e.respond_in(lang),
             }
             Json(body).into_response()
         }
         Ok(Registration::NotRegistered) => {
             Json(json!({"registrado": false, "personId": null})).into_response()
         }
-        Err(e) => e.into_response(),
+        Err(e) => e.respond_in(lang),
     }
 }
 
@@ -217,18 +229,22 @@ struct StudentFilter {
     params(StudentFilter),
     responses(PendingAnswers, (status = 400, description = "`bad_request`: carrera_name is required",
         body = ErrorBody)))]
-async fn pending_students(State(s): State<AppState>, Query(q): Query<StudentFilter>) -> Response {
+async fn pending_students(
+    State(s): State<AppState>,
+    Lang(lang): Lang,
+    Query(q): Query<StudentFilter>,
+) -> Response {
     let Some(program) = q.carrera_name.filter(|c| !c.trim().is_empty()) else {
-        return ApiError::bad_request("carrera_name is required").into_response();
+        return ApiError::bad_request(Message::ProgramRequired.render(lang)).into_response();
     };
     let people = match s.person_sync().siad() {
         Ok(siad) => {
             siad.students(program.trim(), q.idper.as_deref().filter(|p| !p.is_empty()))
                 .await
         }
-        Err(e) => return e.into_response(),
+        Err(e) => return e.respond_in(lang),
     };
-    pending(&s, people).await
+    pending(&s, people, lang).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -244,29 +260,34 @@ struct StaffFilter {
     params(StaffFilter),
     responses(PendingAnswers, (status = 400, description = "`bad_request`: tipoFilter is required",
         body = ErrorBody)))]
-async fn pending_staff(State(s): State<AppState>, Query(q): Query<StaffFilter>) -> Response {
+async fn pending_staff(
+    State(s): State<AppState>,
+    Lang(lang): Lang,
+    Query(q): Query<StaffFilter>,
+) -> Response {
     let Some(kind) = q.tipo_filter.filter(|c| !c.trim().is_empty()) else {
-        return ApiError::bad_request("tipoFilter is required").into_response();
+        return ApiError::bad_request(Message::PersonTypeRequired.render(lang)).into_response();
     };
     let people = match s.person_sync().siad() {
         Ok(siad) => siad.staff(kind.trim()).await,
-        Err(e) => return e.into_response(),
+        Err(e) => return e.respond_in(lang),
     };
-    pending(&s, people).await
+    pending(&s, people, lang).await
 }
 
 /// SIAD people in the filter that the ledger does not know as registered.
 async fn pending(
     s: &AppState,
     people: Result<Vec<crate::siad::SiadPerson>, crate::siad::SiadError>,
+    lang: crate::i18n::Language,
 ) -> Response {
     let people = match people {
         Ok(p) => p,
-        Err(e) => return SyncFailure::Siad(e).into_response(),
+        Err(e) => return SyncFailure::Siad(e).respond_in(lang),
     };
     let registered = match s.store().registered_cis().await {
         Ok(r) => r,
-        Err(e) => return SyncFailure::Store(e).into_response(),
+        Err(e) => return SyncFailure::Store(e).respond_in(lang),
     };
     let pendientes: Vec<Value> = people
         .iter()
@@ -289,8 +310,9 @@ async fn pending(
         (status = 404, description = "`not_found`: not registered, or HikCentral has no photo",
             body = ErrorBody),
     ))]
-async fn photo(State(s): State<AppState>, Path(ci): Path<String>) -> Response {
-    match s.person_sync().hikcentral_photo(ci.trim()).await {
+async fn photo(State(s): State<AppState>, Path(ci): Path<String>, Lang(lang): Lang) -> Response {
+    let ci = ci.trim();
+    match s.person_sync().hikcentral_photo(ci).await {
         Ok(Some((bytes, mime))) => (
             StatusCode::OK,
             [
@@ -300,9 +322,11 @@ async fn photo(State(s): State<AppState>, Path(ci): Path<String>) -> Response {
             bytes,
         )
             .into_response(),
-        Ok(None) => ApiError::not_found(format!("HikCentral has no photo for CI {}", ci.trim()))
-            .into_response(),
-        Err(e) => e.into_response(),
+        Ok(None) => {
+            let why = Message::NoHikCentralPhotoForCi { ci: ci.to_owned() };
+            ApiError::not_found(why.render(lang)).into_response()
+        }
+        Err(e) => e.respond_in(lang),
     }
 }
 
@@ -314,9 +338,16 @@ async fn photo(State(s): State<AppState>, Path(ci): Path<String>) -> Response {
             body = PhotoComparison),
         SyncFailureResponses,
     ))]
-async fn compare(State(s): State<AppState>, Path(ci): Path<String>) -> Response {
+async fn compare(State(s): State<AppState>, Path(ci): Path<String>, Lang(lang): Lang) -> Response {
     match s.person_sync().compare(ci.trim()).await {
-        Ok(v) => Json(v).into_response(),
-        Err(e) => e.into_response(),
+        Ok(c) => Json(json!({
+            "ci": c.ci,
+            "similarity": c.similarity,
+            "siadHash": c.siad_hash,
+            "hikcentralHash": c.hikcentral_hash,
+            "reason": c.reason.render(lang),
+        }))
+        .into_response(),
+        Err(e) => e.respond_in(lang),
     }
 }

@@ -2,7 +2,10 @@
 //! server-sent events (`…/{id}/events`), a CSV report (`…/{id}/report.csv`) and cancel.
 
 use crate::error::ApiError;
+use crate::http::contract::RespondIn;
+use crate::http::language::Lang;
 use crate::http::AppState;
+use crate::i18n::{Language, Message};
 use crate::store::audit::Actor;
 use crate::store::SyncJob;
 use axum::extract::{Path, State};
@@ -30,6 +33,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/biometrico/jobs/{id}/report.csv", get(report))
         .route("/biometrico/jobs/{id}/cancel", post(cancel))
         .route_layer(axum::middleware::map_response(super::times::add_rfc3339))
+        .route_layer(axum::middleware::map_response(super::language::vary))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             super::auth::require_scope,
@@ -79,6 +83,7 @@ fn store_err(e: crate::store::StoreError) -> ApiError {
 async fn create(
     State(s): State<AppState>,
     Extension(actor): Extension<Actor>,
+    Lang(lang): Lang,
     body: Result<Json<CreateJob>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, Response> {
     let Json(req) = body.map_err(|e| ApiError::from(e).into_response())?;
@@ -88,10 +93,7 @@ async fn create(
         req.cis.is_some(),
     ];
     if selectors.iter().filter(|s| **s).count() != 1 {
-        return Err(ApiError::bad_request(
-            "give exactly one of program (with optional period), personType, or cis",
-        )
-        .into_response());
+        return Err(ApiError::bad_request(Message::OneJobSelector.render(lang)).into_response());
     }
     let (kind, people) = if let Some(cis) = &req.cis {
         let list: Vec<(String, String)> = cis
@@ -102,10 +104,7 @@ async fn create(
             .collect();
         ("list", list)
     } else {
-        let siad = s
-            .person_sync()
-            .siad()
-            .map_err(IntoResponse::into_response)?;
+        let siad = s.person_sync().siad().map_err(|e| e.respond_in(lang))?;
         let found = match (&req.program, &req.person_type) {
             (Some(p), _) => {
                 siad.students(p.trim(), req.period.as_deref().filter(|x| !x.is_empty()))
@@ -114,7 +113,7 @@ async fn create(
             (_, Some(t)) => siad.staff(t.trim()).await,
             _ => Ok(Vec::new()),
         };
-        let found = found.map_err(|e| crate::person_sync::SyncFailure::Siad(e).into_response())?;
+        let found = found.map_err(|e| crate::person_sync::SyncFailure::Siad(e).respond_in(lang))?;
         let kind = if req.program.is_some() {
             "program"
         } else {
@@ -217,12 +216,12 @@ async fn list(
     Ok(Json(json!({"count": items.len(), "items": items})))
 }
 
-async fn find(s: &AppState, id: &str) -> Result<SyncJob, ApiError> {
+async fn find(s: &AppState, id: &str, lang: Language) -> Result<SyncJob, ApiError> {
     s.store()
         .sync_job(id)
         .await
         .map_err(store_err)?
-        .ok_or_else(|| ApiError::not_found(format!("no sync job {id}")))
+        .ok_or_else(|| ApiError::not_found(Message::NoSuchJob { id: id.to_owned() }.render(lang)))
 }
 
 /// A job's progress
@@ -236,8 +235,9 @@ async fn find(s: &AppState, id: &str) -> Result<SyncJob, ApiError> {
 async fn progress(
     State(s): State<AppState>,
     Path(id): Path<String>,
+    Lang(lang): Lang,
 ) -> Result<Json<Value>, ApiError> {
-    let job = find(&s, &id).await?;
+    let job = find(&s, &id, lang).await?;
     Ok(Json(progress_of(&s, &job).await?))
 }
 
@@ -259,8 +259,9 @@ const STREAM_RECHECK: Duration = Duration::from_secs(5);
 async fn events(
     State(s): State<AppState>,
     Path(id): Path<String>,
+    Lang(lang): Lang,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    find(&s, &id).await?;
+    find(&s, &id, lang).await?;
     let changes = s.sync_jobs().progress_changes();
     // The store is read when this process's runner says something changed, and every
     // `STREAM_RECHECK` besides (a job another replica runs), never on a timer tick.
@@ -306,7 +307,9 @@ const REPORT_COLUMNS: [&str; 7] = [
 /// A job's CSV report
 ///
 /// One row per person: `position,ci,name,outcome,code,reason,person_id` (RFC 4180; cells
-/// starting with `= + - @` are prefixed with `'`).
+/// starting with `= + - @` are prefixed with `'`). `reason` is in the request's language
+/// (`Accept-Language`, else `ui.language`): items keep their reason as a message key with its
+/// parameters, rendered when the report is read.
 #[utoipa::path(get, path = "/biometrico/jobs/{id}/report.csv", tag = "jobs",
     params(("id" = String, Path, description = "The job's id")),
     responses(
@@ -315,8 +318,12 @@ const REPORT_COLUMNS: [&str; 7] = [
             example = "position,ci,name,outcome,code,reason,person_id\n1,1712345678,Juan Alberto Perez Garcia,registered,0,registered in HikCentral,187\n"),
         (status = 404, description = "`not_found`: no such job", body = ErrorBody),
     ))]
-async fn report(State(s): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
-    find(&s, &id).await?;
+async fn report(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Lang(lang): Lang,
+) -> Result<Response, ApiError> {
+    find(&s, &id, lang).await?;
     let items = s.store().sync_items(&id, false).await.map_err(store_err)?;
     let rows = items.into_iter().map(|i| {
         [
@@ -325,7 +332,9 @@ async fn report(State(s): State<AppState>, Path(id): Path<String>) -> Result<Res
             i.name,
             i.outcome.unwrap_or_else(|| "pending".into()),
             i.code.unwrap_or_default(),
-            i.reason.unwrap_or_default(),
+            i.reason
+                .map(|r| Message::render_stored(&r, lang))
+                .unwrap_or_default(),
             i.person_id.unwrap_or_default(),
         ]
     });
@@ -355,8 +364,9 @@ async fn cancel(
     State(s): State<AppState>,
     Extension(actor): Extension<Actor>,
     Path(id): Path<String>,
+    Lang(lang): Lang,
 ) -> Result<Json<Value>, ApiError> {
-    find(&s, &id).await?;
+    find(&s, &id, lang).await?;
     if s.store()
         .cancel_sync_job(&id, &actor, chrono::Utc::now().timestamp_millis())
         .await
@@ -368,7 +378,7 @@ async fn cancel(
         Err(ApiError::new(
             StatusCode::CONFLICT,
             "job_ended",
-            format!("sync job {id} has already ended"),
+            Message::JobEnded { id }.render(lang),
         ))
     }
 }

@@ -10,6 +10,7 @@ pub mod dashboard;
 pub mod events;
 pub mod health;
 pub mod jobs;
+pub mod language;
 pub mod metrics;
 pub mod openapi;
 pub mod rejected;

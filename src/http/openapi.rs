@@ -67,7 +67,7 @@ const BEARER_PREFIXES: [&str; 2] = ["/admin/", "/biometrico/"];
         biometrico::getperson_est, biometrico::getperson, biometrico::pending_students,
         biometrico::pending_staff, biometrico::photo, biometrico::compare,
         jobs::create, jobs::list, jobs::progress, jobs::events, jobs::report, jobs::cancel,
-        dashboard::index, dashboard::app_js, dashboard::style_css,
+        dashboard::index, dashboard::app_js, dashboard::i18n_js, dashboard::style_css,
         openapi_json, docs_page, docs_js, docs_css,
     ),
     // Every schema that a response type deriving `IntoResponses` carries (`PendingAnswers`,

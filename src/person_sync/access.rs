@@ -11,7 +11,7 @@
 
 use super::{PersonSync, SyncFailure};
 use crate::artemis::ArtemisClient;
-use serde::Serialize;
+use crate::i18n::Message;
 use serde_json::{json, Value};
 
 const ADD_PERSONS: &str = "/artemis/api/acs/v1/privilege/group/single/addPersons";
@@ -20,14 +20,17 @@ const APPLICATION_RESULT: &str = "/artemis/api/acs/v1/auth/applicationResult";
 /// Pages of device errors read per status request at most.
 const MAX_ERROR_PAGES: u64 = 20;
 
-/// Whether a person's face reached the devices.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+/// Whether a person's face reached the devices; the HTTP layer renders `reason` in the
+/// request's language.
+#[derive(Debug, Clone, PartialEq, Eq, utoipa::ToSchema)]
 pub struct DeviceStatus {
     /// `applied`, `pending`, `failed` or `unknown`.
     #[schema(value_type = String, example = "applied")]
     pub status: &'static str,
-    pub reason: String,
-    #[serde(rename = "accessLevels")]
+    /// A sentence for people.
+    #[schema(value_type = String)]
+    pub reason: Message,
+    #[schema(rename = "accessLevels")]
     pub access_levels: Vec<String>,
 }
 
@@ -37,21 +40,22 @@ impl PersonSync {
         !self.settings.access_levels.is_empty()
     }
 
-    /// Add `pid` to its type's access levels and apply them. `Ok` says what was done; `Err`
-    /// why not (the registration itself stands: the operator sees the reason).
+    /// Add `pid` to its type's access levels and apply them. `Ok` says what was done (nothing
+    /// when access levels are not managed here); `Err` why not (the registration itself
+    /// stands: the operator sees the reason).
     pub(super) async fn grant_access(
         &self,
         hik: &ArtemisClient,
         pid: &str,
         person_type: &str,
-    ) -> Result<String, String> {
+    ) -> Result<Option<Message>, Message> {
         let levels = self.settings.access_levels_for(person_type);
         if levels.is_empty() {
-            return Ok(if self.manages_access_levels() {
-                format!("no access level is configured for person type {person_type:?}: the person opens no door")
-            } else {
-                String::new()
-            });
+            return Ok(self
+                .manages_access_levels()
+                .then(|| Message::NoAccessLevel {
+                    person_type: person_type.to_owned(),
+                }));
         }
         for level in &levels {
             hik.call(
@@ -59,20 +63,19 @@ impl PersonSync {
                 &json!({"privilegeGroupId": level, "type": 1, "list": [{"id": pid}]}),
             )
             .await
-            .map_err(|e| format!("could not add the person to access level {level}: {e}"))?;
+            .map_err(|e| Message::AccessLevelAddFailed {
+                level: level.clone(),
+                error: Box::new(super::wording::hikcentral(&e)),
+            })?;
         }
+        let joined = levels.join(", ");
         hik.call(REAPPLY, &json!({"ImmediateDownload": 0, "personIds": pid}))
             .await
-            .map_err(|e| {
-                format!(
-                    "access levels {} not applied to the devices: {e}",
-                    levels.join(", ")
-                )
+            .map_err(|e| Message::AccessLevelsNotApplied {
+                levels: joined.clone(),
+                error: Box::new(super::wording::hikcentral(&e)),
             })?;
-        Ok(format!(
-            "added to access levels {} and applied to the devices",
-            levels.join(", ")
-        ))
+        Ok(Some(Message::AccessLevelsApplied { levels: joined }))
     }
 
     /// For the status routes: whether the registered `ci` reached the devices; `None` when
@@ -97,7 +100,7 @@ impl PersonSync {
     /// Whether the face of `person_code` (of SIAD type `person_type`) reached the devices.
     pub async fn device_status(&self, person_code: &str, person_type: &str) -> DeviceStatus {
         let access_levels = self.settings.access_levels_for(person_type);
-        let status = |status, reason: String| DeviceStatus {
+        let status = |status, reason: Message| DeviceStatus {
             status,
             reason,
             access_levels: access_levels.clone(),
@@ -105,21 +108,21 @@ impl PersonSync {
         if access_levels.is_empty() {
             return status(
                 "failed",
-                format!("no access level is configured for person type {person_type:?} (biometrico.access_levels): the person opens no door"),
+                Message::NoAccessLevel {
+                    person_type: person_type.to_owned(),
+                },
             );
         }
         let Ok(hik) = self.hik() else {
-            return status("unknown", SyncFailure::HikCentralNotConfigured.to_string());
+            return status("unknown", SyncFailure::HikCentralNotConfigured.message());
+        };
+        let unreadable = |e: &crate::artemis::ArtemisError| Message::ApplicationResultUnreadable {
+            error: Box::new(super::wording::hikcentral(e)),
         };
         match failures_of(hik, person_code).await {
-            Ok(Some(items)) => return status("failed", describe_failure(&items)),
+            Ok(Some(items)) => return status("failed", Message::DevicesRefused { items }),
             Ok(None) => {}
-            Err(e) => {
-                return status(
-                    "unknown",
-                    format!("HikCentral's application result could not be read: {e}"),
-                )
-            }
+            Err(e) => return status("unknown", unreadable(&e)),
         }
         match hik
             .call(
@@ -135,19 +138,12 @@ impl PersonSync {
                     .filter_map(|n| n.as_u64().or_else(|| n.as_str()?.parse().ok()))
                     .sum::<u64>();
                 if pending > 0 {
-                    status("pending", format!("HikCentral still has {pending} person(s) to apply to the devices; this person may be among them"))
+                    status("pending", Message::DevicesPending { count: pending })
                 } else {
-                    status(
-                        "applied",
-                        "in its access levels, applied to the devices with no failure reported"
-                            .into(),
-                    )
+                    status("applied", Message::DevicesApplied)
                 }
             }
-            Err(e) => status(
-                "unknown",
-                format!("HikCentral's application result could not be read: {e}"),
-            ),
+            Err(e) => status("unknown", unreadable(&e)),
         }
     }
 }
@@ -183,35 +179,4 @@ async fn failures_of(
         }
     }
     Ok(None)
-}
-
-/// `errorItems` ("3,4") in words; a face problem says what the operator must do.
-fn describe_failure(items: &str) -> String {
-    let words: Vec<&str> = items
-        .split(',')
-        .map(|i| match i.trim() {
-            "0" => "device exception (offline?)",
-            "1" => "incorrect card information",
-            "2" => "incorrect fingerprint information",
-            "3" => "incorrect face information: replace the photo",
-            "4" => "incorrect person information",
-            _ => "unknown error",
-        })
-        .collect();
-    format!("the devices refused the person: {}", words.join("; "))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::describe_failure;
-
-    #[test]
-    fn a_face_failure_tells_the_operator_to_replace_the_photo() {
-        let d = describe_failure("3,0");
-        assert!(
-            d.contains("incorrect face information: replace the photo"),
-            "{d}"
-        );
-        assert!(d.contains("device exception"), "{d}");
-    }
 }

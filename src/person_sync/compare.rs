@@ -6,6 +6,7 @@ use super::outcome::{self, SyncFailure};
 use super::{PersonSync, Registration, PERSON_BY_ID, PICTURE};
 use crate::artemis::model::ArtemisCode;
 use crate::artemis::ArtemisError;
+use crate::i18n::Message;
 use crate::photo;
 use serde_json::{json, Value};
 
@@ -42,7 +43,7 @@ impl PersonSync {
     }
 
     /// How alike the SIAD photo and the HikCentral photo are (0–100).
-    pub async fn compare(&self, ci: &str) -> Result<Value, SyncFailure> {
+    pub async fn compare(&self, ci: &str) -> Result<Comparison, SyncFailure> {
         let siad = self.siad()?.photo(ci).await.map_err(SyncFailure::Siad)?;
         let hik = self.hikcentral_photo(ci).await?;
         let siad_hash = match siad {
@@ -58,16 +59,26 @@ impl PersonSync {
             _ => None,
         };
         let reason = match (siad_hash, hik_hash) {
-            (None, _) => "SIAD has no usable photo for this person",
-            (_, None) => "HikCentral has no photo for this person",
-            _ => "compared",
+            (None, _) => Message::NoUsableSiadPhoto,
+            (_, None) => Message::NoHikCentralPhoto,
+            _ => Message::PhotosCompared,
         };
-        Ok(json!({
-            "ci": ci,
-            "similarity": similarity,
-            "siadHash": siad_hash.map(|h| h.to_string()),
-            "hikcentralHash": hik_hash.map(|h| h.to_string()),
-            "reason": reason,
-        }))
+        Ok(Comparison {
+            ci: ci.to_owned(),
+            similarity,
+            siad_hash: siad_hash.map(|h| h.to_string()),
+            hikcentral_hash: hik_hash.map(|h| h.to_string()),
+            reason,
+        })
     }
+}
+
+/// The two photos compared: similarity 0–100 (`None` when one is missing) and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comparison {
+    pub ci: String,
+    pub similarity: Option<u8>,
+    pub siad_hash: Option<String>,
+    pub hikcentral_hash: Option<String>,
+    pub reason: Message,
 }

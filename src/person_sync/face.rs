@@ -15,6 +15,7 @@ use super::outcome::{Contract, SyncFailure};
 use super::{PersonSync, Registration, FACE_UPDATE, PERSON_BY_ID, PICTURE};
 use crate::artemis::model::ArtemisCode;
 use crate::artemis::{ArtemisClient, ArtemisError};
+use crate::i18n::Message;
 use crate::photo::{self, PhotoHash};
 use serde_json::{json, Value};
 
@@ -50,7 +51,7 @@ impl PersonSync {
         {
             Ok(_) => {}
             Err(ArtemisError::Api(ArtemisCode::NotSupported { .. })) => {
-                let reason = SyncFailure::FaceUpdateUnsupported.to_string();
+                let reason = Message::FaceUpdateUnsupported;
                 self.note(ci, &person, None, "failed", &reason).await?;
                 return Err(SyncFailure::FaceUpdateUnsupported);
             }
@@ -61,15 +62,10 @@ impl PersonSync {
             .await
         {
             Ok(()) => {
-                self.note(
-                    ci,
-                    &person,
-                    Some((&pid, &face.1)),
-                    "updated",
-                    "photo updated in HikCentral (read back)",
-                )
-                .await?;
-                Ok(Contract::success(&pid, "photo updated in HikCentral"))
+                let reason = Message::PhotoUpdated;
+                self.note(ci, &person, Some((&pid, &face.1)), "updated", &reason)
+                    .await?;
+                Ok(Contract::success(&pid, reason))
             }
             Err(reason) => {
                 self.note(ci, &person, None, "failed", &reason).await?;
@@ -85,22 +81,18 @@ impl PersonSync {
         pid: &str,
         before: Option<&str>,
         sent_hash: &str,
-    ) -> Result<(), String> {
+    ) -> Result<(), Message> {
         let Some(uri) = picture_uri(hik, pid).await else {
-            return Err(
-                "HikCentral accepted the face update but shows no face for the person \
-                        when read back"
-                    .into(),
-            );
+            return Err(Message::FaceNotShown);
         };
         let resp = hik
             .call_raw(PICTURE, &json!({"personId": pid, "picUri": uri}))
             .await
-            .map_err(|e| format!("the face could not be read back from HikCentral: {e}"))?;
+            .map_err(|e| Message::FaceReadBackFailed {
+                error: Box::new(super::wording::hikcentral(&e)),
+            })?;
         let Some((bytes, _)) = super::outcome::picture_from_answer(&resp) else {
-            return Err(
-                "HikCentral accepted the face update but its picture does not download".into(),
-            );
+            return Err(Message::FaceDoesNotDownload);
         };
         let limits = (*self.limits).clone();
         let held = photo::hash_off_runtime(bytes, limits).await;
@@ -112,7 +104,7 @@ impl PersonSync {
         if same || before != Some(uri.as_str()) {
             Ok(())
         } else {
-            Err("HikCentral accepted the face update but still holds the previous face".into())
+            Err(Message::PreviousFaceKept)
         }
     }
 }

@@ -7,10 +7,12 @@ mod compare;
 mod face;
 pub mod outcome;
 mod photo_check;
+mod wording;
 
 use crate::artemis::model::ArtemisCode;
 use crate::artemis::{ArtemisClient, ArtemisError};
 use crate::config::BiometricoSettings;
+use crate::i18n::Message;
 use crate::photo::PhotoLimits;
 use crate::siad::{Directory, SiadError, SiadPerson};
 use crate::store::{LedgerUpdate, Store};
@@ -56,10 +58,12 @@ pub fn valid_ci(ci: &str) -> bool {
 impl PersonSync {
     /// HikCentral's personCode for `ci` (`biometrico.person_code`), validated before any call.
     fn person_code(&self, ci: &str) -> Result<String, SyncFailure> {
-        self.settings
-            .person_code
-            .person_code(ci)
-            .map_err(SyncFailure::PersonCodeUnfit)
+        let rule = self.settings.person_code;
+        rule.person_code(ci)
+            .map_err(|_| SyncFailure::PersonCodeUnfit {
+                ci: ci.to_owned(),
+                rule: rule.name().to_owned(),
+            })
     }
 
     pub fn new(
@@ -121,13 +125,14 @@ impl PersonSync {
                         "personInfo without personId".into(),
                     ))
                 })?;
+                let reason = Message::AlreadyInHikCentral.english();
                 self.store
                     .record_ledger(
                         &LedgerUpdate {
                             ci,
                             person_id: Some(&pid),
                             outcome: "found",
-                            reason: "already in HikCentral",
+                            reason: &reason,
                             ..LedgerUpdate::default()
                         },
                         now_ms(),
@@ -146,7 +151,7 @@ impl PersonSync {
             return Ok(Contract::already_registered(
                 &person_id,
                 None,
-                "already registered in HikCentral",
+                Message::AlreadyInHikCentral,
             ));
         }
         let person = self.siad_person(ci).await?;
@@ -164,16 +169,20 @@ impl PersonSync {
                     .or_else(|| person_id_of(&data))
                     .unwrap_or_default();
                 let reason = match self.grant_access(hik, &pid, &person.person_type).await {
-                    Ok(done) if done.is_empty() => "registered in HikCentral".to_owned(),
-                    Ok(done) => format!("registered in HikCentral; {done}"),
+                    Ok(None) => Message::Registered,
+                    Ok(Some(done)) => Message::RegisteredAnd {
+                        done: Box::new(done),
+                    },
                     Err(problem) => {
-                        tracing::warn!(problem = %problem, "registered, but access levels failed");
-                        format!("registered in HikCentral, but {problem}")
+                        tracing::warn!(problem = %problem.english(), "registered, but access levels failed");
+                        Message::RegisteredBut {
+                            problem: Box::new(problem),
+                        }
                     }
                 };
                 self.note(ci, &person, Some((&pid, &face.1)), "registered", &reason)
                     .await?;
-                Ok(Contract::success(&pid, &reason))
+                Ok(Contract::success(&pid, reason))
             }
             Err(ArtemisError::Api(ArtemisCode::AlreadyExists(msg))) => {
                 // Registered by someone else meanwhile: find the personId, never create twice.
@@ -184,7 +193,7 @@ impl PersonSync {
                 Ok(Contract::already_registered(
                     &pid,
                     Some(("131", &msg)),
-                    "HikCentral already has this personCode",
+                    Message::PersonCodeTaken,
                 ))
             }
             Err(e) => self.upstream_outcome(ci, &person, e).await,
@@ -198,18 +207,17 @@ impl PersonSync {
             return Ok(Contract::already_registered(
                 &person_id,
                 None,
-                "already registered in HikCentral",
+                Message::AlreadyInHikCentral,
             ));
         }
         let person = self.siad_person(ci).await?;
         match self.normalised_photo(ci).await? {
-            Err(reason) => Ok(Contract::photo_rejected(None, &reason)),
+            Err(reason) => Ok(Contract::photo_rejected(None, reason)),
             Ok(_) => {
                 self.person_body(&person, None, "")?;
-                Ok(Contract::would_register(&format!(
-                    "would register {} (dry run: nothing sent)",
-                    person.full_name()
-                )))
+                Ok(Contract::would_register(Message::WouldRegister {
+                    name: person.full_name(),
+                }))
             }
         }
     }
@@ -254,14 +262,16 @@ impl PersonSync {
         Ok(body)
     }
 
+    /// Record an outcome in the ledger (the service's own record: the reason in English).
     async fn note(
         &self,
         ci: &str,
         p: &SiadPerson,
         registered: Option<(&str, &str)>,
         outcome: &str,
-        reason: &str,
+        reason: &Message,
     ) -> Result<(), SyncFailure> {
+        let reason = reason.english();
         self.store
             .record_ledger(
                 &LedgerUpdate {
@@ -270,7 +280,7 @@ impl PersonSync {
                     person_type: Some(&p.person_type),
                     photo_hash: registered.map(|r| r.1),
                     outcome,
-                    reason,
+                    reason: &reason,
                 },
                 now_ms(),
             )
@@ -288,19 +298,24 @@ impl PersonSync {
     ) -> Result<Contract, SyncFailure> {
         match &e {
             ArtemisError::Api(code) if outcome::is_photo_problem(code) => {
-                let reason = format!("HikCentral refused the photo: {}", code.message());
+                let reason = Message::HikCentralRefusedPhoto {
+                    msg: code.message().to_owned(),
+                };
                 self.note(ci, p, None, "photo_rejected", &reason).await?;
                 Ok(Contract::photo_rejected(
                     Some((&code.code(), code.message())),
-                    &reason,
+                    reason,
                 ))
             }
             ArtemisError::Api(code)
                 if code.class() == crate::artemis::model::CodeClass::Permanent =>
             {
-                let reason = format!("HikCentral refused: {code}");
+                let reason = Message::HikCentralRefused {
+                    code: code.code(),
+                    msg: code.message().to_owned(),
+                };
                 self.note(ci, p, None, "failed", &reason).await?;
-                Ok(Contract::other(&code.code(), code.message(), &reason))
+                Ok(Contract::other(&code.code(), code.message(), reason))
             }
             _ => Err(SyncFailure::Upstream(e)),
         }

@@ -1,61 +1,92 @@
 //! The frontend's contract: `{"code","msg","data"}` with `code` a string — `"0"` registered,
 //! `"131"` already registered, `"128"` photo not compatible, anything else shows `msg` — plus
 //! `upstreamCode`, `upstreamMsg` and a human `reason` on every answer. HTTP errors carry
-//! `details.msg`, which the frontend shows.
+//! `details.msg`, which the frontend shows. Everything here is typed (codes, HikCentral's own
+//! code and message, [`Message`]s): `http::contract` renders it in the request's language.
 
 use crate::artemis::model::ArtemisCode;
 use crate::artemis::ArtemisError;
+use crate::i18n::Message;
 use crate::siad::SiadError;
 use crate::upstream::UpstreamResponse;
 use axum::http::StatusCode;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 
-/// A contract answer (always HTTP 200), typed; it becomes the frontend's JSON only when
-/// answered (`IntoResponse`): `{"code","msg","data","upstreamCode","upstreamMsg","reason"}`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-#[schema(
-    description = "The SIAD frontend's answer (HTTP 200): `code` is a string — `\"0\"` \
-    registered or updated, `\"131\"` already registered, `\"128\"` photo not compatible, \
-    `\"dry_run\"`, or HikCentral's own code with `msg` to show; `reason` is a sentence for people."
-)]
+/// How a contract answer went: its `code` and the `msg` that goes with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContractCode {
+    /// `"0"`, `msg` `"Success"` (the literal the frontend compares).
+    Success,
+    /// `"131"`.
+    AlreadyRegistered,
+    /// `"128"`.
+    PhotoRejected,
+    /// `"dry_run"`.
+    WouldRegister,
+    /// HikCentral's own code and message, passed through.
+    HikCentral { code: String, msg: String },
+}
+
+impl ContractCode {
+    /// The wire `code`.
+    pub fn code(&self) -> &str {
+        match self {
+            Self::Success => "0",
+            Self::AlreadyRegistered => "131",
+            Self::PhotoRejected => "128",
+            Self::WouldRegister => "dry_run",
+            Self::HikCentral { code, .. } => code,
+        }
+    }
+
+    /// The `msg` the frontend shows (or, for `"0"`, compares).
+    pub fn msg(&self) -> Message {
+        match self {
+            Self::Success => Message::Success,
+            Self::AlreadyRegistered => Message::PersonAlreadyRegistered,
+            Self::PhotoRejected => Message::PhotoIncompatible,
+            Self::WouldRegister => Message::DryRunWouldRegister,
+            Self::HikCentral { code, msg } => Message::HikCentralAnswered {
+                code: code.clone(),
+                msg: msg.clone(),
+            },
+        }
+    }
+}
+
+/// A contract answer (always HTTP 200), typed: it becomes the frontend's JSON, in the
+/// request's language, only at the HTTP edge (`http::contract`):
+/// `{"code","msg","data","upstreamCode","upstreamMsg","reason"}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Contract {
-    /// `"0"` registered or updated, `"131"` already registered, `"128"` photo not compatible,
-    /// `"dry_run"`, or HikCentral's own code.
-    pub code: String,
-    pub msg: String,
+    pub code: ContractCode,
     /// The HikCentral personId, when there is one.
     pub data: Option<String>,
-    #[serde(rename = "upstreamCode")]
-    pub upstream_code: Option<String>,
-    #[serde(rename = "upstreamMsg")]
-    pub upstream_msg: Option<String>,
-    /// A sentence for people.
-    pub reason: String,
+    /// HikCentral's own (code, msg), as HikCentral wrote them.
+    pub upstream: Option<(String, String)>,
+    /// Why, for people.
+    pub reason: Message,
 }
 
 impl Contract {
     fn new(
-        code: &str,
-        msg: &str,
+        code: ContractCode,
         data: Option<&str>,
         upstream: Option<(&str, &str)>,
-        reason: &str,
+        reason: Message,
     ) -> Self {
         Self {
-            code: code.to_owned(),
-            msg: msg.to_owned(),
+            code,
             data: data.map(str::to_owned),
-            upstream_code: upstream.map(|u| u.0.to_owned()),
-            upstream_msg: upstream.map(|u| u.1.to_owned()),
-            reason: reason.to_owned(),
+            upstream: upstream.map(|(c, m)| (c.to_owned(), m.to_owned())),
+            reason,
         }
     }
 
-    pub fn success(person_id: &str, reason: &str) -> Self {
+    pub fn success(person_id: &str, reason: Message) -> Self {
         Self::new(
-            "0",
-            "Success",
+            ContractCode::Success,
             Some(person_id),
             Some(("0", "Success")),
             reason,
@@ -67,74 +98,109 @@ impl Contract {
     pub fn already_registered(
         person_id: &str,
         upstream: Option<(&str, &str)>,
-        reason: &str,
+        reason: Message,
     ) -> Self {
         Self::new(
-            "131",
-            "Person already registered",
+            ContractCode::AlreadyRegistered,
             Some(person_id),
             upstream,
             reason,
         )
     }
 
-    pub fn photo_rejected(upstream: Option<(&str, &str)>, reason: &str) -> Self {
-        Self::new("128", "Photo incompatible", None, upstream, reason)
+    pub fn photo_rejected(upstream: Option<(&str, &str)>, reason: Message) -> Self {
+        Self::new(ContractCode::PhotoRejected, None, upstream, reason)
     }
 
     /// What a dry run would do.
-    pub fn would_register(reason: &str) -> Self {
-        Self::new("dry_run", "Would register", None, None, reason)
+    pub fn would_register(reason: Message) -> Self {
+        Self::new(ContractCode::WouldRegister, None, None, reason)
     }
 
     /// HikCentral's code and message passed through (the frontend shows `msg`).
-    pub fn other(code: &str, msg: &str, reason: &str) -> Self {
-        Self::new(code, msg, None, Some((code, msg)), reason)
+    pub fn other(code: &str, msg: &str, reason: Message) -> Self {
+        let kind = ContractCode::HikCentral {
+            code: code.to_owned(),
+            msg: msg.to_owned(),
+        };
+        Self::new(kind, None, Some((code, msg)), reason)
     }
 
+    /// The wire `code`.
     pub fn code(&self) -> &str {
-        &self.code
+        self.code.code()
     }
 }
 
-/// Why a request could not be answered within the contract.
-#[derive(Debug, thiserror::Error)]
+/// Why a request could not be answered within the contract. `Display` is the English
+/// sentence, for logs; the frontend gets [`SyncFailure::message`] in its language.
+#[derive(Debug)]
 pub enum SyncFailure {
-    #[error("{0:?} is not a valid CI: 1–32 letters or digits, no hyphens")]
     BadCi(String),
-    #[error("SIAD has no person with CI {0}")]
     UnknownCi(String),
-    /// The CI cannot be a HikCentral personCode under `biometrico.person_code`.
-    #[error("{0}")]
-    PersonCodeUnfit(String),
-    #[error("CI {0} is not registered in HikCentral; register it first")]
+    /// The CI cannot be a HikCentral personCode under `biometrico.person_code` (CI, rule).
+    PersonCodeUnfit {
+        ci: String,
+        rule: String,
+    },
     NotRegistered(String),
-    #[error("{0}")]
     Siad(SiadError),
-    #[error("HikCentral is not configured on this service (hikcentral.base_url)")]
     HikCentralNotConfigured,
-    #[error("no orgIndexCode for SIAD person type {0:?}: set biometrico.org_by_person_type")]
+    /// No orgIndexCode for this SIAD person type.
     NoOrg(String),
-    #[error("{0}")]
     Upstream(ArtemisError),
-    #[error("the ledger could not be read or written: {0}")]
-    Store(#[from] crate::store::StoreError),
+    /// The ledger could not be read or written.
+    Store(crate::store::StoreError),
     /// `person/face/update` answered 12: this edition offers no way to replace a face.
-    #[error(
-        "this HikCentral edition cannot replace a face through OpenAPI (person/face/update \
-         answered 12, not supported); replace the photo in HikCentral's own client, or delete \
-         and register the person again (this gives a new personId and loses its access levels)"
-    )]
     FaceUpdateUnsupported,
     /// HikCentral accepted the update, but reading the person back does not show the new face.
-    #[error("{0}")]
-    FaceNotApplied(String),
+    FaceNotApplied(Message),
 }
 
+impl From<crate::store::StoreError> for SyncFailure {
+    fn from(e: crate::store::StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+impl std::fmt::Display for SyncFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            // Logs get the cause; people get `InternalError`.
+            Self::Store(e) => write!(f, "the ledger could not be read or written: {e}"),
+            _ => f.write_str(&self.message().english()),
+        }
+    }
+}
+
+impl std::error::Error for SyncFailure {}
+
 impl SyncFailure {
+    /// The sentence the frontend shows (`details.msg`).
+    pub fn message(&self) -> Message {
+        match self {
+            Self::BadCi(ci) => Message::BadCi { ci: ci.clone() },
+            Self::UnknownCi(ci) => Message::UnknownCi { ci: ci.clone() },
+            Self::PersonCodeUnfit { ci, rule } => Message::PersonCodeUnfit {
+                ci: ci.clone(),
+                rule: rule.clone(),
+            },
+            Self::NotRegistered(ci) => Message::NotRegistered { ci: ci.clone() },
+            Self::Siad(e) => super::wording::siad(e),
+            Self::HikCentralNotConfigured => Message::HikCentralNotConfigured,
+            Self::NoOrg(t) => Message::NoOrg {
+                person_type: t.clone(),
+            },
+            Self::Upstream(e) => super::wording::hikcentral(e),
+            Self::Store(_) => Message::InternalError,
+            Self::FaceUpdateUnsupported => Message::FaceUpdateUnsupported,
+            Self::FaceNotApplied(m) => m.clone(),
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::BadCi(_) | Self::PersonCodeUnfit(_) => StatusCode::BAD_REQUEST,
+            Self::BadCi(_) | Self::PersonCodeUnfit { .. } => StatusCode::BAD_REQUEST,
             Self::UnknownCi(_) | Self::NotRegistered(_) => StatusCode::NOT_FOUND,
             Self::Siad(_) | Self::HikCentralNotConfigured | Self::NoOrg(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
@@ -153,7 +219,7 @@ impl SyncFailure {
     pub fn code(&self) -> &'static str {
         match self {
             Self::BadCi(_) => "bad_ci",
-            Self::PersonCodeUnfit(_) => "person_code_unfit",
+            Self::PersonCodeUnfit { .. } => "person_code_unfit",
             Self::UnknownCi(_) => "unknown_ci",
             Self::NotRegistered(_) => "not_registered",
             Self::Siad(_) => "siad_unavailable",
@@ -234,30 +300,5 @@ mod tests {
             picture_from_answer(&resp("application/json", br#"{"code":"128","msg":"no"}"#))
                 .is_none()
         );
-    }
-
-    #[test]
-    fn contract_answers_always_carry_upstream_fields_and_a_reason() {
-        for c in [
-            Contract::success("187", "registered"),
-            Contract::already_registered("187", None, "ledger"),
-            Contract::photo_rejected(None, "photo is 80×60 px; at least 200×200 is needed"),
-            Contract::other("2", "bad", "refused"),
-            Contract::would_register("would register Ana"),
-        ] {
-            let wire = serde_json::to_value(&c).unwrap();
-            for key in [
-                "code",
-                "msg",
-                "data",
-                "upstreamCode",
-                "upstreamMsg",
-                "reason",
-            ] {
-                assert!(wire.get(key).is_some(), "{key} missing in {wire}");
-            }
-            assert!(wire["code"].is_string());
-            assert!(wire["reason"].as_str().is_some_and(|r| !r.is_empty()));
-        }
     }
 }

@@ -6,6 +6,7 @@ use super::outcome::{Contract, SyncFailure};
 use super::{PersonSync, FACE_CHECK};
 use crate::artemis::model::ArtemisCode;
 use crate::artemis::ArtemisError;
+use crate::i18n::Message;
 use crate::photo;
 use crate::siad::SiadPerson;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -31,7 +32,7 @@ impl PersonSync {
         self.note(ci, person, None, "photo_rejected", &reason)
             .await?;
         let upstream = upstream.as_ref().map(|(c, m)| (c.as_str(), m.as_str()));
-        Ok(Err(Contract::photo_rejected(upstream, &reason)))
+        Ok(Err(Contract::photo_rejected(upstream, reason)))
     }
 
     /// HikCentral's face-quality pre-check (`acs/v1/faceCheck` against the device
@@ -40,7 +41,7 @@ impl PersonSync {
     async fn face_check(
         &self,
         face_b64: &str,
-    ) -> Result<Option<(Option<(String, String)>, String)>, SyncFailure> {
+    ) -> Result<Option<(Option<(String, String)>, Message)>, SyncFailure> {
         let device = self.settings.face_check_device.trim();
         if device.is_empty() {
             return Ok(None);
@@ -54,10 +55,9 @@ impl PersonSync {
             }
             Err(ArtemisError::Api(code)) => Ok(Some((
                 Some((code.code(), code.message().to_owned())),
-                format!(
-                    "HikCentral's face check refused the photo: {}",
-                    code.message()
-                ),
+                Message::FaceCheckRefusedPhoto {
+                    msg: code.message().to_owned(),
+                },
             ))),
             Err(e) => Err(SyncFailure::Upstream(e)),
         }
@@ -67,13 +67,13 @@ impl PersonSync {
     pub(super) async fn normalised_photo(
         &self,
         ci: &str,
-    ) -> Result<Result<(String, String), String>, SyncFailure> {
+    ) -> Result<Result<(String, String), Message>, SyncFailure> {
         let Some(bytes) = self.siad()?.photo(ci).await.map_err(SyncFailure::Siad)? else {
-            return Ok(Err("SIAD has no photo for this person".into()));
+            return Ok(Err(Message::NoSiadPhoto));
         };
         match photo::normalise_off_runtime(bytes, (*self.limits).clone()).await {
             Ok(p) => Ok(Ok((B64.encode(&p.jpeg), p.hash.to_string()))),
-            Err(e) => Ok(Err(e.to_string())),
+            Err(e) => Ok(Err(super::wording::photo(&e))),
         }
     }
 }

@@ -1,7 +1,11 @@
 //! The bulk sync runner: what the browser loop should have been. One job at a time, person by
 //! person, through the same paced HikCentral client as the frontend's own calls; every outcome
 //! recorded; resumes where it stopped after a restart; cancellable between persons.
+//!
+//! An item's reason is stored as a catalogue message (key and parameters, JSON), not as text:
+//! the CSV report renders it in the language of whoever reads it.
 
+use crate::i18n::Message;
 use crate::person_sync::{PersonSync, SyncFailure};
 use crate::store::{JobState, Store};
 use std::sync::Arc;
@@ -120,7 +124,7 @@ impl SyncJobs {
                     item.position,
                     outcome,
                     code.as_deref(),
-                    &reason,
+                    &reason.to_stored(),
                     pid.as_deref(),
                     now_ms(),
                 )
@@ -140,7 +144,7 @@ impl SyncJobs {
         &self,
         ci: &str,
         dry_run: bool,
-    ) -> (&'static str, Option<String>, String, Option<String>) {
+    ) -> (&'static str, Option<String>, Message, Option<String>) {
         let mut attempt = 1;
         loop {
             let result = if dry_run {
@@ -151,24 +155,13 @@ impl SyncJobs {
             match result {
                 Ok(c) => {
                     let pid = c.data.filter(|s| !s.is_empty());
-                    let reason = if outcome_of(&c.code) == "failed" {
-                        format!("{} ({})", c.reason, c.msg)
-                    } else {
-                        c.reason
-                    };
-                    return (outcome_of(&c.code), Some(c.code), reason, pid);
+                    let code = c.code.code().to_owned();
+                    return (outcome_of(&code), Some(code), c.reason, pid);
                 }
-                Err(SyncFailure::UnknownCi(_)) => {
-                    return (
-                        "unknown_ci",
-                        None,
-                        format!("SIAD has no person with CI {ci}"),
-                        None,
-                    )
+                Err(e @ SyncFailure::UnknownCi(_)) => {
+                    return ("unknown_ci", None, e.message(), None)
                 }
-                Err(SyncFailure::BadCi(_)) => {
-                    return ("failed", None, format!("{ci:?} is not a valid CI"), None)
-                }
+                Err(e @ SyncFailure::BadCi(_)) => return ("failed", None, e.message(), None),
                 Err(e)
                     if attempt < ATTEMPTS
                         && e.status().as_u16() >= 429
@@ -178,7 +171,11 @@ impl SyncJobs {
                     tokio::time::sleep(self.retry_delay * attempt).await;
                     attempt += 1;
                 }
-                Err(e) => return ("failed", None, e.to_string(), None),
+                Err(e @ SyncFailure::Store(_)) => {
+                    tracing::error!(error = %e, "sync of one person could not be recorded");
+                    return ("failed", None, Message::LedgerFailed, None);
+                }
+                Err(e) => return ("failed", None, e.message(), None),
             }
         }
     }

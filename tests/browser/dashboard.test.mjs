@@ -8,7 +8,10 @@
 // page, checks it signed in with the fragment's token (and removed it from the address bar),
 // waits for live counts, waits for a parked punch, presses its Retry, and checks the punch
 // leaves the parked list or is tried again (its attempts grow: Humand parked it again); then
-// waits for the out-of-window event, presses its Admit, and checks it leaves that list.
+// waits for the out-of-window event, presses its Admit, and checks it leaves that list. The
+// browser asks for Spanish (locale es-EC, as the frontend's users): the page must start in
+// Spanish, have every text in both languages, and switch to English and back with its switch.
+// The other steps read structure (ids, data attributes), never words.
 //
 // Environment: DASHBOARD_URL (required), CHROMIUM (default /usr/bin/chromium),
 // WAIT_MS (each wait, default and at most 60000), SCREENSHOT (a PNG path written at the end or
@@ -61,7 +64,7 @@ async function main() {
   const problems = [];
   let page;
   try {
-    const context = await browser.newContext({ acceptDownloads: true });
+    const context = await browser.newContext({ acceptDownloads: true, locale: 'es-EC' });
     page = await context.newPage();
     page.setDefaultTimeout(WAIT);
     page.on('pageerror', (e) => problems.push(`uncaught error in the page: ${e.message}`));
@@ -186,6 +189,35 @@ async function main() {
       if (res.status() !== 202) throw new Error(`POST ${path} answered ${res.status()}: ${await res.text()}`);
       await page.waitForSelector(rowSel, { state: 'detached', timeout: WAIT })
         .catch((e) => { throw new Error(`the event stayed in the list: ${e.message.split('\n')[0]}`); });
+    });
+
+    await step('speaks Spanish, has every text in English too, and switches language', async () => {
+      const lang = await page.evaluate(() => document.documentElement.lang);
+      if (lang !== 'es') throw new Error(`<html lang="${lang}">: the page did not start in Spanish`);
+      const missing = await page.evaluate(async () => (await import('/dashboard/i18n.js')).missingTexts());
+      if (missing.length) throw new Error(`texts missing in a language: ${missing.join(', ')}`);
+      const shown = async () => page.evaluate(() => ({
+        lang: document.documentElement.lang,
+        title: document.querySelector('#counts-title')?.textContent,
+        retry: document.querySelector('#parked-punches button[data-action="retry"]')?.textContent ?? null,
+      }));
+      const es = await shown();
+      if (es.title !== 'Flujo') throw new Error(`the counts title is ${JSON.stringify(es.title)}, not Spanish`);
+      const asked = page.waitForRequest((r) => new URL(r.url()).pathname === '/admin/summary'
+        && r.headers()['accept-language'] === 'en', { timeout: WAIT });
+      await page.selectOption('#language', 'en');
+      await asked;
+      // The rows come back from the refresh the switch asked for, in English.
+      await page.waitForFunction(() => {
+        const retry = document.querySelector('#parked-punches button[data-action="retry"]');
+        return !retry || retry.textContent === 'Retry';
+      }, null, { timeout: WAIT, polling: 100 });
+      const en = await shown();
+      if (en.lang !== 'en' || en.title !== 'Pipeline') throw new Error(`after choosing English: ${JSON.stringify(en)}`);
+      await page.selectOption('#language', 'es');
+      const back = await shown();
+      if (back.lang !== 'es' || back.title !== 'Flujo') throw new Error(`after choosing Spanish again: ${JSON.stringify(back)}`);
+      log(`     es: ${JSON.stringify(es)} · en: ${JSON.stringify(en)}`);
     });
 
     await step('no errors in the page', async () => {
