@@ -240,6 +240,7 @@ fn elements(store: &Store, coverage: &Coverage) -> Vec<Value> {
         .into_iter()
         .map(|door| {
             let name = store.devices.door_name(&door).unwrap_or_default();
+            let door: &str = &door;
             let id = door.parse::<u64>().map_or_else(|_| json!(door), |n| json!(n));
             json!({"ID": id, "BaseInfo": {"ElementType": 6, "Name": name, "AreaName": "Campus", "AreaID": 1}})
         })

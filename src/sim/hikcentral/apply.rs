@@ -39,9 +39,11 @@ pub(crate) fn reapplication(sim: &HikSim, p: &Params) -> ApiResult {
         _ => return Err(ApiError::bad("ImmediateDownload must be 0 or 1")),
     }
     let person_ids = csv(p, "personIds")?;
-    let doors = csv(p, "doorIndexCodes")?.map(|d| d.into_iter().collect::<BTreeSet<_>>());
+    let doors = csv(p, "doorIndexCodes")?;
     let without_ids = sim.cfg().lifecycle.reapply_without_ids;
     let mut store = sim.store();
+    let doors: Option<BTreeSet<devices::Door>> =
+        doors.map(|d| d.iter().map(|c| store.devices.door(c)).collect());
     let persons: Vec<u64> = match person_ids {
         // Unknown personIds are passed over without a word (UNCONFIRMED).
         Some(ids) => ids
@@ -74,7 +76,7 @@ struct Failure {
     name: String,
     code: String,
     items: String,
-    doors: BTreeSet<String>,
+    doors: BTreeSet<devices::Door>,
 }
 
 fn failures(store: &Store) -> Vec<Failure> {
@@ -83,7 +85,7 @@ fn failures(store: &Store) -> Vec<Failure> {
         .iter()
         .filter_map(|person| {
             let items = store.access.error_of(&person.code)?;
-            let doors: BTreeSet<String> = devices::wanted(store, person).into_keys().collect();
+            let doors = devices::wanted_doors(store, person);
             (!doors.is_empty()).then(|| Failure {
                 name: person.name(),
                 code: person.code.clone(),
@@ -133,12 +135,12 @@ pub(crate) fn application_result(sim: &HikSim, p: &Params) -> ApiResult {
         Some(2) => {
             let (page_no, page_size) = p.page()?;
             // One device per door; each lists the failed persons that should be at its door.
-            let mut by_door: BTreeMap<&String, Vec<Value>> = BTreeMap::new();
+            let mut by_door: BTreeMap<&devices::Door, Vec<Value>> = BTreeMap::new();
             for f in &failing {
                 for door in &f.doors {
                     by_door.entry(door).or_default().push(json!({
                         "personName": f.name, "personCode": f.code,
-                        "resourceName": store.devices.door_name(door).unwrap_or_else(|| door.clone()),
+                        "resourceName": store.devices.door_name(door).unwrap_or_else(|| door.to_string()),
                         "errorItems": f.items}));
                 }
             }

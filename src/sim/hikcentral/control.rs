@@ -91,7 +91,7 @@ impl HikSim {
             .persons
             .by_code(person_code)
             .and_then(|p| store.devices.held(p.id))
-            .map(|held| held.keys().cloned().collect())
+            .map(|held| held.iter().map(|(d, _)| d.to_string()).collect())
             .unwrap_or_default()
     }
 

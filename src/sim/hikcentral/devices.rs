@@ -12,6 +12,7 @@ use super::wire::{as_i64, as_string};
 use super::Store;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 /// The doors a new simulator has (the demo campus' door index codes).
 const SEEDED_DOORS: [(&str, &str); 4] = [
@@ -21,13 +22,24 @@ const SEEDED_DOORS: [(&str, &str); 4] = [
     ("9", "Door 9"),
 ];
 
-/// What the devices hold for one person: door → validity.
-pub(crate) type Held = BTreeMap<String, Window>;
+/// A door index code, shared between the registry and what the devices hold (40,000 persons
+/// at four doors hold one copy of each code).
+pub(crate) type Door = Arc<str>;
+
+/// What the devices hold for one person: (door, validity), sorted by door, exactly sized.
+pub(crate) type Held = Vec<(Door, Window)>;
+
+/// The validity `held` has at `door`, if the person is there.
+pub(crate) fn held_at<'a>(held: &'a Held, door: &str) -> Option<&'a Window> {
+    held.binary_search_by(|(d, _)| (**d).cmp(door))
+        .ok()
+        .map(|i| &held[i].1)
+}
 
 #[derive(Debug)]
 pub(crate) struct Devices {
     /// doorIndexCode → door name.
-    doors: BTreeMap<String, String>,
+    doors: BTreeMap<Door, String>,
     held: HashMap<u64, Held>,
     /// Persons a reapplication has applied at least once.
     ever_applied: HashSet<u64>,
@@ -40,7 +52,7 @@ impl Default for Devices {
         Self {
             doors: SEEDED_DOORS
                 .iter()
-                .map(|(c, n)| ((*c).to_owned(), (*n).to_owned()))
+                .map(|(c, n)| (Door::from(*c), (*n).to_owned()))
                 .collect(),
             held: HashMap::new(),
             ever_applied: HashSet::new(),
@@ -51,7 +63,14 @@ impl Default for Devices {
 
 impl Devices {
     pub fn add_door(&mut self, code: &str, name: &str) {
-        self.doors.insert(code.to_owned(), name.to_owned());
+        self.doors.insert(Door::from(code), name.to_owned());
+    }
+
+    /// The registry's shared copy of `code` (a new one for a door it does not have).
+    pub fn door(&self, code: &str) -> Door {
+        self.doors
+            .get_key_value(code)
+            .map_or_else(|| Door::from(code), |(d, _)| d.clone())
     }
 
     pub fn door_name(&self, code: &str) -> Option<String> {
@@ -59,10 +78,10 @@ impl Devices {
     }
 
     /// The door index codes a level covers.
-    pub fn doors_of(&self, coverage: &Coverage) -> BTreeSet<String> {
+    pub fn doors_of(&self, coverage: &Coverage) -> BTreeSet<Door> {
         match coverage {
             Coverage::AllDoors => self.doors.keys().cloned().collect(),
-            Coverage::Doors(d) => d.clone(),
+            Coverage::Doors(d) => d.iter().map(|c| self.door(c)).collect(),
         }
     }
 
@@ -91,18 +110,29 @@ pub(crate) fn wanted(store: &Store, person: &Person) -> Held {
     doors.into_iter().map(|d| (d, window)).collect()
 }
 
+/// `person`'s wanted doors only.
+pub(crate) fn wanted_doors(store: &Store, person: &Person) -> BTreeSet<Door> {
+    wanted(store, person).into_iter().map(|(d, _)| d).collect()
+}
+
 /// Apply `person`'s wanted state at `doors` (`None`: every door). A person the devices refuse
 /// (an injected application error) is left as it is.
-pub(crate) fn apply(store: &mut Store, person: u64, doors: Option<&BTreeSet<String>>) {
+pub(crate) fn apply(store: &mut Store, person: u64, doors: Option<&BTreeSet<Door>>) {
     let Some(p) = store.persons.get(person) else {
         return;
     };
     if store.access.error_of(&p.code).is_some() {
         return;
     }
-    let wanted = wanted(store, p);
-    let held = store.devices.held.remove(&person).unwrap_or_default();
-    let targets: BTreeSet<String> = match doors {
+    let wanted: BTreeMap<Door, Window> = wanted(store, p).into_iter().collect();
+    let mut held: BTreeMap<Door, Window> = store
+        .devices
+        .held
+        .remove(&person)
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    let targets: BTreeSet<Door> = match doors {
         Some(d) => d.clone(),
         None => store
             .devices
@@ -113,7 +143,6 @@ pub(crate) fn apply(store: &mut Store, person: u64, doors: Option<&BTreeSet<Stri
             .cloned()
             .collect(),
     };
-    let mut held = held;
     for door in targets {
         match wanted.get(&door) {
             Some(w) => held.insert(door, *w),
@@ -121,6 +150,8 @@ pub(crate) fn apply(store: &mut Store, person: u64, doors: Option<&BTreeSet<Stri
         };
     }
     if !held.is_empty() {
+        let mut held: Held = held.into_iter().collect();
+        held.shrink_to_fit();
         store.devices.held.insert(person, held);
     }
     store.devices.ever_applied.insert(person);
@@ -219,7 +250,10 @@ pub(crate) fn judge(store: &Store, event: Value) -> Value {
                 .and_then(Value::as_str)
                 .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
                 .map(|t| t.timestamp());
-            let held = store.devices.held(person.id).and_then(|h| h.get(&door));
+            let held = store
+                .devices
+                .held(person.id)
+                .and_then(|h| held_at(h, &door));
             match (held, at) {
                 (None, _) => Refusal::NotAtThisDoor,
                 (Some(w), Some(t)) if !w.contains(t) => Refusal::OutsideValidity,

@@ -111,8 +111,9 @@ impl Person {
 
 #[derive(Debug)]
 pub(crate) struct Persons {
-    by_id: BTreeMap<u64, Person>,
-    /// personCode → id, and personId as printed → id.
+    /// Boxed: a B-tree node then holds pointers, not half-empty slots of whole persons.
+    by_id: BTreeMap<u64, Box<Person>>,
+    /// personCode → id, and the personIds that are not printed in decimal → id.
     codes: HashMap<String, u64>,
     texts: HashMap<String, u64>,
     next_id: u64,
@@ -136,21 +137,26 @@ impl Default for Persons {
 
 impl Persons {
     pub fn by_code(&self, code: &str) -> Option<&Person> {
-        self.codes.get(code).and_then(|id| self.by_id.get(id))
+        self.codes.get(code).and_then(|id| self.get(*id))
     }
 
     /// Exact match on the personId as HikCentral prints it (a string, never a number).
-    pub fn by_id(&self, id: &str) -> Option<&Person> {
-        self.texts.get(id).and_then(|id| self.by_id.get(id))
+    pub fn by_id(&self, text: &str) -> Option<&Person> {
+        let decimal = text
+            .parse::<u64>()
+            .ok()
+            .and_then(|n| self.get(n))
+            .filter(|p| p.id_text == text);
+        decimal.or_else(|| self.texts.get(text).and_then(|id| self.get(*id)))
     }
 
     pub fn get(&self, id: u64) -> Option<&Person> {
-        self.by_id.get(&id)
+        self.by_id.get(&id).map(|p| &**p)
     }
 
     /// personId and personCode cannot change through this: callers keep them.
     pub fn get_mut(&mut self, id: u64) -> Option<&mut Person> {
-        self.by_id.get_mut(&id)
+        self.by_id.get_mut(&id).map(|p| &mut **p)
     }
 
     pub fn len(&self) -> usize {
@@ -159,7 +165,7 @@ impl Persons {
 
     /// Every person, in personId order.
     pub fn iter(&self) -> impl Iterator<Item = &Person> {
-        self.by_id.values()
+        self.by_id.values().map(|p| &**p)
     }
 
     pub fn all_info(&self) -> Vec<Value> {
@@ -168,8 +174,11 @@ impl Persons {
 
     /// Take a person out of the store.
     pub fn remove(&mut self, id: u64) -> Option<Person> {
-        let person = self.by_id.remove(&id)?;
-        self.codes.remove(&person.code);
+        let person = *self.by_id.remove(&id)?;
+        // A raw insert may have reused the code: only this person's entry goes.
+        if self.codes.get(&person.code) == Some(&id) {
+            self.codes.remove(&person.code);
+        }
         self.texts.remove(&person.id_text);
         Some(person)
     }
@@ -221,9 +230,12 @@ impl Persons {
         while fields.code.is_none() && self.codes.contains_key(&id.to_string()) {
             id = self.allocate(None);
         }
-        let code = fields.code.clone().unwrap_or_else(|| id.to_string());
+        let mut fields = fields;
+        // The code lives in `Person::code` only.
+        let code = fields.code.take().unwrap_or_else(|| id.to_string());
         let face = self.face(id, jpeg);
         let id_text = if self.uuid_ids {
+            self.texts.insert(format!("f5{id:030x}"), id);
             format!("f5{id:030x}")
         } else {
             id.to_string()
@@ -239,8 +251,7 @@ impl Persons {
             face,
         };
         self.codes.insert(code, id);
-        self.texts.insert(id_text.clone(), id);
-        self.by_id.insert(id, person);
+        self.by_id.insert(id, Box::new(person));
         (id, id_text)
     }
 
@@ -316,6 +327,27 @@ mod tests {
         let info = persons.by_id("187").unwrap().info();
         assert_eq!(info["personName"], "Ana");
         assert!(info.get("personPhoto").is_none());
+    }
+
+    #[test]
+    fn uuid_ids_and_reused_codes_are_found_exactly() {
+        let mut persons = Persons::default();
+        let decimal = persons.insert(fields(Some("D")), None).1;
+        persons.uuid_ids = true;
+        let (id, uuid) = persons.insert(fields(Some("U")), None);
+        assert_eq!(uuid, format!("f5{id:030x}"));
+        assert_eq!(persons.by_id(&uuid).map(|p| p.code.as_str()), Some("U"));
+        assert_eq!(persons.by_id(&decimal).map(|p| p.code.as_str()), Some("D"));
+        assert!(
+            persons.by_id(&id.to_string()).is_none(),
+            "printed as a UUID only"
+        );
+        // A raw insert reusing a code takes it over; removing the older person keeps it.
+        let newer = persons.insert_raw(&json!({"personCode": "D"}));
+        persons.remove(100);
+        assert_eq!(persons.by_code("D").map(|p| p.id_text.clone()), Some(newer));
+        persons.remove(id);
+        assert!(persons.by_id(&uuid).is_none());
     }
 
     #[test]

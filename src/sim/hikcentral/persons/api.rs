@@ -93,6 +93,7 @@ pub(crate) fn update(sim: &HikSim, p: &Params) -> ApiResult {
     // `single/update` has no face field (spec): a `faces` list is ignored, the face stays.
     if let Some(person) = store.persons.get_mut(pid) {
         person.fields = PersonFields {
+            code: None,
             face: None,
             ..fields
         };
