@@ -8,7 +8,7 @@ use axum::{Json, Router};
 use common::db::{db_for, Db, TestDb};
 use common::upstreams::{hikcentral, settings_for};
 use hikbridge::artemis::ArtemisClient;
-use hikbridge::sim::hikcentral::HikSim;
+use hikbridge::sim::hikcentral::{HikSim, LifecycleSwitches};
 use hikbridge::sim::RunningSim;
 use hikbridge::store::LedgerUpdate;
 use hikbridge::workers::reconciler::{ReconcileReport, Reconciler, OUTCOME, REASON};
@@ -162,7 +162,7 @@ async fn a_changed_person_id_is_updated_and_a_vanished_person_is_kept(#[case] ba
     for c in [code(1), code(2)] {
         let id = person_id_in_sim(&rig.sim, &c);
         rig.client
-            .call(DELETE, &json!({ "personId": id }))
+            .call(DELETE, &json!({ "personId": id, "adminPassword": LifecycleSwitches::default().admin_password }))
             .await
             .expect("delete");
     }

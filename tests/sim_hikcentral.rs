@@ -4,7 +4,7 @@
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use hikbridge::artemis::sign::{self, SignInput};
-use hikbridge::sim::hikcentral::{HikSim, HikSimConfig};
+use hikbridge::sim::hikcentral::{HikSim, HikSimConfig, LifecycleSwitches};
 use hikbridge::sim::RunningSim;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
@@ -15,6 +15,8 @@ const RES: &str = "/artemis/api/resource/v1";
 const VERSION: &str = "/artemis/api/common/v1/version";
 const DOOR_EVENTS: &str = "/artemis/api/acs/v1/door/events";
 const EVT: &str = "/artemis/api/eventService/v1";
+const ADD_PERSONS: &str = "/artemis/api/acs/v1/privilege/group/single/addPersons";
+const REAPPLY: &str = "/artemis/api/visitor/v1/auth/reapplication";
 
 fn local() -> SocketAddr {
     "127.0.0.1:0".parse().unwrap()
@@ -520,8 +522,10 @@ async fn person_look_ups_and_delete() {
     assert_eq!(by_id["data"]["personCode"], "A1");
 
     let delete = format!("{RES}/person/single/delete");
-    assert_eq!(code(&f.call(&delete, json!({"personId": id})).await), "0");
-    assert_eq!(code(&f.call(&delete, json!({"personId": id})).await), "128");
+    let password = LifecycleSwitches::default().admin_password;
+    let body = json!({"personId": id, "adminPassword": password});
+    assert_eq!(code(&f.call(&delete, body.clone()).await), "0");
+    assert_eq!(code(&f.call(&delete, body).await), "128");
     assert!(f.sim.persons().is_empty());
 }
 
@@ -684,6 +688,15 @@ async fn door_events_filter_and_page_over_several_pages() {
         .add_person(json!({"personId": "187", "personCode": "1712345678",
         "personGivenName": "Ana", "personFamilyName": "Paz"}));
     assert_eq!(id, "187");
+    // The devices at doors 11 and 12 hold the person (else its granted events are denied).
+    f.sim.add_door("11", "Door 11");
+    f.sim.add_door("12", "Door 12");
+    f.sim.add_access_level("5", "Staff");
+    let add = json!({"privilegeGroupId": "5", "type": 1, "list": [{"id": "187"}]});
+    let add = f.call(ADD_PERSONS, add).await;
+    assert_eq!(code(&add), "0");
+    let apply = json!({"ImmediateDownload": 0, "personIds": "187"});
+    assert_eq!(code(&f.call(REAPPLY, apply).await), "0");
     // 12 granted face events at door 11 (recorded out of order), plus noise.
     for i in (0..12).rev() {
         let t = format!("2026-01-10T08:{i:02}:00-03:00");

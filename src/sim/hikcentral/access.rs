@@ -1,39 +1,88 @@
-//! Access levels (privilege groups) and applying them to devices, as the spec describes them:
-//! `acs/v1/privilege/group/single/addPersons` (`{privilegeGroupId, type: 1, list:[{id}|{personCode}]}`,
-//! at most 20 persons), `visitor/v1/auth/reapplication` (`{ImmediateDownload, personIds: "a,b"}`,
-//! a comma-separated string) and `acs/v1/auth/applicationResult` (statistics, or per device the
-//! persons that failed with `errorItems`, 3 = incorrect face information).
-//!
-//! A person is "applied" once a reapplication named it, unless a test injected a device error
-//! for its personCode.
+//! Access levels (privilege groups) as the spec describes them: the level list
+//! (`acs/v1/privilege/group`, V3.x nested or V2.1 flat), its members
+//! (`privilege/group/single/personList`, `list[{id, personCode}]`), and adding or removing
+//! persons (`single/addPersons` / `single/deletePersons`, `{privilegeGroupId, type: 1,
+//! list:[{id}|{personCode}]}`, at most 20 persons a call). A membership change is an edit: it
+//! reaches the doors only when it is applied ([`super::apply`]).
 
-use super::wire::{as_string, code, ApiError, ApiResult, Params};
-use super::HikSim;
+use super::devices;
+use super::wire::{as_string, code, page_json, ApiError, ApiResult, Params};
+use super::{HikSim, Store};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// Most persons in one `addPersons` / `deletePersons` call (spec: "Up to 20 person IDs").
+pub(crate) const MAX_PERSONS_PER_CALL: usize = 20;
+
+/// The doors an access level opens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Coverage {
+    /// Every door the simulator has (a level set up directly by a test).
+    AllDoors,
+    Doors(BTreeSet<String>),
+}
+
+#[derive(Debug)]
+pub(crate) struct Group {
+    pub name: String,
+    pub doors: Coverage,
+    /// Internal person ids.
+    pub members: BTreeSet<u64>,
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct AccessLevels {
-    /// privilegeGroupId → (name, member personIds).
-    groups: BTreeMap<String, (String, BTreeSet<String>)>,
-    /// personIds added to a level but not applied to the devices yet.
-    pending: BTreeSet<String>,
+    /// privilegeGroupId → level.
+    groups: BTreeMap<String, Group>,
     /// personCode → errorItems injected by a test ("3" = incorrect face information).
     errors: BTreeMap<String, String>,
 }
 
 impl AccessLevels {
-    pub fn add_group(&mut self, id: &str, name: &str) {
-        self.groups
-            .entry(id.to_owned())
-            .or_insert_with(|| (name.to_owned(), BTreeSet::new()));
+    /// Create level `id` (kept as it is when it exists).
+    pub fn add_group(&mut self, id: &str, name: &str, doors: Coverage) {
+        self.groups.entry(id.to_owned()).or_insert_with(|| Group {
+            name: name.to_owned(),
+            doors,
+            members: BTreeSet::new(),
+        });
     }
 
-    pub fn members(&self, id: &str) -> Vec<String> {
+    pub fn exists(&self, id: &str) -> bool {
+        self.groups.contains_key(id)
+    }
+
+    pub fn groups(&self) -> impl Iterator<Item = (&String, &Group)> {
+        self.groups.iter()
+    }
+
+    pub fn members(&self, id: &str) -> Vec<u64> {
         self.groups
             .get(id)
-            .map(|(_, m)| m.iter().cloned().collect())
+            .map(|g| g.members.iter().copied().collect())
             .unwrap_or_default()
+    }
+
+    pub fn join(&mut self, id: &str, person: u64) {
+        if let Some(g) = self.groups.get_mut(id) {
+            g.members.insert(person);
+        }
+    }
+
+    /// (privilegeGroupId, name) of every level `person` is in.
+    pub fn levels_of(&self, person: u64) -> Vec<(String, String)> {
+        self.groups
+            .iter()
+            .filter(|(_, g)| g.members.contains(&person))
+            .map(|(id, g)| (id.clone(), g.name.clone()))
+            .collect()
+    }
+
+    /// A deleted person leaves every level.
+    pub fn forget(&mut self, person: u64) {
+        for g in self.groups.values_mut() {
+            g.members.remove(&person);
+        }
     }
 
     pub fn set_error(&mut self, person_code: &str, items: Option<&str>) {
@@ -42,23 +91,53 @@ impl AccessLevels {
             None => self.errors.remove(person_code),
         };
     }
+
+    /// The errorItems the devices report for `person_code`, if any.
+    pub fn error_of(&self, person_code: &str) -> Option<&str> {
+        self.errors.get(person_code).map(String::as_str)
+    }
 }
 
-pub(crate) fn add_persons(sim: &HikSim, p: &Params) -> ApiResult {
-    let group = p.req_str("privilegeGroupId", code::BAD_PARAMETER)?;
-    if p.opt_int("type")?.unwrap_or(1) != 1 {
-        return Err(ApiError::bad("type must be 1 (persons)"));
+/// `type` must be 1 (ordinary persons); visitor levels are not simulated.
+fn ordinary_type(p: &Params) -> Result<(), ApiError> {
+    match p.opt_int("type")? {
+        Some(1) => Ok(()),
+        Some(t) => Err(ApiError::bad(format!(
+            "type {t} is not supported: only 1 (ordinary persons)"
+        ))),
+        None => Err(ApiError::new(code::MISSING, "type is required")),
     }
+}
+
+fn group_id(p: &Params, store: &Store) -> Result<String, ApiError> {
+    let id = p.req_str("privilegeGroupId", code::MISSING)?;
+    if !store.access.exists(&id) {
+        return Err(ApiError::new(
+            code::NOT_FOUND,
+            format!("privilege group {id} does not exist"),
+        ));
+    }
+    Ok(id)
+}
+
+/// Add (`join`) or remove the persons of `list` (each `{id}` or `{personCode}`, ≤ 20).
+fn change_members(sim: &HikSim, p: &Params, join: bool) -> ApiResult {
+    ordinary_type(p)?;
     let list = p
         .get("list")
         .and_then(Value::as_array)
         .filter(|l| !l.is_empty())
         .ok_or_else(|| ApiError::bad("list must be a non-empty list of {id} or {personCode}"))?;
-    if list.len() > 20 {
-        return Err(ApiError::bad("at most 20 persons per request"));
+    if list.len() > MAX_PERSONS_PER_CALL {
+        return Err(ApiError::bad(format!(
+            "at most {MAX_PERSONS_PER_CALL} persons per request, got {}",
+            list.len()
+        )));
     }
+    let at_once = sim.cfg().lifecycle.edits_apply_at_once;
     let mut store = sim.store();
-    let mut ids = Vec::new();
+    let group = group_id(p, &store)?;
+    let mut ids = Vec::with_capacity(list.len());
     for item in list {
         let by_id = item.get("id").and_then(as_string);
         let by_code = item.get("personCode").and_then(as_string);
@@ -68,74 +147,102 @@ pub(crate) fn add_persons(sim: &HikSim, p: &Params) -> ApiResult {
             _ => return Err(ApiError::bad("each item has either id or personCode")),
         };
         let person = person.ok_or_else(|| ApiError::new(code::NOT_FOUND, "person not found"))?;
-        ids.push(person.id_text.clone());
+        ids.push(person.id);
     }
-    let Some((_, members)) = store.access.groups.get_mut(&group) else {
-        return Err(ApiError::new(
-            code::NOT_FOUND,
-            format!("privilege group {group} does not exist"),
-        ));
-    };
-    members.extend(ids.iter().cloned());
-    store.access.pending.extend(ids);
+    if let Some(g) = store.access.groups.get_mut(&group) {
+        for id in &ids {
+            if join {
+                g.members.insert(*id);
+            } else {
+                g.members.remove(id);
+            }
+        }
+    }
+    if at_once {
+        for id in ids {
+            devices::apply(&mut store, id, None);
+        }
+    }
     Ok(json!({}))
 }
 
-pub(crate) fn reapplication(sim: &HikSim, p: &Params) -> ApiResult {
-    match p.opt_int("ImmediateDownload")? {
-        Some(0 | 1) => {}
-        _ => return Err(ApiError::bad("ImmediateDownload must be 0 or 1")),
-    }
-    // The spec's form: a comma-separated string, not a list.
-    let ids = match p.get("personIds") {
-        Some(Value::String(s)) => s.clone(),
-        Some(_) => return Err(ApiError::bad("personIds is a comma-separated string")),
-        None => String::new(),
-    };
-    let mut store = sim.store();
-    for id in ids.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        store.access.pending.remove(id);
-    }
-    Ok(Value::String("null".into()))
+pub(crate) fn add_persons(sim: &HikSim, p: &Params) -> ApiResult {
+    change_members(sim, p, true)
 }
 
-pub(crate) fn application_result(sim: &HikSim, p: &Params) -> ApiResult {
+pub(crate) fn delete_persons(sim: &HikSim, p: &Params) -> ApiResult {
+    change_members(sim, p, false)
+}
+
+/// `privilege/group/single/personList`: the members, `list[{id, personCode}]`, paged.
+pub(crate) fn group_persons(sim: &HikSim, p: &Params) -> ApiResult {
+    let (page_no, page_size) = p.page()?;
+    ordinary_type(p)?;
     let store = sim.store();
-    let failing: Vec<(String, String, String)> = store
-        .access
-        .errors
+    let id = group_id(p, &store)?;
+    let Some(group) = store.access.groups.get(&id) else {
+        return Err(ApiError::new(code::NOT_FOUND, "privilege group not found"));
+    };
+    let (skip, take) = super::wire::page_window(page_no, page_size);
+    let list: Vec<Value> = group
+        .members
         .iter()
-        .filter_map(|(code, items)| {
-            let person = store.persons.by_code(code)?;
-            Some((person.name(), code.clone(), items.clone()))
+        .skip(skip)
+        .take(take)
+        .filter_map(|m| store.persons.get(*m))
+        .map(|person| json!({ "id": person.id_text, "personCode": person.code }))
+        .collect();
+    Ok(page_json(group.members.len(), page_no, page_size, list))
+}
+
+/// `acs/v1/privilege/group`: the levels, V3.x nested (`list[{PrivilegeGroupInfo:[...]}]`, with
+/// `isDefault` and the doors in `ElementList`) or V2.1 flat.
+pub(crate) fn group_list(sim: &HikSim, p: &Params) -> ApiResult {
+    let (page_no, page_size) = p.page()?;
+    ordinary_type(p)?;
+    let flat = sim.cfg().lifecycle.privilege_groups_flat;
+    let store = sim.store();
+    let (skip, take) = super::wire::page_window(page_no, page_size);
+    let infos: Vec<Value> = store
+        .access
+        .groups
+        .iter()
+        .skip(skip)
+        .take(take)
+        .map(|(id, g)| {
+            let mut info = json!({
+                "privilegeGroupId": id,
+                "privilegeGroupName": g.name,
+                "description": "",
+                "timeSchedule": {"indexCode": "1", "name": "All-day Template"},
+            });
+            if !flat {
+                info["isDefault"] = json!(0);
+                info["ElementList"] = Value::Array(elements(&store, &g.doors));
+            }
+            info
         })
         .collect();
-    match p.opt_int("applicationResultType")? {
-        Some(1) => Ok(json!({"statisticResult": {
-            "unApplicationCount": store.access.pending.len(),
-            "applicationFailCount": failing.len(),
-            "editAndUnApplicationCount": 0,
-        }})),
-        Some(2) => {
-            let (page_no, page_size) = p.page()?;
-            let errors: Vec<Value> = failing
-                .iter()
-                .map(|(name, code, items)| {
-                    json!({"personName": name, "personCode": code,
-                    "resourceName": "Door 1", "errorItems": items})
-                })
-                .collect();
-            let list = if page_no == 1 && !errors.is_empty() {
-                vec![json!({"deviceName": "Face reader 1", "errorList": errors})]
-            } else {
-                Vec::new()
-            };
-            Ok(json!({"applicationErrorResult": {
-                "pageNo": page_no, "pageSize": page_size,
-                "applicationFailCount": failing.len(), "list": list}}))
-        }
-        _ => Err(ApiError::bad(
-            "applicationResultType must be 1 (statistics) or 2 (errors)",
-        )),
-    }
+    let total = store.access.groups.len();
+    let list = match (flat, infos.is_empty()) {
+        (true, _) => infos,
+        (false, true) => Vec::new(),
+        (false, false) => vec![json!({ "PrivilegeGroupInfo": infos })],
+    };
+    Ok(page_json(total, page_no, page_size, list))
+}
+
+/// `ElementList[{ID, BaseInfo{ElementType: 6 (door), Name, AreaName, AreaID}}]`.
+fn elements(store: &Store, coverage: &Coverage) -> Vec<Value> {
+    store
+        .devices
+        .doors_of(coverage)
+        .into_iter()
+        .map(|door| {
+            let name = store.devices.door_name(&door).unwrap_or_default();
+            let door: &str = &door;
+            let id = door.parse::<u64>().map_or_else(|_| json!(door), |n| json!(n));
+            json!({"ID": id, "BaseInfo": {"ElementType": 6, "Name": name, "AreaName": "Campus", "AreaID": 1}})
+        })
+        .collect()
 }

@@ -1,8 +1,11 @@
 //! The control surface for tests, the demo and `hikbridge sim`: the throttle and feature
-//! switches, persons and access levels set up directly, the gateway's counters, subscriptions,
-//! and the event log with push.
+//! switches, persons, doors and access levels set up directly, the gateway's counters, the
+//! delete attempts, subscriptions, and the event log with push (judged by the doors' devices).
 
-use super::{events, gateway, lock, HikSim};
+use super::access::Coverage;
+use super::persons::DeleteAttempt;
+use super::switches::LifecycleSwitches;
+use super::{devices, events, gateway, lock, HikSim, Store};
 use serde_json::Value;
 use std::sync::atomic::Ordering;
 
@@ -46,14 +49,60 @@ impl HikSim {
         self.store().persons.by_code(code).map(|p| p.info())
     }
 
-    /// Create access level (privilege group) `id`.
+    /// Change the lifecycle switches (validity, doors, deletion, the UNCONFIRMED behaviours).
+    pub fn configure(&self, change: impl FnOnce(&mut LifecycleSwitches)) {
+        change(&mut self.cfg_mut().lifecycle);
+    }
+
+    /// Add (or rename) door `code`. A new simulator has doors 1, 2, 3 and 9.
+    pub fn add_door(&self, code: &str, name: &str) {
+        self.store().devices.add_door(code, name);
+    }
+
+    /// Create access level (privilege group) `id` over every door.
     pub fn add_access_level(&self, id: &str, name: &str) {
-        self.store().access.add_group(id, name);
+        self.store().access.add_group(id, name, Coverage::AllDoors);
+    }
+
+    /// Create access level `id` over the given door index codes only.
+    pub fn add_access_level_with_doors(&self, id: &str, name: &str, doors: &[&str]) {
+        let doors = doors.iter().map(|d| (*d).to_owned()).collect();
+        self.store()
+            .access
+            .add_group(id, name, Coverage::Doors(doors));
     }
 
     /// The personIds in access level `id`.
     pub fn access_level_members(&self, id: &str) -> Vec<String> {
-        self.store().access.members(id)
+        let store = self.store();
+        store
+            .access
+            .members(id)
+            .into_iter()
+            .filter_map(|m| store.persons.get(m).map(|p| p.id_text.clone()))
+            .collect()
+    }
+
+    /// The door index codes where the devices hold `person_code` (what a reapplication last
+    /// applied, not what the levels say).
+    pub fn applied_doors(&self, person_code: &str) -> Vec<String> {
+        let store = self.store();
+        store
+            .persons
+            .by_code(person_code)
+            .and_then(|p| store.devices.held(p.id))
+            .map(|held| held.iter().map(|(d, _)| d.to_string()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Every `person/single/delete` call so far, in order (never with the password).
+    pub fn delete_attempts(&self) -> Vec<DeleteAttempt> {
+        self.delete_guard().attempts()
+    }
+
+    /// Unlock every IP locked by wrong admin passwords and forget the counts.
+    pub fn clear_ip_locks(&self) {
+        self.delete_guard().clear_locks();
     }
 
     /// Make the devices refuse `person_code` with `errorItems` (e.g. "3", incorrect face
@@ -102,17 +151,38 @@ impl HikSim {
         self.store().events.all()
     }
 
-    /// Add an access record to the door-event log without pushing it.
-    pub fn record_event(&self, event: Value) {
-        self.store().events.record(event);
+    /// An event as the devices report it: normalised, then, when the doors enforce access, a
+    /// granted type turned into the denied one for a known person outside its applied
+    /// validity or not applied at that door (or deleted).
+    fn judged(&self, store: &Store, event: Value) -> Value {
+        let event = events::normalise(event);
+        if self.cfg().lifecycle.doors_enforce_access {
+            devices::judge(store, event)
+        } else {
+            event
+        }
     }
 
-    /// Record `events`, then POST one `OnEventNotify` batch to each subscribed destination
-    /// with the events of the types it subscribed to. Returns (eventDest, HTTP status or error).
+    /// Add an access record to the door-event log without pushing it (judged by the doors).
+    pub fn record_event(&self, event: Value) {
+        let mut store = self.store();
+        let event = self.judged(&store, event);
+        store.events.record(event);
+    }
+
+    /// Record `events` (judged by the doors), then POST one `OnEventNotify` batch to each
+    /// subscribed destination with the events of the types it subscribed to. Returns
+    /// (eventDest, HTTP status or error).
     pub async fn push_events(&self, events: Vec<Value>) -> Vec<(String, Result<u16, String>)> {
         let batches = {
             let mut store = self.store();
-            let recorded: Vec<Value> = events.into_iter().map(|e| store.events.record(e)).collect();
+            let recorded: Vec<Value> = events
+                .into_iter()
+                .map(|e| {
+                    let e = self.judged(&store, e);
+                    store.events.record(e)
+                })
+                .collect();
             store.subscriptions.batches(&recorded)
         };
         events::push(&self.inner.http, batches).await

@@ -1,16 +1,22 @@
 //! The Artemis gateway in front of every API: AppKey, signature (rebuilt from the bytes that
-//! actually arrived), optional Content-MD5, then the throttle.
+//! actually arrived), optional Content-MD5, the caller's IP lock, then the throttle.
 
 use super::wire::{code, envelope};
 use super::HikSim;
 use crate::artemis::sign::{self, SignInput};
 use axum::body::{to_bytes, Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
+
+/// The IP a request came from (unspecified when the server was not given it), for the APIs
+/// that lock it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CallerIp(pub IpAddr);
 
 /// Largest request body the gateway reads (faces are a few hundred KB of base64).
 const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -174,7 +180,12 @@ fn unauthorized(message: &str) -> Response {
 
 /// The gateway middleware (`route_layer`: unknown paths are a plain 404 before it).
 pub(crate) async fn check(State(sim): State<HikSim>, req: Request, next: Next) -> Response {
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
+    let ip = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+    parts.extensions.insert(CallerIp(ip));
     let (app_key, app_secret) = sim.credentials();
     let Some(key) = header(&parts.headers, "x-ca-key") else {
         return unauthorized("Missing AppKey");
@@ -214,6 +225,11 @@ pub(crate) async fn check(State(sim): State<HikSim>, req: Request, next: Next) -
             code::INVALID_SIGNATURE,
             &rejection.message(),
         );
+    }
+    // The delete API checks the lock itself, so its refusals are recorded as attempts.
+    let password_call = parts.uri.path().ends_with("/person/single/delete");
+    if !password_call && sim.ip_locked_for_every_call(ip) {
+        return super::persons::locked_error().into_response();
     }
     if let Some(http_429) = sim.throttle() {
         let message = "Maximum API calling attempts reached";

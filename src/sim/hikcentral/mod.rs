@@ -1,20 +1,32 @@
 //! A faithful HikCentral Professional (Artemis OpenAPI) simulator.
 //!
 //! Every `/artemis/` API sits behind the [`gateway`]: AppKey, a signature rebuilt from the bytes
-//! that arrived, optional Content-MD5 and a per-second throttle. Behind it: persons, organisations,
-//! event subscriptions with push, and the door-event log, with HikCentral's rules and limits
-//! (see `shared/reference/hikcentral-artemis.md`).
+//! that arrived, optional Content-MD5, the caller's IP lock and a per-second throttle. Behind it:
+//! persons with their validity, access levels and what the door devices hold, deletion with the
+//! admin password, organisations, event subscriptions with push, and the door-event log, with
+//! HikCentral's rules and limits (see `shared/reference/hikcentral-artemis.md` and
+//! `hikcentral-lifecycle.md`). Where no source settles a behaviour, [`LifecycleSwitches`] plays
+//! it either way, the stricter by default.
 
 mod access;
+mod apply;
 mod control;
+mod devices;
 mod events;
 mod gateway;
 mod orgs;
 mod person_fields;
 mod persons;
 mod routes;
+mod seed;
 mod subscriptions;
+mod switches;
+mod validity;
 mod wire;
+
+pub use persons::{DeleteAttempt, DeleteOutcome};
+pub use seed::SeedPerson;
+pub use switches::{IpLockScope, LifecycleSwitches, NotFoundAnswer, ReapplyWithoutIds};
 
 use crate::sim::faults::Faults;
 use crate::sim::lock;
@@ -49,6 +61,8 @@ pub struct HikSimConfig {
     pub max_face_bytes: usize,
     pub product_name: String,
     pub soft_version: String,
+    /// Validity, access levels at the doors, deletion, and the UNCONFIRMED behaviours.
+    pub lifecycle: LifecycleSwitches,
 }
 
 impl Default for HikSimConfig {
@@ -66,6 +80,7 @@ impl Default for HikSimConfig {
             max_face_bytes: 200 * 1024,
             product_name: "HikCentral Professional".into(),
             soft_version: "V2.6.1.7".into(),
+            lifecycle: LifecycleSwitches::default(),
         }
     }
 }
@@ -82,6 +97,7 @@ impl fmt::Debug for HikSimConfig {
             .field("max_face_bytes", &self.max_face_bytes)
             .field("product_name", &self.product_name)
             .field("soft_version", &self.soft_version)
+            .field("lifecycle", &self.lifecycle)
             .finish()
     }
 }
@@ -94,12 +110,15 @@ struct Store {
     orgs: orgs::Orgs,
     subscriptions: subscriptions::Subscriptions,
     events: events::EventLog,
+    devices: devices::Devices,
 }
 
 struct Inner {
     cfg: RwLock<HikSimConfig>,
     store: Mutex<Store>,
     throttle: Mutex<gateway::Throttle>,
+    /// Wrong admin passwords and locked IPs (locked before the store, never while holding it).
+    deletes: Mutex<persons::DeleteGuard>,
     accepted: AtomicU64,
     rejected: AtomicU64,
     throttled: AtomicU64,
@@ -131,6 +150,7 @@ impl HikSim {
                 cfg: RwLock::new(cfg),
                 store: Mutex::new(store),
                 throttle: Mutex::new(gateway::Throttle::default()),
+                deletes: Mutex::new(persons::DeleteGuard::default()),
                 accepted: AtomicU64::new(0),
                 rejected: AtomicU64::new(0),
                 throttled: AtomicU64::new(0),
@@ -161,6 +181,25 @@ impl HikSim {
 
     fn store(&self) -> MutexGuard<'_, Store> {
         lock(&self.inner.store)
+    }
+
+    fn delete_guard(&self) -> MutexGuard<'_, persons::DeleteGuard> {
+        lock(&self.inner.deletes)
+    }
+
+    /// Whether `ip` is locked and the lock covers every call.
+    fn ip_locked_for_every_call(&self, ip: std::net::IpAddr) -> bool {
+        self.cfg().lifecycle.ip_lock_scope == IpLockScope::AllCalls
+            && self.delete_guard().locked(ip, Instant::now())
+    }
+
+    /// What the person fields are checked against.
+    fn field_rules(&self) -> person_fields::FieldRules {
+        let cfg = self.cfg();
+        person_fields::FieldRules {
+            max_face_bytes: cfg.max_face_bytes,
+            validity_capped: cfg.lifecycle.validity_capped_2037,
+        }
     }
 
     fn credentials(&self) -> (String, String) {

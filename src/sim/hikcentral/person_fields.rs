@@ -2,10 +2,10 @@
 //! with HikCentral's rules: required names and organisation, personCode format, ISO-8601
 //! validity times, cards, and one base64 JPEG face within the size limit.
 
+use super::validity::{self, Window};
 use super::wire::{as_string, code, ApiError, Params};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use chrono::DateTime;
 use serde_json::{json, Value};
 
 /// Longest personCode accepted.
@@ -29,9 +29,17 @@ pub(crate) struct PersonFields {
     pub face: Option<Vec<u8>>,
 }
 
+/// The limits a person's fields are checked against.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FieldRules {
+    pub max_face_bytes: usize,
+    /// Refuse a validity after 2037-12-31T23:59:59.
+    pub validity_capped: bool,
+}
+
 impl PersonFields {
     /// Read and validate everything but the organisation's existence (the store knows that).
-    pub fn parse(p: &Params, max_face_bytes: usize) -> Result<Self, ApiError> {
+    pub fn parse(p: &Params, rules: FieldRules) -> Result<Self, ApiError> {
         let code = p.opt_str("personCode")?.map(person_code).transpose()?;
         let given = p.req_str("personGivenName", code::BAD_PARAMETER)?;
         let family = p.req_str("personFamilyName", code::BAD_PARAMETER)?;
@@ -42,10 +50,11 @@ impl PersonFields {
                 "gender must be 0 (unknown), 1 (male) or 2 (female), got {gender}"
             )));
         }
-        let begin = iso_time(p, "beginTime")?;
-        let end = iso_time(p, "endTime")?;
-        if let (Some(b), Some(e)) = (&begin, &end) {
-            if DateTime::parse_from_rfc3339(e).ok() < DateTime::parse_from_rfc3339(b).ok() {
+        let begin = iso_time(p, "beginTime", rules.validity_capped)?;
+        let end = iso_time(p, "endTime", rules.validity_capped)?;
+        let window = Window::of(begin.as_deref(), end.as_deref());
+        if let (Some(b), Some(e)) = (window.begin, window.end) {
+            if e < b {
                 return Err(ApiError::bad("endTime is before beginTime"));
             }
         }
@@ -61,8 +70,13 @@ impl PersonFields {
             cards: cards(p)?,
             begin,
             end,
-            face: faces(p, max_face_bytes)?,
+            face: faces(p, rules.max_face_bytes)?,
         })
+    }
+
+    /// The validity window these fields give.
+    pub fn window(&self) -> Window {
+        Window::of(self.begin.as_deref(), self.end.as_deref())
     }
 }
 
@@ -86,18 +100,13 @@ pub(crate) fn person_code(code: String) -> Result<String, ApiError> {
     Ok(code)
 }
 
-/// An optional ISO-8601 time with offset, kept as sent.
-fn iso_time(p: &Params, key: &str) -> Result<Option<String>, ApiError> {
+/// An optional ISO-8601 time with a numeric offset, kept as sent.
+fn iso_time(p: &Params, key: &str, capped: bool) -> Result<Option<String>, ApiError> {
     let Some(s) = p.opt_str(key)? else {
         return Ok(None);
     };
-    match DateTime::parse_from_rfc3339(&s) {
-        Ok(_) => Ok(Some(s)),
-        Err(_) => Err(ApiError::new(
-            code::BAD_FORMAT,
-            format!("{key} {s:?} is not ISO-8601 with an offset (e.g. 2026-01-01T00:00:00-03:00)"),
-        )),
-    }
+    validity::check(key, &s, capped)?;
+    Ok(Some(s))
 }
 
 /// `cards:[{"cardNo":"..."}]`, each with a non-empty cardNo (kept as a string).
@@ -176,7 +185,11 @@ mod tests {
     const JPEG: [u8; 6] = [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
 
     fn parse(v: Value) -> Result<PersonFields, ApiError> {
-        PersonFields::parse(&Params::parse(v.to_string().as_bytes()).unwrap(), 100)
+        let rules = FieldRules {
+            max_face_bytes: 100,
+            validity_capped: true,
+        };
+        PersonFields::parse(&Params::parse(v.to_string().as_bytes()).unwrap(), rules)
     }
 
     fn minimal() -> Value {

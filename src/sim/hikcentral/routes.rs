@@ -2,7 +2,7 @@
 //! [`gateway`](super::gateway) and the fault layer (outermost); unknown paths answer 404.
 
 use super::wire::{envelope, reply, ApiResult, Params};
-use super::{access, events, gateway, orgs, persons, subscriptions, HikSim};
+use super::{access, apply, events, gateway, orgs, persons, subscriptions, HikSim};
 use crate::sim::faults;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
@@ -39,11 +39,16 @@ impl HikSim {
     pub fn router(&self) -> Router {
         const RES: &str = "/artemis/api/resource/v1";
         const EVT: &str = "/artemis/api/eventService/v1";
+        const ACS: &str = "/artemis/api/acs/v1";
         let routes: Vec<(String, MethodRouter<HikSim>)> = vec![
             ("/artemis/api/common/v1/version".into(), api(version)),
             (format!("{RES}/person/single/add"), api(persons::add)),
             (format!("{RES}/person/single/update"), api(persons::update)),
-            (format!("{RES}/person/single/delete"), api(persons::delete)),
+            (format!("{RES}/person/single/delete"), post(persons::delete)),
+            (
+                format!("{RES}/person/deleteconfig/get"),
+                post(persons::delete_config),
+            ),
             (
                 format!("{RES}/person/face/update"),
                 api(persons::face_update),
@@ -87,13 +92,22 @@ impl HikSim {
                 "/artemis/api/acs/v1/door/events".into(),
                 api(events::door_events),
             ),
+            (format!("{ACS}/privilege/group"), api(access::group_list)),
             (
-                "/artemis/api/acs/v1/privilege/group/single/addPersons".into(),
+                format!("{ACS}/privilege/group/single/addPersons"),
                 api(access::add_persons),
             ),
             (
+                format!("{ACS}/privilege/group/single/deletePersons"),
+                api(access::delete_persons),
+            ),
+            (
+                format!("{ACS}/privilege/group/single/personList"),
+                api(access::group_persons),
+            ),
+            (
                 "/artemis/api/visitor/v1/auth/reapplication".into(),
-                api(access::reapplication),
+                api(apply::reapplication),
             ),
             (
                 "/artemis/api/acs/v2/door/events".into(),
@@ -104,8 +118,8 @@ impl HikSim {
                 api(persons::face_check),
             ),
             (
-                "/artemis/api/acs/v1/auth/applicationResult".into(),
-                api(access::application_result),
+                format!("{ACS}/auth/applicationResult"),
+                api(apply::application_result),
             ),
         ];
         let mut router = Router::new();

@@ -10,7 +10,11 @@ use serde_json::{json, Map, Value};
 pub(crate) mod code {
     pub const OK: &str = "0";
     pub const BAD_PARAMETER: &str = "2";
+    /// "This product version is not supported."
+    pub const VERSION_NOT_SUPPORTED: &str = "8";
     pub const NOT_SUPPORTED: &str = "12";
+    /// "User is locked" (the simulator's answer for a locked IP; UNCONFIRMED).
+    pub const LOCKED: &str = "65";
     pub const NOT_FOUND: &str = "128";
     pub const ALREADY_EXISTS: &str = "131";
     pub const INVALID_SIGNATURE: &str = "0x02401003";
@@ -18,16 +22,19 @@ pub(crate) mod code {
     pub const MISSING: &str = "0x00072001";
     pub const OUT_OF_RANGE: &str = "0x00072002";
     pub const BAD_FORMAT: &str = "0x00072003";
+    pub const RESPONSE_TOO_LONG: &str = "0x00072004";
+    pub const RESOURCE_MISSING: &str = "0x00072203";
 }
 
 /// Largest `pageSize` any list API accepts.
 pub(crate) const MAX_PAGE_SIZE: u64 = 500;
 
-/// A failure envelope: HTTP 200 with a non-`"0"` code.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A failure envelope: HTTP 200 with a non-`"0"` code, and `data` when the API gives one.
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ApiError {
     pub code: &'static str,
     pub msg: String,
+    pub data: Option<Value>,
 }
 
 impl ApiError {
@@ -35,6 +42,15 @@ impl ApiError {
         Self {
             code,
             msg: msg.into(),
+            data: None,
+        }
+    }
+
+    /// The same failure, carrying `data` (e.g. `{remainLockNumber}`).
+    pub fn with_data(self, data: Value) -> Self {
+        Self {
+            data: Some(data),
+            ..self
         }
     }
 
@@ -46,7 +62,11 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (StatusCode::OK, Json(envelope(self.code, &self.msg, None))).into_response()
+        (
+            StatusCode::OK,
+            Json(envelope(self.code, &self.msg, self.data)),
+        )
+            .into_response()
     }
 }
 
@@ -69,13 +89,26 @@ pub(crate) fn reply(result: ApiResult) -> Response {
     }
 }
 
+/// (items to skip, items to take) for page `page_no` (from 1) of `page_size`.
+pub(crate) fn page_window(page_no: u64, page_size: u64) -> (usize, usize) {
+    let skip = page_no.saturating_sub(1).saturating_mul(page_size);
+    (
+        usize::try_from(skip).unwrap_or(usize::MAX),
+        usize::try_from(page_size).unwrap_or(usize::MAX),
+    )
+}
+
+/// `{total, pageNo, pageSize, list}` for a page already cut out of `total` items.
+pub(crate) fn page_json(total: usize, page_no: u64, page_size: u64, list: Vec<Value>) -> Value {
+    json!({ "total": total, "pageNo": page_no, "pageSize": page_size, "list": list })
+}
+
 /// `{total, pageNo, pageSize, list}` for one page of `items`.
 pub(crate) fn page_of(items: Vec<Value>, page_no: u64, page_size: u64) -> Value {
     let total = items.len();
-    let skip = usize::try_from((page_no - 1).saturating_mul(page_size)).unwrap_or(usize::MAX);
-    let take = usize::try_from(page_size).unwrap_or(usize::MAX);
+    let (skip, take) = page_window(page_no, page_size);
     let list: Vec<Value> = items.into_iter().skip(skip).take(take).collect();
-    json!({ "total": total, "pageNo": page_no, "pageSize": page_size, "list": list })
+    page_json(total, page_no, page_size, list)
 }
 
 /// A string, or a number written as one.

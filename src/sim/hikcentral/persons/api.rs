@@ -1,11 +1,13 @@
-//! The `person/...` APIs over the person store: single add, update (the whole record) and
-//! delete, face update and face check, personInfo by code or id, person lists, and
-//! `picture_data`.
+//! The `person/...` APIs over the person store: single add and update (the whole record, validity
+//! included), face update and face check, personInfo by code or id, person lists (paged without
+//! building the unrequested pages), and `picture_data`. Deletion is in `delete.rs`.
 
+use super::super::devices;
 use super::super::person_fields::{decode_face, PersonFields};
-use super::super::wire::{code, page_of, ApiError, ApiResult, Params};
-use super::super::HikSim;
-use super::Person;
+use super::super::switches::NotFoundAnswer;
+use super::super::wire::{code, page_json, page_window, ApiError, ApiResult, Params};
+use super::super::{HikSim, Store};
+use super::{InfoOptions, Person};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
@@ -18,12 +20,38 @@ fn not_found(what: &str) -> ApiError {
     ApiError::new(code::NOT_FOUND, format!("{what} does not exist"))
 }
 
+/// A look-up of a person that is not there, answered as the switch says.
+fn missing_person(sim: &HikSim, what: &str) -> ApiResult {
+    match sim.cfg().lifecycle.not_found {
+        NotFoundAnswer::Code128 => Err(not_found(what)),
+        NotFoundAnswer::Code0x00072203 => Err(ApiError::new(
+            code::RESOURCE_MISSING,
+            format!("{what} does not exist"),
+        )),
+        NotFoundAnswer::EmptySuccess => Ok(Value::Null),
+    }
+}
+
+/// What a PersonInfo answer to request `p` shows: validity (V2.1 switch) and, for
+/// `showAccessLevel: 1` where offered, the person's levels.
+fn info_options(sim: &HikSim, p: &Params) -> Result<(bool, bool), ApiError> {
+    let asked = p.opt_int("showAccessLevel")? == Some(1);
+    let sw = &sim.cfg().lifecycle;
+    Ok((sw.validity_in_answers, asked && sw.show_access_level))
+}
+
+fn answer(store: &Store, person: &Person, (validity, levels): (bool, bool)) -> Value {
+    person.info_with(&InfoOptions {
+        validity,
+        access_levels: levels.then(|| store.access.levels_of(person.id)),
+    })
+}
 fn person_id(p: &Params) -> Result<String, ApiError> {
     p.req_str("personId", code::BAD_PARAMETER)
 }
 
 pub(crate) fn add(sim: &HikSim, p: &Params) -> ApiResult {
-    let fields = PersonFields::parse(p, sim.cfg().max_face_bytes)?;
+    let fields = PersonFields::parse(p, sim.field_rules())?;
     let mut store = sim.store();
     if !store.orgs.exists(&fields.org) {
         return Err(ApiError::bad(format!(
@@ -39,19 +67,21 @@ pub(crate) fn add(sim: &HikSim, p: &Params) -> ApiResult {
             ));
         }
     }
-    Ok(json!(store.persons.insert(fields, None)))
+    Ok(json!(store.persons.insert(fields, None).1))
 }
 
-/// Replace the record: omitted optional fields are cleared; personCode cannot change; the face
-/// is not a field of this API and is never changed by it.
+/// Replace the record: omitted optional fields are cleared (validity and cards too); personCode
+/// cannot change; the face is not a field of this API and is never changed by it. A validity
+/// change is an edit the doors see only once applied.
 pub(crate) fn update(sim: &HikSim, p: &Params) -> ApiResult {
     let id = person_id(p)?;
-    let fields = PersonFields::parse(p, sim.cfg().max_face_bytes)?;
+    let fields = PersonFields::parse(p, sim.field_rules())?;
+    let at_once = sim.cfg().lifecycle.edits_apply_at_once;
     let mut store = sim.store();
-    let Some(old) = store.persons.by_id(&id).cloned() else {
+    let Some((pid, old_code)) = store.persons.by_id(&id).map(|p| (p.id, p.code.clone())) else {
         return Err(not_found("personId"));
     };
-    if fields.code.as_ref().is_some_and(|c| c != &old.code) {
+    if fields.code.as_ref().is_some_and(|c| c != &old_code) {
         return Err(ApiError::bad("personCode cannot be changed"));
     }
     if !store.orgs.exists(&fields.org) {
@@ -61,15 +91,17 @@ pub(crate) fn update(sim: &HikSim, p: &Params) -> ApiResult {
         )));
     }
     // `single/update` has no face field (spec): a `faces` list is ignored, the face stays.
-    let person = Person {
-        fields: PersonFields {
+    if let Some(person) = store.persons.get_mut(pid) {
+        person.fields = PersonFields {
+            code: None,
             face: None,
             ..fields
-        },
-        ..old
-    };
-    store.persons.by_id.insert(person.id, person);
-    Ok(Value::Null)
+        };
+    }
+    if at_once {
+        devices::apply(&mut store, pid, None);
+    }
+    Ok(Value::String("null".into()))
 }
 
 pub(crate) fn face_update(sim: &HikSim, p: &Params) -> ApiResult {
@@ -91,10 +123,7 @@ pub(crate) fn face_update(sim: &HikSim, p: &Params) -> ApiResult {
         return Err(not_found("personId"));
     };
     if !ignored {
-        let face = store.persons.face(pid, Some(jpeg));
-        if let Some(person) = store.persons.by_id.get_mut(&pid) {
-            person.face = face;
-        }
+        store.persons.set_face(pid, jpeg.into());
     }
     Ok(Value::Null)
 }
@@ -116,58 +145,75 @@ pub(crate) fn face_check(sim: &HikSim, p: &Params) -> ApiResult {
     Ok(Value::String("null".into()))
 }
 
-pub(crate) fn delete(sim: &HikSim, p: &Params) -> ApiResult {
-    let id = person_id(p)?;
-    let mut store = sim.store();
-    let Some(pid) = store.persons.by_id(&id).map(|p| p.id) else {
-        return Err(not_found("personId"));
-    };
-    store.persons.by_id.remove(&pid);
-    Ok(Value::Null)
-}
-
 pub(crate) fn by_code(sim: &HikSim, p: &Params) -> ApiResult {
     let code = p.req_str("personCode", code::BAD_PARAMETER)?;
+    let opts = info_options(sim, p)?;
     let store = sim.store();
-    store
-        .persons
-        .by_code(&code)
-        .map(Person::info)
-        .ok_or_else(|| not_found("personCode"))
+    match store.persons.by_code(&code) {
+        Some(person) => Ok(answer(&store, person, opts)),
+        None => missing_person(sim, "personCode"),
+    }
 }
 
 pub(crate) fn by_id(sim: &HikSim, p: &Params) -> ApiResult {
     let id = person_id(p)?;
+    let opts = info_options(sim, p)?;
     let store = sim.store();
-    store
-        .persons
-        .by_id(&id)
-        .map(Person::info)
-        .ok_or_else(|| not_found("personId"))
+    match store.persons.by_id(&id) {
+        Some(person) => Ok(answer(&store, person, opts)),
+        None => missing_person(sim, "personId"),
+    }
 }
 
-pub(crate) fn list(sim: &HikSim, p: &Params) -> ApiResult {
+/// One page of `matching` persons (of `total`), refused with `0x00072004` when its JSON is
+/// longer than the configured limit.
+fn person_page<'a>(
+    sim: &HikSim,
+    p: &Params,
+    store: &Store,
+    total: usize,
+    matching: impl Iterator<Item = &'a Person>,
+) -> ApiResult {
     let (page_no, page_size) = p.page()?;
-    Ok(page_of(sim.store().persons.all_info(), page_no, page_size))
+    let opts = info_options(sim, p)?;
+    let (skip, take) = page_window(page_no, page_size);
+    let list: Vec<Value> = matching
+        .skip(skip)
+        .take(take)
+        .map(|person| answer(store, person, opts))
+        .collect();
+    let page = page_json(total, page_no, page_size, list);
+    if let Some(max) = sim.cfg().lifecycle.max_answer_bytes {
+        if page.to_string().len() > max {
+            return Err(ApiError::new(
+                code::RESPONSE_TOO_LONG,
+                "response too long: reduce the page size",
+            ));
+        }
+    }
+    Ok(page)
+}
+
+/// `personList {pageNo, pageSize ≤ 500, showAccessLevel}`, in personId order.
+pub(crate) fn list(sim: &HikSim, p: &Params) -> ApiResult {
+    let store = sim.store();
+    person_page(sim, p, &store, store.persons.len(), store.persons.iter())
 }
 
 /// Like `list`, with an optional fuzzy, case-insensitive `personName`.
 pub(crate) fn advance_list(sim: &HikSim, p: &Params) -> ApiResult {
-    let (page_no, page_size) = p.page()?;
     let needle = p.opt_str("personName")?.map(|n| n.to_lowercase());
     let store = sim.store();
-    let found: Vec<Value> = store
+    let found: Vec<&Person> = store
         .persons
-        .by_id
-        .values()
+        .iter()
         .filter(|person| {
             needle
                 .as_deref()
                 .is_none_or(|n| person.name().to_lowercase().contains(n))
         })
-        .map(Person::info)
         .collect();
-    Ok(page_of(found, page_no, page_size))
+    person_page(sim, p, &store, found.len(), found.into_iter())
 }
 
 /// The photo: not the envelope on success, but raw JPEG or a data-URI string.
@@ -184,7 +230,7 @@ pub(crate) async fn picture_data(State(sim): State<HikSim>, body: Bytes) -> Resp
             .face
             .as_ref()
             .filter(|f| f.uri == uri)
-            .map(|f| f.jpeg.clone())
+            .map(|f| f.jpeg.to_vec())
             .ok_or_else(|| not_found("picture"))
     });
     match photo {
