@@ -37,6 +37,10 @@ pub struct DemoOptions {
 }
 
 /// Run until `shutdown` resolves.
+/// The demo's access level, and every person type's levels (`biometrico.access_levels`).
+const DEMO_ACCESS_LEVEL: &str = "1";
+const DEMO_ACCESS_LEVELS: &str = "*=1";
+
 pub async fn run(
     opts: DemoOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -58,6 +62,9 @@ pub async fn run(
     let hik_cfg = HikSimConfig::default();
     let (app_key, app_secret) = (hik_cfg.app_key.clone(), hik_cfg.app_secret.clone());
     let hik = HikSim::new(hik_cfg);
+    // One access level over every door: registration adds each person to it and applies it, so
+    // the simulated doors (which judge every event as HikCentral's do) let registered people in.
+    hik.add_access_level(DEMO_ACCESS_LEVEL, "Campus");
     let hik_running = hik
         .start(SocketAddr::from(([127, 0, 0, 1], 0)), None)
         .await?;
@@ -97,6 +104,7 @@ pub async fn run(
         ("HIKBRIDGE__ATTENDANCE__DOORS", DOOR_RULES),
         ("HIKBRIDGE__DELIVERY__SETTLE_SECS", "5"),
         ("HIKBRIDGE__BIOMETRICO__ORG_BY_PERSON_TYPE", "E=2, D=3, *=4"),
+        ("HIKBRIDGE__BIOMETRICO__ACCESS_LEVELS", DEMO_ACCESS_LEVELS),
         ("HIKBRIDGE__API__TOKENS", token.as_str()),
         ("HIKBRIDGE__LOG__LEVEL", "info,tower_http=warn"),
     ];
