@@ -7,12 +7,13 @@ use crate::http::language::Lang;
 use crate::http::AppState;
 use crate::i18n::Message;
 use crate::person_sync::{Registration, SyncFailure};
+use crate::store::audit::Actor;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
@@ -74,7 +75,7 @@ documented_alias! {
         params(("cedula" = String, Path, description = "The CI (cédula)"),
                ("idper" = Option<String>, Query, description = "The academic period (unused)")),
         responses(ContractAnswer, SyncFailureResponses))]
-    sync_hikdoc_est_id => register(s: State<AppState>, cedula: Path<String>, lang: Lang)
+    sync_hikdoc_est_id => register(s: State<AppState>, actor: Extension<Actor>, cedula: Path<String>, lang: Lang)
 }
 
 documented_alias! {
@@ -82,7 +83,7 @@ documented_alias! {
     #[utoipa::path(post, path = "/biometrico/sync-hikdoc/{cedula}", tag = "biometrico",
         params(("cedula" = String, Path, description = "The CI (cédula)")),
         responses(ContractAnswer, SyncFailureResponses))]
-    sync_hikdoc => register(s: State<AppState>, cedula: Path<String>, lang: Lang)
+    sync_hikdoc => register(s: State<AppState>, actor: Extension<Actor>, cedula: Path<String>, lang: Lang)
 }
 
 documented_alias! {
@@ -90,16 +91,17 @@ documented_alias! {
     #[utoipa::path(post, path = "/biometrico/sync-hikcentral/{cedula}", tag = "biometrico",
         params(("cedula" = String, Path, description = "The CI (cédula)")),
         responses(ContractAnswer, SyncFailureResponses))]
-    sync_hikcentral => register(s: State<AppState>, cedula: Path<String>, lang: Lang)
+    sync_hikcentral => register(s: State<AppState>, actor: Extension<Actor>, cedula: Path<String>, lang: Lang)
 }
 
 async fn register(
     State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
     Path(cedula): Path<String>,
     Lang(lang): Lang,
 ) -> Response {
     s.person_sync()
-        .register(cedula.trim())
+        .register(cedula.trim(), &actor)
         .await
         .respond_in(lang)
 }
@@ -124,7 +126,7 @@ documented_alias! {
                ("idper" = Option<String>, Query, description = "The academic period (unused)")),
         request_body(content = Option<UpdateBody>, description = "Optional"),
         responses(ContractAnswer, SyncFailureResponses))]
-    sync_hikdoc_update => update(s: State<AppState>, cedula: Path<String>, lang: Lang, body: Bytes)
+    sync_hikdoc_update => update(s: State<AppState>, actor: Extension<Actor>, cedula: Path<String>, lang: Lang, body: Bytes)
 }
 
 documented_alias! {
@@ -135,13 +137,14 @@ documented_alias! {
         params(("cedula" = String, Path, description = "The CI (cédula)")),
         request_body(content = Option<UpdateBody>, description = "Optional"),
         responses(ContractAnswer, SyncFailureResponses))]
-    sync_hikdupdatedoce => update(s: State<AppState>, cedula: Path<String>, lang: Lang, body: Bytes)
+    sync_hikdupdatedoce => update(s: State<AppState>, actor: Extension<Actor>, cedula: Path<String>, lang: Lang, body: Bytes)
 }
 
 /// The body is `{"personaId": "<personId>"}`; when it is missing or empty the ledger (or
 /// HikCentral) supplies the personId.
 async fn update(
     State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
     Path(cedula): Path<String>,
     Lang(lang): Lang,
     body: Bytes,
@@ -165,7 +168,7 @@ async fn update(
         _ => None,
     });
     s.person_sync()
-        .update_photo(cedula.trim(), pid.as_deref())
+        .update_photo(cedula.trim(), pid.as_deref(), &actor)
         .await
         .respond_in(lang)
 }

@@ -12,11 +12,12 @@
 //! [`SAME_FACE`]) or a new picture (its `picUri` changed: HikCentral may re-encode or crop).
 
 use super::outcome::{Contract, SyncFailure};
-use super::{PersonSync, Registration, FACE_UPDATE, PERSON_BY_ID, PICTURE};
+use super::{Done, PersonSync, Registration, FACE_UPDATE, PERSON_BY_ID, PICTURE};
 use crate::artemis::model::ArtemisCode;
 use crate::artemis::{ArtemisClient, ArtemisError};
 use crate::i18n::Message;
 use crate::photo::{self, PhotoHash};
+use crate::store::audit::{Actor, AuditAction};
 use serde_json::{json, Value};
 
 /// Perceptual-hash similarity (0–100) at which the picture read back is the photo sent.
@@ -28,7 +29,9 @@ impl PersonSync {
         &self,
         ci: &str,
         person_id: Option<&str>,
+        actor: &Actor,
     ) -> Result<Contract, SyncFailure> {
+        let done = Done::new(AuditAction::PersonFaceUpdate, "", actor);
         let pid = match person_id.map(str::trim).filter(|p| !p.is_empty()) {
             Some(p) => p.to_string(),
             None => match self.registration(ci).await? {
@@ -39,7 +42,7 @@ impl PersonSync {
             },
         };
         let person = self.siad_person(ci).await?;
-        let face = match self.face_or_rejection(ci, &person).await? {
+        let face = match self.face_or_rejection(ci, &person, done).await? {
             Ok(face) => face,
             Err(rejected) => return Ok(rejected),
         };
@@ -52,10 +55,11 @@ impl PersonSync {
             Ok(_) => {}
             Err(ArtemisError::Api(ArtemisCode::NotSupported { .. })) => {
                 let reason = Message::FaceUpdateUnsupported;
-                self.note(ci, &person, None, "failed", &reason).await?;
+                self.note(ci, &person, None, done.ending("failed"), &reason)
+                    .await?;
                 return Err(SyncFailure::FaceUpdateUnsupported);
             }
-            Err(e) => return self.upstream_outcome(ci, &person, e).await,
+            Err(e) => return self.upstream_outcome(ci, &person, e, done).await,
         }
         match self
             .verify_face(hik, &pid, before.as_deref(), &face.1)
@@ -63,12 +67,14 @@ impl PersonSync {
         {
             Ok(()) => {
                 let reason = Message::PhotoUpdated;
-                self.note(ci, &person, Some((&pid, &face.1)), "updated", &reason)
+                let done = done.ending("updated");
+                self.note(ci, &person, Some((&pid, &face.1)), done, &reason)
                     .await?;
                 Ok(Contract::success(&pid, reason))
             }
             Err(reason) => {
-                self.note(ci, &person, None, "failed", &reason).await?;
+                self.note(ci, &person, None, done.ending("failed"), &reason)
+                    .await?;
                 Err(SyncFailure::FaceNotApplied(reason))
             }
         }

@@ -15,6 +15,7 @@ use crate::config::BiometricoSettings;
 use crate::i18n::Message;
 use crate::photo::PhotoLimits;
 use crate::siad::{Directory, SiadError, SiadPerson};
+use crate::store::audit::{Actor, AuditAction, AuditOutcome, AuditRecord};
 use crate::store::{LedgerUpdate, Store};
 pub use access::DeviceStatus;
 pub use outcome::{Contract, SyncFailure};
@@ -145,8 +146,9 @@ impl PersonSync {
         }
     }
 
-    /// Register one SIAD person; never creates a duplicate.
-    pub async fn register(&self, ci: &str) -> Result<Contract, SyncFailure> {
+    /// Register one SIAD person; never creates a duplicate. What was done is recorded in the
+    /// audit log as `actor`'s.
+    pub async fn register(&self, ci: &str, actor: &Actor) -> Result<Contract, SyncFailure> {
         if let Registration::Registered { person_id } = self.registration(ci).await? {
             return Ok(Contract::already_registered(
                 &person_id,
@@ -155,7 +157,8 @@ impl PersonSync {
             ));
         }
         let person = self.siad_person(ci).await?;
-        let face = match self.face_or_rejection(ci, &person).await? {
+        let done = Done::new(AuditAction::PersonRegister, "", actor);
+        let face = match self.face_or_rejection(ci, &person, done).await? {
             Ok(face) => face,
             Err(rejected) => return Ok(rejected),
         };
@@ -180,7 +183,8 @@ impl PersonSync {
                         }
                     }
                 };
-                self.note(ci, &person, Some((&pid, &face.1)), "registered", &reason)
+                let done = done.ending("registered");
+                self.note(ci, &person, Some((&pid, &face.1)), done, &reason)
                     .await?;
                 Ok(Contract::success(&pid, reason))
             }
@@ -196,7 +200,7 @@ impl PersonSync {
                     Message::PersonCodeTaken,
                 ))
             }
-            Err(e) => self.upstream_outcome(ci, &person, e).await,
+            Err(e) => self.upstream_outcome(ci, &person, e, done).await,
         }
     }
 
@@ -268,22 +272,31 @@ impl PersonSync {
         ci: &str,
         p: &SiadPerson,
         registered: Option<(&str, &str)>,
-        outcome: &str,
+        done: Done<'_>,
         reason: &Message,
     ) -> Result<(), SyncFailure> {
         let reason = reason.english();
+        let update = LedgerUpdate {
+            ci,
+            person_id: registered.map(|r| r.0).filter(|p| !p.is_empty()),
+            person_type: Some(&p.person_type),
+            photo_hash: registered.map(|r| r.1),
+            outcome: done.outcome,
+            reason: &reason,
+        };
+        let rec = AuditRecord {
+            action: done.action,
+            target_kind: "person",
+            target: ci,
+            outcome: match done.outcome {
+                "registered" | "updated" => AuditOutcome::Ok,
+                "photo_rejected" => AuditOutcome::Refused,
+                _ => AuditOutcome::Failed,
+            },
+            detail: &reason,
+        };
         self.store
-            .record_ledger(
-                &LedgerUpdate {
-                    ci,
-                    person_id: registered.map(|r| r.0).filter(|p| !p.is_empty()),
-                    person_type: Some(&p.person_type),
-                    photo_hash: registered.map(|r| r.1),
-                    outcome,
-                    reason: &reason,
-                },
-                now_ms(),
-            )
+            .record_ledger_audited(&update, done.actor, &rec, now_ms())
             .await?;
         Ok(())
     }
@@ -295,13 +308,15 @@ impl PersonSync {
         ci: &str,
         p: &SiadPerson,
         e: ArtemisError,
+        done: Done<'_>,
     ) -> Result<Contract, SyncFailure> {
         match &e {
             ArtemisError::Api(code) if outcome::is_photo_problem(code) => {
                 let reason = Message::HikCentralRefusedPhoto {
                     msg: code.message().to_owned(),
                 };
-                self.note(ci, p, None, "photo_rejected", &reason).await?;
+                self.note(ci, p, None, done.ending("photo_rejected"), &reason)
+                    .await?;
                 Ok(Contract::photo_rejected(
                     Some((&code.code(), code.message())),
                     reason,
@@ -314,11 +329,36 @@ impl PersonSync {
                     code: code.code(),
                     msg: code.message().to_owned(),
                 };
-                self.note(ci, p, None, "failed", &reason).await?;
+                self.note(ci, p, None, done.ending("failed"), &reason)
+                    .await?;
                 Ok(Contract::other(&code.code(), code.message(), reason))
             }
             _ => Err(SyncFailure::Upstream(e)),
         }
+    }
+}
+
+/// What a change to a person was, for its ledger and audit rows: the audited action, the
+/// ledger's outcome word, and who did it.
+#[derive(Clone, Copy)]
+pub(crate) struct Done<'a> {
+    action: AuditAction,
+    outcome: &'a str,
+    actor: &'a Actor,
+}
+
+impl<'a> Done<'a> {
+    pub(crate) fn new(action: AuditAction, outcome: &'a str, actor: &'a Actor) -> Self {
+        Done {
+            action,
+            outcome,
+            actor,
+        }
+    }
+
+    /// The same change, ending with `outcome`.
+    pub(crate) fn ending(self, outcome: &'a str) -> Self {
+        Done { outcome, ..self }
     }
 }
 

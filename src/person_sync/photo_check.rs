@@ -3,7 +3,7 @@
 //! the contract's `photo_rejected` answer, recorded in the ledger.
 
 use super::outcome::{Contract, SyncFailure};
-use super::{PersonSync, FACE_CHECK};
+use super::{Done, PersonSync, FACE_CHECK};
 use crate::artemis::model::ArtemisCode;
 use crate::artemis::ArtemisError;
 use crate::i18n::Message;
@@ -20,6 +20,7 @@ impl PersonSync {
         &self,
         ci: &str,
         person: &SiadPerson,
+        done: Done<'_>,
     ) -> Result<Result<(String, String), Contract>, SyncFailure> {
         let refused = match self.normalised_photo(ci).await? {
             Ok(face) => match self.face_check(&face.0).await? {
@@ -29,7 +30,7 @@ impl PersonSync {
             Err(reason) => (None, reason),
         };
         let (upstream, reason) = refused;
-        self.note(ci, person, None, "photo_rejected", &reason)
+        self.note(ci, person, None, done.ending("photo_rejected"), &reason)
             .await?;
         let upstream = upstream.as_ref().map(|(c, m)| (c.as_str(), m.as_str()));
         Ok(Err(Contract::photo_rejected(upstream, reason)))

@@ -7,6 +7,7 @@
 
 use crate::i18n::Message;
 use crate::person_sync::{PersonSync, SyncFailure};
+use crate::store::audit::{Actor, AuditAction, AuditOutcome, AuditRecord};
 use crate::store::{JobState, Store};
 use std::sync::Arc;
 use std::time::Duration;
@@ -102,6 +103,10 @@ impl SyncJobs {
             tracing::info!(job = %job.id, "sync job resumed");
         }
         let mut counts = std::collections::BTreeMap::new();
+        // Each person's change is recorded as the job creator's, marked with the job.
+        let mut creator = job.actor();
+        creator.scope = Some(crate::config::Scope::Sync.as_str());
+        creator.request_id = Some(format!("job:{}", job.id));
         for item in self.store.pending_sync_items(&job.id).await? {
             // Cancel is checked between persons.
             match self.store.sync_job(&job.id).await?.map(|j| j.state) {
@@ -115,7 +120,11 @@ impl SyncJobs {
                 .set_sync_job_current(&job.id, &item.ci, &item.name, now_ms())
                 .await?;
             self.progress_changed();
-            let (outcome, code, reason, pid) = self.one(&item.ci, job.dry_run).await;
+            let actor = creator.on_behalf();
+            let (outcome, code, reason, pid) = self.one(&item.ci, job.dry_run, &actor).await;
+            if !job.dry_run && !actor.recorded() && outcome == "failed" {
+                self.record_failure(&item.ci, &reason, &actor).await;
+            }
             crate::metrics::sync_job_item(outcome);
             *counts.entry(outcome).or_insert(0u32) += 1;
             self.store
@@ -139,18 +148,36 @@ impl SyncJobs {
         Ok(true)
     }
 
+    /// A person the job could not register, for a reason that changed nothing in HikCentral
+    /// (an outage after the retries, a store error): still on record as an attempt.
+    async fn record_failure(&self, ci: &str, reason: &Message, actor: &Actor) {
+        let detail = reason.english();
+        let rec = AuditRecord {
+            action: AuditAction::PersonRegister,
+            target_kind: "person",
+            target: ci,
+            outcome: AuditOutcome::Failed,
+            detail: &detail,
+        };
+        if let Err(e) = self.store.record_audit(actor, &rec).await {
+            crate::metrics::audit_write_failed();
+            tracing::error!(error = %e, "could not record a bulk job's failed person in the audit log");
+        }
+    }
+
     /// (outcome, contract code, reason, personId) for one person.
     async fn one(
         &self,
         ci: &str,
         dry_run: bool,
+        actor: &Actor,
     ) -> (&'static str, Option<String>, Message, Option<String>) {
         let mut attempt = 1;
         loop {
             let result = if dry_run {
                 self.sync.plan(ci).await
             } else {
-                self.sync.register(ci).await
+                self.sync.register(ci, actor).await
             };
             match result {
                 Ok(c) => {
