@@ -105,6 +105,14 @@ pub struct SiadSettings {
     pub query_students_by_program_period: String,
     pub query_staff_by_type: String,
     pub query_photo_by_ci: String,
+    /// The lifecycle's roster: students enrolled in one period (`@P1`).
+    pub query_active_students: String,
+    /// The lifecycle's roster: active staff (no parameter).
+    pub query_active_staff: String,
+    /// The current period ids (one column), when `lifecycle.current_periods` is empty.
+    pub query_current_periods: String,
+    /// Optional: `(CIInfPer, version)` of every photo in one query.
+    pub query_photo_versions: String,
 }
 
 impl SiadSettings {

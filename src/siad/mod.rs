@@ -70,6 +70,27 @@ pub trait Directory: Send + Sync {
     fn staff(&self, person_type: &str) -> BoxFuture<'_, Result<Vec<SiadPerson>, SiadError>>;
     /// The person's `Fotografia` bytes as stored (any format), or `None` when there is none.
     fn photo(&self, ci: &str) -> BoxFuture<'_, Result<Option<Vec<u8>>, SiadError>>;
+    /// The lifecycle's roster: students enrolled in `period` (`siad.query_active_students`), each
+    /// person once.
+    fn active_students(&self, period: &str) -> BoxFuture<'_, Result<Vec<SiadPerson>, SiadError>> {
+        let _ = period;
+        Box::pin(async { Err(no_roster()) })
+    }
+    /// The lifecycle's roster: staff of every type with an active contract now
+    /// (`siad.query_active_staff`), each person once.
+    fn active_staff(&self) -> BoxFuture<'_, Result<Vec<SiadPerson>, SiadError>> {
+        Box::pin(async { Err(no_roster()) })
+    }
+    /// The current period ids (`siad.query_current_periods`); an error when no query is set.
+    fn current_periods(&self) -> BoxFuture<'_, Result<Vec<String>, SiadError>> {
+        Box::pin(async { Err(no_roster()) })
+    }
+    /// `(CI, version)` of every photo, where the version changes whenever the photo does
+    /// (`siad.query_photo_versions`); `None` when not available (the caller then reads and
+    /// hashes each photo it needs).
+    fn photo_versions(&self) -> BoxFuture<'_, Result<Option<Vec<(String, String)>>, SiadError>> {
+        Box::pin(async { Ok(None) })
+    }
     /// A cheap round trip that proves SIAD answers (health checks, `check-config`).
     fn ping(&self) -> BoxFuture<'_, Result<(), SiadError>>;
     /// Where this directory reads from, for logs and health: `sqlite data/siad-demo.db`,
@@ -82,6 +103,11 @@ pub trait Directory: Send + Sync {
 /// SQLite: the file must exist (create it with `hikbridge siad seed-demo`); it is opened
 /// read-only. SQL Server: the settings are validated (URL, TLS options, CA file) but no
 /// connection is made, so the service can start while SIAD is down — use [`Directory::ping`].
+/// What a directory without roster queries answers.
+fn no_roster() -> SiadError {
+    SiadError::Settings("this SIAD directory has no roster queries".into())
+}
+
 pub async fn open(settings: &SiadSettings) -> Result<Arc<dyn Directory>, SiadError> {
     if !settings.is_configured() {
         return Err(SiadError::NotConfigured);
