@@ -17,6 +17,7 @@ pub mod error;
 pub mod http;
 pub mod humand;
 pub mod i18n;
+pub mod lifecycle;
 pub mod metrics;
 pub mod percent;
 pub mod person_sync;

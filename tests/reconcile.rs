@@ -142,6 +142,7 @@ async fn a_changed_person_id_is_updated_and_a_vanished_person_is_kept(#[case] ba
         person_id: Some(&synced_id),
         person_type: Some("DOCENTE"),
         photo_hash: Some("hash-3"),
+        photo_version: None,
         outcome: "registered",
         reason: "created by the bridge",
     };

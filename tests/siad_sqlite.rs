@@ -31,6 +31,10 @@ fn settings(url: String) -> SiadSettings {
         query_students_by_program_period: String::new(),
         query_staff_by_type: String::new(),
         query_photo_by_ci: String::new(),
+        query_active_students: String::new(),
+        query_active_staff: String::new(),
+        query_current_periods: String::new(),
+        query_photo_versions: String::new(),
     }
 }
 

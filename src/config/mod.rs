@@ -20,6 +20,7 @@ mod doors;
 mod duration;
 mod jwt;
 mod keys;
+mod lifecycle;
 mod operations;
 mod per_type;
 mod problems;
@@ -36,6 +37,7 @@ pub use crate::store::redact_url;
 pub use access::{ClientSettings, JwtSettings, Scope, TokenDigest, LEGACY_CLIENT, MIN_TOKEN_LEN};
 pub use biometrico::{BiometricoSettings, PersonCodeRule, SiadSettings};
 pub use doors::parse_door;
+pub use lifecycle::{parse_schedule, LifecycleSettings};
 pub use operations::{AlertSettings, MetricsSettings, WebhookFormat};
 pub use per_type::{PerType, Validity};
 pub use problems::{ConfigError, Problem};
@@ -74,6 +76,7 @@ pub struct Settings {
     pub retention: RetentionSettings,
     pub metrics: MetricsSettings,
     pub alerts: AlertSettings,
+    pub lifecycle: LifecycleSettings,
 }
 
 impl Settings {

@@ -26,6 +26,16 @@ impl<T> PerType<T> {
         self.entries.is_empty()
     }
 
+    /// From `(type, value)` entries, as the setting's parser makes them (`*` = any other type).
+    pub fn from_entries(entries: Vec<(String, T)>) -> Self {
+        Self { entries }
+    }
+
+    /// Every value given (the fallback's too).
+    pub fn values(&self) -> impl Iterator<Item = &T> {
+        self.entries.iter().map(|(_, v)| v)
+    }
+
     /// The value for `person_type`, or the `*` one, or none.
     pub fn get(&self, person_type: &str) -> Option<&T> {
         let wanted = person_type.trim();

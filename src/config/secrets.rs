@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 /// Secret keys: (key, environment variable, the `*_file` key that may hold it instead).
-pub(super) const SECRETS: [(&str, &str, &str); 8] = [
+pub(super) const SECRETS: [(&str, &str, &str); 9] = [
     (
         "hikcentral.app_secret",
         "HIKBRIDGE__HIKCENTRAL__APP_SECRET",
@@ -45,6 +45,11 @@ pub(super) const SECRETS: [(&str, &str, &str); 8] = [
         "api.jwt.secret",
         "HIKBRIDGE__API__JWT__SECRET",
         "api.jwt.secret_file",
+    ),
+    (
+        "lifecycle.admin_password",
+        "HIKBRIDGE__LIFECYCLE__ADMIN_PASSWORD",
+        "lifecycle.admin_password_file",
     ),
 ];
 
@@ -95,7 +100,7 @@ impl Settings {
                     }
                 }
             };
-        let [hik, humand, api, events, siad, webhook, smtp, jwt] = SECRETS;
+        let [hik, humand, api, events, siad, webhook, smtp, jwt, admin] = SECRETS;
         let mut secret = |(key, var, file_key): (&str, &str, &str), file: &str| {
             Secret::new(read(key, var, file_key, file, problems))
         };
@@ -106,6 +111,7 @@ impl Settings {
         self.hikcentral.app_secret = secret(hik, &self.hikcentral.app_secret_file);
         self.humand.api_key = secret(humand, &self.humand.api_key_file);
         self.api.jwt.secret = secret(jwt, &self.api.jwt.secret_file);
+        self.lifecycle.admin_password = secret(admin, &self.lifecycle.admin_password_file);
         let tokens = read(api.0, api.1, api.2, &self.api.tokens_file.clone(), problems);
         self.api.tokens = tokens
             .split([',', '\n'])

@@ -10,6 +10,7 @@ use std::path::Path;
 impl Settings {
     pub(super) fn validate(&self, problems: &mut Vec<Problem>) {
         self.api.validate_access(problems);
+        self.lifecycle.validate(problems);
         let mut bad = |key: &str, value: &dyn fmt::Display, problem: &str, example: &str| {
             problems.push(Problem {
                 key: key.into(),

@@ -49,7 +49,7 @@ impl PersonSync {
         let hik = self.hik()?;
         let before = picture_uri(hik, &pid).await;
         match hik
-            .call(FACE_UPDATE, &json!({"personId": pid, "faceData": face.0}))
+            .call(FACE_UPDATE, &json!({"personId": pid, "faceData": face.b64}))
             .await
         {
             Ok(_) => {}
@@ -62,13 +62,13 @@ impl PersonSync {
             Err(e) => return self.upstream_outcome(ci, &person, e, done).await,
         }
         match self
-            .verify_face(hik, &pid, before.as_deref(), &face.1)
+            .verify_face(hik, &pid, before.as_deref(), &face.hash)
             .await
         {
             Ok(()) => {
                 let reason = Message::PhotoUpdated;
                 let done = done.ending("updated");
-                self.note(ci, &person, Some((&pid, &face.1)), done, &reason)
+                self.note(ci, &person, Some((&pid, &face)), done, &reason)
                     .await?;
                 Ok(Contract::success(&pid, reason))
             }

@@ -7,6 +7,8 @@ mod compare;
 mod face;
 pub mod outcome;
 mod photo_check;
+
+pub(crate) use photo_check::Face;
 mod wording;
 
 use crate::artemis::model::ArtemisCode;
@@ -162,7 +164,7 @@ impl PersonSync {
             Ok(face) => face,
             Err(rejected) => return Ok(rejected),
         };
-        let body = self.person_body(&person, None, &face.0)?;
+        let body = self.person_body(&person, None, &face.b64)?;
         let hik = self.hik()?;
         match hik.call(ADD, &body).await {
             Ok(data) => {
@@ -184,7 +186,7 @@ impl PersonSync {
                     }
                 };
                 let done = done.ending("registered");
-                self.note(ci, &person, Some((&pid, &face.1)), done, &reason)
+                self.note(ci, &person, Some((&pid, &face)), done, &reason)
                     .await?;
                 Ok(Contract::success(&pid, reason))
             }
@@ -271,7 +273,7 @@ impl PersonSync {
         &self,
         ci: &str,
         p: &SiadPerson,
-        registered: Option<(&str, &str)>,
+        registered: Option<(&str, &Face)>,
         done: Done<'_>,
         reason: &Message,
     ) -> Result<(), SyncFailure> {
@@ -280,7 +282,8 @@ impl PersonSync {
             ci,
             person_id: registered.map(|r| r.0).filter(|p| !p.is_empty()),
             person_type: Some(&p.person_type),
-            photo_hash: registered.map(|r| r.1),
+            photo_hash: registered.map(|r| r.1.hash.as_str()),
+            photo_version: registered.map(|r| r.1.version.as_str()),
             outcome: done.outcome,
             reason: &reason,
         };

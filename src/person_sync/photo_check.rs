@@ -13,6 +13,21 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use serde_json::json;
 
+/// A SIAD photo ready to send: the normalised JPEG in base64, its perceptual hash (what the
+/// ledger keeps of the face sent), and the version of the SIAD photo it came from.
+#[derive(Clone)]
+pub(crate) struct Face {
+    pub b64: String,
+    pub hash: String,
+    pub version: String,
+}
+
+impl std::fmt::Debug for Face {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Face([not shown])")
+    }
+}
+
 impl PersonSync {
     /// The normalised face, or the contract's photo answer (recorded in the ledger) when SIAD's
     /// photo is not usable.
@@ -21,9 +36,9 @@ impl PersonSync {
         ci: &str,
         person: &SiadPerson,
         done: Done<'_>,
-    ) -> Result<Result<(String, String), Contract>, SyncFailure> {
+    ) -> Result<Result<Face, Contract>, SyncFailure> {
         let refused = match self.normalised_photo(ci).await? {
-            Ok(face) => match self.face_check(&face.0).await? {
+            Ok(face) => match self.face_check(&face.b64).await? {
                 None => return Ok(Ok(face)),
                 Some(refusal) => refusal,
             },
@@ -64,16 +79,21 @@ impl PersonSync {
         }
     }
 
-    /// `Ok(Ok((base64 JPEG, hash)))`, or `Ok(Err(reason))` when the photo is not usable.
+    /// `Ok(Ok(face))`, or `Ok(Err(reason))` when the photo is not usable.
     pub(super) async fn normalised_photo(
         &self,
         ci: &str,
-    ) -> Result<Result<(String, String), Message>, SyncFailure> {
+    ) -> Result<Result<Face, Message>, SyncFailure> {
         let Some(bytes) = self.siad()?.photo(ci).await.map_err(SyncFailure::Siad)? else {
             return Ok(Err(Message::NoSiadPhoto));
         };
+        let version = crate::siad::photo_version(&bytes);
         match photo::normalise_off_runtime(bytes, (*self.limits).clone()).await {
-            Ok(p) => Ok(Ok((B64.encode(&p.jpeg), p.hash.to_string()))),
+            Ok(p) => Ok(Ok(Face {
+                b64: B64.encode(&p.jpeg),
+                hash: p.hash.to_string(),
+                version,
+            })),
             Err(e) => Ok(Err(super::wording::photo(&e))),
         }
     }

@@ -88,7 +88,7 @@ pub trait Directory: Send + Sync {
     /// `(CI, version)` of every photo, where the version changes whenever the photo does
     /// (`siad.query_photo_versions`); `None` when not available (the caller then reads and
     /// hashes each photo it needs).
-    fn photo_versions(&self) -> BoxFuture<'_, Result<Option<Vec<(String, String)>>, SiadError>> {
+    fn photo_versions(&self) -> BoxFuture<'_, Result<Option<PhotoVersions>, SiadError>> {
         Box::pin(async { Ok(None) })
     }
     /// A cheap round trip that proves SIAD answers (health checks, `check-config`).
@@ -103,6 +103,16 @@ pub trait Directory: Send + Sync {
 /// SQLite: the file must exist (create it with `hikbridge siad seed-demo`); it is opened
 /// read-only. SQL Server: the settings are validated (URL, TLS options, CA file) but no
 /// connection is made, so the service can start while SIAD is down — use [`Directory::ping`].
+/// `(CI, version)` of every photo SIAD has.
+pub type PhotoVersions = Vec<(String, String)>;
+
+/// The version of a photo as this service computes it when SIAD offers none: the SHA-256 of
+/// its bytes, hex. Any change to the photo changes it.
+pub fn photo_version(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(bytes))
+}
+
 /// What a directory without roster queries answers.
 fn no_roster() -> SiadError {
     SiadError::Settings("this SIAD directory has no roster queries".into())

@@ -15,6 +15,8 @@ pub struct LedgerEntry {
     pub last_sync_at_ms: Option<i64>,
     pub last_outcome: Option<String>,
     pub last_reason: Option<String>,
+    /// The version of the SIAD photo last sent or compared (a digest of its bytes).
+    pub siad_photo_version: Option<String>,
 }
 
 /// One sync result to write.
@@ -26,6 +28,8 @@ pub struct LedgerUpdate<'a> {
     pub person_type: Option<&'a str>,
     /// `None` keeps the stored hash.
     pub photo_hash: Option<&'a str>,
+    /// `None` keeps the stored version of the SIAD photo.
+    pub photo_version: Option<&'a str>,
     pub outcome: &'a str,
     pub reason: &'a str,
 }
@@ -34,7 +38,7 @@ impl Store {
     pub async fn ledger_entry(&self, ci: &str) -> Result<Option<LedgerEntry>, StoreError> {
         let row = sqlx::query(
             "SELECT ci, person_id, person_type, photo_hash, last_sync_at_ms, last_outcome, \
-             last_reason FROM ledger WHERE ci = $1",
+             last_reason, siad_photo_version FROM ledger WHERE ci = $1",
         )
         .bind(ci)
         .fetch_optional(self.pool())
@@ -48,6 +52,7 @@ impl Store {
                 last_sync_at_ms: r.try_get("last_sync_at_ms")?,
                 last_outcome: r.try_get("last_outcome")?,
                 last_reason: r.try_get("last_reason")?,
+                siad_photo_version: r.try_get("siad_photo_version")?,
             })
         })
         .transpose()
@@ -77,6 +82,51 @@ impl Store {
         tx.finish(done).await
     }
 
+    /// Every ledger row (the lifecycle's plan reads them all at once).
+    pub async fn ledger_all(&self) -> Result<Vec<LedgerEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT ci, person_id, person_type, photo_hash, last_sync_at_ms, last_outcome, \
+             last_reason, siad_photo_version FROM ledger",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(LedgerEntry {
+                    ci: r.try_get("ci")?,
+                    person_id: r.try_get("person_id")?,
+                    person_type: r.try_get("person_type")?,
+                    photo_hash: r.try_get("photo_hash")?,
+                    last_sync_at_ms: r.try_get("last_sync_at_ms")?,
+                    last_outcome: r.try_get("last_outcome")?,
+                    last_reason: r.try_get("last_reason")?,
+                    siad_photo_version: r.try_get("siad_photo_version")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Remember SIAD photo versions found unchanged in substance (compared, and alike): the
+    /// next plan does not compare them again. `(ci, version)`.
+    pub async fn set_photo_versions(&self, seen: &[(String, String)]) -> Result<(), StoreError> {
+        if seen.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin_write().await?;
+        let done = async {
+            for (ci, version) in seen {
+                sqlx::query("UPDATE ledger SET siad_photo_version = $2 WHERE ci = $1")
+                    .bind(ci)
+                    .bind(version)
+                    .execute(tx.conn())
+                    .await?;
+            }
+            Ok(())
+        }
+        .await;
+        tx.finish(done).await
+    }
+
     /// The CIs the ledger knows as registered in HikCentral.
     pub async fn registered_cis(&self) -> Result<HashSet<String>, StoreError> {
         let rows = sqlx::query("SELECT ci FROM ledger WHERE person_id IS NOT NULL")
@@ -94,11 +144,13 @@ async fn upsert_ledger(
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO ledger (ci, person_id, person_type, photo_hash, last_sync_at_ms, \
-         last_outcome, last_reason, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $5) \
+         last_outcome, last_reason, updated_at_ms, siad_photo_version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $5, $8) \
          ON CONFLICT (ci) DO UPDATE SET \
          person_id = COALESCE(excluded.person_id, ledger.person_id), \
          person_type = COALESCE(excluded.person_type, ledger.person_type), \
          photo_hash = COALESCE(excluded.photo_hash, ledger.photo_hash), \
+         siad_photo_version = COALESCE(excluded.siad_photo_version, ledger.siad_photo_version), \
          last_sync_at_ms = excluded.last_sync_at_ms, last_outcome = excluded.last_outcome, \
          last_reason = excluded.last_reason, updated_at_ms = excluded.updated_at_ms",
     )
@@ -109,6 +161,7 @@ async fn upsert_ledger(
     .bind(now_ms)
     .bind(u.outcome)
     .bind(u.reason)
+    .bind(u.photo_version.map(str::to_string))
     .execute(conn)
     .await?;
     Ok(())

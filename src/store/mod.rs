@@ -21,6 +21,7 @@ mod inbox;
 mod job_state;
 mod jobs;
 mod ledger;
+pub mod lifecycle;
 mod lock;
 mod migrate;
 mod operator;

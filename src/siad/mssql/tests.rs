@@ -29,6 +29,10 @@ fn settings(url: &str) -> SiadSettings {
             "SELECT * FROM p WHERE carrera = @P1 AND (@P2 = '' OR idper = @P2)".to_owned(),
         query_staff_by_type: "SELECT * FROM p WHERE TipoInfPer = @P1".to_owned(),
         query_photo_by_ci: "SELECT Fotografia FROM f WHERE CIInfPer = @P1".to_owned(),
+        query_active_students: "SELECT * FROM p WHERE idper = @P1".to_owned(),
+        query_active_staff: "SELECT * FROM p WHERE activo = 1".to_owned(),
+        query_current_periods: String::new(),
+        query_photo_versions: String::new(),
     }
 }
 
