@@ -231,11 +231,25 @@ impl App {
             settings.photo.clone(),
         )
         .with_siad_error(siad_error);
-        let sync_jobs = SyncJobs::new(
+        let jobs_wake = Arc::new(tokio::sync::Notify::new());
+        let lifecycle = crate::lifecycle::Lifecycle::new(
             store.clone(),
             person_sync.clone(),
-            Arc::new(tokio::sync::Notify::new()),
+            hikcentral.clone(),
+            crate::lifecycle::LifecycleConfig {
+                lifecycle: settings.lifecycle.clone(),
+                biometrico: settings.biometrico.clone(),
+                time_zone: settings.attendance.time_zone,
+                photo: settings.photo.clone(),
+            },
+            jobs_wake.clone(),
         );
+        let sync_jobs = SyncJobs::new(store.clone(), person_sync.clone(), jobs_wake)
+            .with_lifecycle(lifecycle.clone());
+        let schedule = lifecycle.clone();
+        workers.spawn_leader("lifecycle_schedule", move |token| {
+            schedule.clone().run_schedule(token)
+        });
         let jobs = sync_jobs.clone();
         workers.spawn_leader("sync_jobs", move |token| {
             let jobs = jobs.clone();
@@ -278,6 +292,7 @@ impl App {
             hikcentral_version,
             status,
             authenticator,
+            lifecycle,
         });
         let router = crate::http::router(state.clone());
         Ok(App { state, router })

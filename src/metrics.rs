@@ -118,6 +118,33 @@ pub fn sync_job_item(outcome: &'static str) {
     counter!("hikbridge_sync_job_items_total", "outcome" => outcome).increment(1);
 }
 
+/// A lifecycle action ended: `action` and `outcome` are fixed words.
+pub fn lifecycle_action(action: &'static str, outcome: &str) {
+    let outcome: &'static str = match outcome {
+        "ok" => "ok",
+        "refused" => "refused",
+        "partial" => "partial",
+        _ => "failed",
+    };
+    counter!("hikbridge_lifecycle_actions_total", "action" => action, "outcome" => outcome)
+        .increment(1);
+}
+
+/// Whether the newest lifecycle plan is held for an administrator's approval (1) or not (0).
+pub fn lifecycle_plan_held(held: bool) {
+    gauge!("hikbridge_lifecycle_plan_held").set(if held { 1.0 } else { 0.0 });
+}
+
+/// A lifecycle run failed as a whole (its roster or HikCentral's list could not be read).
+pub fn lifecycle_run_failed() {
+    counter!("hikbridge_lifecycle_runs_failed_total").increment(1);
+}
+
+/// Erasures were stopped (a refused admin password, or deletion unsupported).
+pub fn lifecycle_erasure_halted() {
+    counter!("hikbridge_lifecycle_erasure_halts_total").increment(1);
+}
+
 /// A request's audit row could not be written (the request had already been answered).
 pub fn audit_write_failed() {
     counter!("hikbridge_audit_write_failures_total").increment(1);

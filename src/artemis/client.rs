@@ -113,6 +113,9 @@ impl Classify for ArtemisClassifier {
 #[derive(Clone)]
 pub struct ArtemisClient {
     svc: BoxCloneSyncService<UpstreamRequest, UpstreamResponse, BoxError>,
+    /// The same stack without the retry layer, for calls that must never be sent twice (a
+    /// person delete carrying the admin password: a retried wrong password locks the address).
+    once: BoxCloneSyncService<UpstreamRequest, UpstreamResponse, BoxError>,
     health: Arc<UpstreamHealth>,
     pacer: Arc<Pacer>,
     tls: TlsMode,
@@ -166,20 +169,27 @@ impl ArtemisClient {
             .on_retry_after(Arc::new(move |d| {
                 pause_target.pause_until(tokio::time::Instant::now() + d)
             }));
+        let signer = SignerConfig {
+            app_key: settings.app_key.clone(),
+            app_secret: settings.app_secret.clone(),
+            accept: settings.accept.clone(),
+            content_type: settings.content_type.clone(),
+            send_content_md5: settings.send_content_md5,
+        };
+        let once = ServiceBuilder::new()
+            .layer(PaceLayer::new(pacer.clone()))
+            .layer(SignLayer::new(signer.clone()))
+            .layer(tower::timeout::TimeoutLayer::new(settings.timeout))
+            .service(transport.clone());
         let stack = ServiceBuilder::new()
             .layer(tower::retry::RetryLayer::new(policy))
             .layer(PaceLayer::new(pacer.clone()))
-            .layer(SignLayer::new(SignerConfig {
-                app_key: settings.app_key.clone(),
-                app_secret: settings.app_secret.clone(),
-                accept: settings.accept.clone(),
-                content_type: settings.content_type.clone(),
-                send_content_md5: settings.send_content_md5,
-            }))
+            .layer(SignLayer::new(signer))
             .layer(tower::timeout::TimeoutLayer::new(settings.timeout))
             .service(transport);
         Ok(Self {
             svc: BoxCloneSyncService::new(stack),
+            once: BoxCloneSyncService::new(once),
             health: Arc::new(UpstreamHealth::default()),
             pacer,
             tls,
@@ -219,13 +229,32 @@ impl ArtemisClient {
         path: &str,
         body: &Value,
     ) -> Result<UpstreamResponse, ArtemisError> {
+        self.raw(&self.svc, path, body).await
+    }
+
+    /// [`call_raw`](Self::call_raw) with exactly one attempt: never retried, whatever happens
+    /// (a timeout leaves the outcome unknown; the caller decides).
+    pub async fn call_raw_once(
+        &self,
+        path: &str,
+        body: &Value,
+    ) -> Result<UpstreamResponse, ArtemisError> {
+        self.raw(&self.once, path, body).await
+    }
+
+    async fn raw(
+        &self,
+        svc: &BoxCloneSyncService<UpstreamRequest, UpstreamResponse, BoxError>,
+        path: &str,
+        body: &Value,
+    ) -> Result<UpstreamResponse, ArtemisError> {
         let bytes = serde_json::to_vec(body).map_err(|e| ArtemisError::Decode(e.to_string()))?;
         let req = UpstreamRequest::new(
             http::Method::POST,
             Self::normalise_path(path),
             Bytes::from(bytes),
         );
-        let result = self.svc.clone().oneshot(req).await.map_err(map_stack_error);
+        let result = svc.clone().oneshot(req).await.map_err(map_stack_error);
         if let Err(e) = &result {
             self.health.record_error(&e.to_string());
         }
@@ -266,7 +295,7 @@ impl ArtemisClient {
 }
 
 /// The envelope of an answer; non-2xx answers become `Http` errors that say why.
-fn envelope_of(resp: &UpstreamResponse) -> Result<Envelope, ArtemisError> {
+pub fn envelope_of(resp: &UpstreamResponse) -> Result<Envelope, ArtemisError> {
     let parsed = serde_json::from_slice::<Envelope>(&resp.body);
     if resp.status.is_success() {
         return parsed.map_err(|e| {

@@ -7,10 +7,12 @@ pub mod biometrico;
 pub mod contract;
 pub mod csv_io;
 pub mod dashboard;
+pub mod erasure;
 pub mod events;
 pub mod health;
 pub mod jobs;
 pub mod language;
+pub mod lifecycle;
 pub mod metrics;
 pub mod openapi;
 pub mod rejected;
@@ -52,6 +54,8 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::routes(state.clone()))
         .merge(biometrico::routes(state.clone()))
         .merge(jobs::routes(state.clone()))
+        .merge(lifecycle::routes(state.clone()))
+        .merge(erasure::routes(state.clone()))
         .fallback(|| async { ApiError::for_status(StatusCode::NOT_FOUND) })
         .with_state(state);
     with_shared_layers(routes, &server)

@@ -12,7 +12,9 @@ pub mod notify;
 pub mod schemas;
 pub mod sync_jobs;
 
-use super::{admin, biometrico, dashboard, events, health, jobs, metrics, rejected};
+use super::{
+    admin, biometrico, dashboard, erasure, events, health, jobs, lifecycle, metrics, rejected,
+};
 use crate::error::ApiError;
 use crate::person_sync::Contract;
 use axum::response::{IntoResponse, Response};
@@ -56,10 +58,13 @@ const BEARER_PREFIXES: [&str; 2] = ["/admin/", "/biometrico/"];
     paths(
         health::live, health::ready, metrics::metrics, events::receive,
         admin::summary, admin::list_punches, admin::retry_punch, admin::discard_punch,
-        admin::parked, admin::event, admin::retry_event, admin::timeline,
+        admin::parked, admin::event, admin::retry_event, admin::timeline::timeline,
         admin::overrides::list_overrides, admin::overrides::import_overrides,
         admin::overrides::set_override, admin::overrides::delete_override, admin::unmapped_doors, admin::redecide, rejected::list,
         admin::audit::session, admin::audit::list, admin::audit::csv, admin::audit::person_history,
+        lifecycle::create, lifecycle::list, lifecycle::one, lifecycle::apply, lifecycle::discard,
+        lifecycle::actions, lifecycle::actions_csv, erasure::clear_halt, erasure::erase,
+        erasure::lift,
         admin::out_of_window::list, admin::out_of_window::admit_one,
         admin::out_of_window::admit_range,
         biometrico::sync_hikdoc_est_id, biometrico::sync_hikdoc, biometrico::sync_hikcentral,
@@ -88,6 +93,8 @@ const BEARER_PREFIXES: [&str; 2] = ["/admin/", "/biometrico/"];
             compatible; HTTP errors carry `details.msg` (bearer token)"),
         (name = "jobs", description = "Bulk sync jobs with live progress and a CSV report \
             (bearer token)"),
+        (name = "lifecycle", description = "Keeping HikCentral current with SIAD: lifecycle \
+            runs (plan, hold, apply), their actions, erasure requests"),
         (name = "dashboard", description = "The embedded operator dashboard"),
         (name = "docs", description = "This document and its offline viewer"),
     )

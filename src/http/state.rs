@@ -44,6 +44,8 @@ pub struct StateParts {
     pub status: crate::status::StatusSources,
     /// The API clients and user tokens, checked on every protected route.
     pub authenticator: crate::http::auth::Authenticator,
+    /// Lifecycle runs and erasure requests.
+    pub lifecycle: crate::lifecycle::Lifecycle,
 }
 
 impl AppState {
@@ -62,6 +64,10 @@ impl AppState {
     /// This replica's id, and whether it leads the cluster-wide workers now.
     pub fn cluster_role(&self) -> (&str, bool) {
         (&self.0.replica, *self.0.leader.borrow())
+    }
+
+    pub fn lifecycle(&self) -> &crate::lifecycle::Lifecycle {
+        &self.0.lifecycle
     }
 
     pub fn authenticator(&self) -> &crate::http::auth::Authenticator {

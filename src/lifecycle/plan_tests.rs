@@ -1,4 +1,5 @@
 use super::*;
+use crate::config::{PerType, PersonCodeRule};
 
 const DAY: i64 = 86_400_000;
 const NOW: i64 = 1_780_000_000_000;

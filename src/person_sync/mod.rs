@@ -6,6 +6,7 @@ mod access;
 mod compare;
 mod face;
 pub mod outcome;
+pub mod person_list;
 mod photo_check;
 
 pub(crate) use photo_check::Face;

@@ -33,6 +33,9 @@ pub struct Faults {
     max_in_flight: AtomicU32,
     /// The next request whose path contains a fragment waits for a signal before it is handled.
     hold_next: Mutex<Option<HoldNext>>,
+    /// An outage: after this many more requests, every request answers 503 unhandled until
+    /// [`Faults::up`] (`None`: no outage planned).
+    down_after: Mutex<Option<u64>>,
 }
 
 #[derive(Debug)]
@@ -53,6 +56,31 @@ impl Faults {
     /// Delay every answer by `ms` (0 turns it off).
     pub fn set_latency_ms(&self, ms: u64) {
         self.latency_ms.store(ms, Ordering::SeqCst);
+    }
+
+    /// Handle the next `n` requests, then go down: every later one answers 503 without being
+    /// handled, until [`Faults::up`] — an outage that starts between two calls.
+    pub fn down_after(&self, n: u64) {
+        *lock(&self.down_after) = Some(n);
+    }
+
+    /// The outage of [`Faults::down_after`] is over.
+    pub fn up(&self) {
+        *lock(&self.down_after) = None;
+    }
+
+    /// Whether this request meets the outage (and counts it against the requests still let
+    /// through).
+    fn down(&self) -> bool {
+        let mut left = lock(&self.down_after);
+        match left.as_mut() {
+            None => false,
+            Some(0) => true,
+            Some(n) => {
+                *n -= 1;
+                false
+            }
+        }
     }
 
     /// Answer the next `n` requests with `status` (a 5xx) and no useful body.
@@ -139,6 +167,9 @@ pub async fn apply(State(faults): State<Arc<Faults>>, req: Request, next: Next) 
     }
     if Faults::take(&faults.drop_next) {
         return dropped();
+    }
+    if faults.down() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "simulated outage").into_response();
     }
     if Faults::take(&faults.fail_next) {
         let status = StatusCode::from_u16(faults.fail_status.load(Ordering::SeqCst))

@@ -21,22 +21,17 @@
 //!   Offset paging over a list that changes during the pass can skip or repeat a person; the next
 //!   pass catches up.
 
-use crate::artemis::model::{string_or_number, Page};
+use crate::artemis::model::string_or_number;
 use crate::artemis::ArtemisClient;
+use crate::person_sync::person_list::PersonPages;
 use crate::store::{LedgerUpdate, Store};
-use anyhow::{bail, Context};
+use anyhow::Context;
 use serde::Deserialize;
-use serde_json::json;
 use std::collections::HashSet;
 use std::future::Future;
 use std::time::Duration;
 
-/// The API paged.
-pub const PERSON_LIST_PATH: &str = "/artemis/api/resource/v1/person/personList";
-/// `pageSize` asked for: HikCentral's maximum.
-pub const PAGE_SIZE: u32 = 500;
-/// Pages read in one pass before giving up on a list that never ends (10 million persons).
-pub const MAX_PAGES: u32 = 20_000;
+pub use crate::person_sync::person_list::{last_page, MAX_PAGES, PAGE_SIZE, PERSON_LIST_PATH};
 /// Ledger outcome written for a person found in the list.
 pub const OUTCOME: &str = "found";
 /// Ledger reason written for a person found in the list.
@@ -85,13 +80,6 @@ fn change(stored: Option<&str>, listed: &str) -> Change {
     }
 }
 
-/// Whether paging is over after page `page_no` answered `listed` persons out of `total`.
-fn last_page(page_no: u32, listed: usize, total: u64) -> bool {
-    let full = listed >= PAGE_SIZE as usize;
-    let read = u64::from(page_no) * u64::from(PAGE_SIZE);
-    !full || (total > 0 && read >= total)
-}
-
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
@@ -123,41 +111,22 @@ impl Reconciler {
     pub async fn reconcile_once(&self) -> anyhow::Result<ReconcileReport> {
         let mut report = ReconcileReport::default();
         let mut seen: HashSet<String> = HashSet::new();
-        let mut page_no: u32 = 1;
-        let mut total: u64 = 0;
-        loop {
-            let page: Page<ListedPerson> = self
-                .client
-                .call_data(
-                    PERSON_LIST_PATH,
-                    &json!({"pageNo": page_no, "pageSize": PAGE_SIZE}),
-                )
-                .await
-                .with_context(|| {
-                    format!(
-                        "reconcile: HikCentral person list page {page_no} (after {} page(s) \
-                         applied)",
-                        report.pages
-                    )
-                })?;
-            total = total.max(page.total);
-            for person in &page.list {
+        let mut pages = PersonPages::new(&self.client);
+        while let Some(list) = pages
+            .next::<ListedPerson>()
+            .await
+            .context("reconcile: reading HikCentral's person list (pages read stay applied)")?
+        {
+            for person in &list {
                 self.apply(person, &mut seen, &mut report)
                     .await
-                    .with_context(|| format!("reconcile: applying person list page {page_no}"))?;
+                    .with_context(|| {
+                        format!("reconcile: applying person list page {}", pages.read)
+                    })?;
             }
             report.pages += 1;
-            if last_page(page_no, page.list.len(), page.total) {
-                break;
-            }
-            if page_no >= MAX_PAGES {
-                bail!(
-                    "reconcile: HikCentral's person list did not end after {MAX_PAGES} pages of \
-                     {PAGE_SIZE}; stopped (pages read stay applied)"
-                );
-            }
-            page_no += 1;
         }
+        let total = pages.total;
         if u64::from(report.persons) < total {
             tracing::warn!(
                 listed = report.persons,
@@ -302,6 +271,8 @@ impl Reconciler {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::artemis::model::Page;
+    use serde_json::json;
 
     #[test]
     fn listed_persons_tolerate_numbers_nulls_and_missing_fields() {

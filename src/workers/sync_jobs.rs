@@ -25,7 +25,11 @@ pub struct SyncJobs {
     /// Bumped whenever a job's progress changes here, so progress streams wait for a change
     /// instead of polling the store.
     changed: Arc<watch::Sender<u64>>,
+    lifecycle: Option<crate::lifecycle::Lifecycle>,
 }
+
+/// How long a lifecycle run stopped by an outage waits before it is tried again.
+pub const LIFECYCLE_RETRY: Duration = Duration::from_secs(30);
 
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
@@ -49,6 +53,7 @@ impl SyncJobs {
             sync,
             wake,
             retry_delay: Duration::from_secs(5),
+            lifecycle: None,
             changed: Arc::new(watch::Sender::new(0)),
         }
     }
@@ -63,6 +68,12 @@ impl SyncJobs {
         self.changed.send_modify(|n| *n = n.wrapping_add(1));
     }
 
+    /// Plan and apply lifecycle runs too, between bulk jobs (one job at a time, one pace).
+    pub fn with_lifecycle(mut self, lifecycle: crate::lifecycle::Lifecycle) -> Self {
+        self.lifecycle = Some(lifecycle);
+        self
+    }
+
     /// Shorter waits between attempts (tests).
     pub fn with_retry_delay(mut self, d: Duration) -> Self {
         self.retry_delay = d;
@@ -74,7 +85,9 @@ impl SyncJobs {
         self.wake.notify_one();
     }
 
-    /// Run until aborted.
+    /// Run until aborted: bulk jobs first, then lifecycle runs. A lifecycle pass stopped by a
+    /// HikCentral outage is tried again after [`LIFECYCLE_RETRY`] (its actions resume where
+    /// they stopped).
     pub async fn run(self) -> anyhow::Result<()> {
         loop {
             match self.run_next().await {
@@ -82,6 +95,17 @@ impl SyncJobs {
                 Ok(false) => {}
                 Err(e) => {
                     tracing::warn!(error = %format!("{e:#}"), "sync job runner hiccup; retrying")
+                }
+            }
+            if let Some(lifecycle) = &self.lifecycle {
+                match lifecycle.run_next().await {
+                    Ok(true) => continue,
+                    Ok(false) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %format!("{e:#}").escape_debug(), "lifecycle run stopped (HikCentral or SIAD unavailable?); trying again later");
+                        let _ = tokio::time::timeout(LIFECYCLE_RETRY, self.wake.notified()).await;
+                        continue;
+                    }
                 }
             }
             let _ = tokio::time::timeout(Duration::from_secs(2), self.wake.notified()).await;

@@ -6,6 +6,7 @@
 pub(super) mod audit;
 pub(super) mod out_of_window;
 pub(super) mod overrides;
+pub(super) mod timeline;
 
 use crate::error::ApiError;
 use crate::http::AppState;
@@ -16,14 +17,14 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
 use axum::{Extension, Json, Router};
-use chrono::{NaiveDate, TimeZone};
+use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::IntoParams;
 
 use super::openapi::admin_answers::{
     DoorList, EventRequeued, EventWithPunch, NotParked, Parked, PunchList, PunchMoved, Redecided,
-    Summary, Timeline,
+    Summary,
 };
 use super::openapi::schemas::ErrorBody;
 
@@ -36,7 +37,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/admin/parked", get(parked))
         .route("/admin/events/{event_id}", get(event))
         .route("/admin/events/{event_id}/retry", post(retry_event))
-        .route("/admin/timeline/{employee}/{day}", get(timeline))
+        .route("/admin/timeline/{employee}/{day}", get(timeline::timeline))
         .route(
             "/admin/overrides",
             get(overrides::list_overrides).post(overrides::import_overrides),
@@ -285,60 +286,6 @@ async fn retry_event(
             format!("event {event_id} does not exist or is not parked"),
         ))
     }
-}
-
-/// One employee's day
-///
-/// Everything about one employee's local day: events → decisions → deliveries.
-#[utoipa::path(get, path = "/admin/timeline/{employee}/{day}", tag = "admin",
-    params(
-        ("employee" = String, Path, description = "A Humand employeeId"),
-        ("day" = String, Path, description = "A local day, `YYYY-MM-DD` (`attendance` time zone)"),
-    ),
-    responses(
-        (status = 200, description = "The day", body = Timeline),
-        (status = 400, description = "`bad_request`: the day is not `YYYY-MM-DD`", body = ErrorBody),
-    ))]
-async fn timeline(
-    State(s): State<AppState>,
-    Path((employee, day)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
-    let date = NaiveDate::parse_from_str(&day, "%Y-%m-%d")
-        .map_err(|_| ApiError::bad_request(format!("day {day:?} is not YYYY-MM-DD")))?;
-    let tz = s.settings().attendance.time_zone;
-    let bound = |d: NaiveDate| {
-        d.and_hms_opt(0, 0, 0)
-            .and_then(|t| tz.from_local_datetime(&t).earliest())
-            .map(|t| t.timestamp_millis())
-            .ok_or_else(|| ApiError::bad_request(format!("day {d} has no local midnight")))
-    };
-    let from = bound(date)?;
-    let to = bound(date.succ_opt().unwrap_or(date))?;
-    let events = s
-        .store()
-        .employee_events(&employee, from, to)
-        .await
-        .map_err(store_err)?;
-    // One query for the day's punches, not one per event.
-    let ids: Vec<&str> = events.iter().map(|e| e.event_id.as_str()).collect();
-    let mut punches = s
-        .store()
-        .punches()
-        .by_events(&ids)
-        .await
-        .map_err(store_err)?;
-    let mut rows = Vec::new();
-    for ev in events {
-        let punch = punches.remove(&ev.event_id);
-        rows.push(json!({
-            "event_id": ev.event_id, "happen_time": ev.happen_time, "door": ev.door_name, "event_type": ev.event_type,
-            "source": ev.source, "state": ev.state, "decision": ev.decision, "reason": ev.reason, "detail": ev.detail,
-            "punch": punch,
-        }));
-    }
-    Ok(Json(
-        json!({"employee": employee, "day": day, "time_zone": tz.name(), "timeline": rows}),
-    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

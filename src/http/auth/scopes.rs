@@ -46,6 +46,16 @@ pub const ROUTES: &[(&str, &str, &[Scope], Recorded)] = &[
     ("GET",    "/admin/audit",                           &[Read],    Recorded::Nothing),
     ("GET",    "/admin/audit.csv",                       &[Read],    Recorded::Nothing),
     ("GET",    "/admin/people/{ci}/history",             &[Read],    Recorded::Nothing),
+    ("POST",   "/admin/people/{ci}/erase",               &[Admin],   Recorded::Change),
+    ("POST",   "/admin/people/{ci}/erase/lift",          &[Admin],   Recorded::Change),
+    ("POST",   "/admin/lifecycle/runs",                  &[Operate], Recorded::Change),
+    ("GET",    "/admin/lifecycle/runs",                  &[Read],    Recorded::Nothing),
+    ("GET",    "/admin/lifecycle/runs/{id}",             &[Read],    Recorded::Nothing),
+    ("POST",   "/admin/lifecycle/runs/{id}/apply",       &[Admin],   Recorded::Change),
+    ("POST",   "/admin/lifecycle/runs/{id}/discard",     &[Operate], Recorded::Change),
+    ("GET",    "/admin/lifecycle/runs/{id}/actions",     &[Read],    Recorded::Nothing),
+    ("GET",    "/admin/lifecycle/runs/{id}/actions.csv", &[Read],    Recorded::Nothing),
+    ("DELETE", "/admin/lifecycle/erasure-halt",          &[Admin],   Recorded::Change),
     ("POST",   "/biometrico/sync-hikdoc-est-id/{cedula}", &[Sync],   Recorded::Change),
     ("POST",   "/biometrico/sync-hikdoc/{cedula}",       &[Sync],    Recorded::Change),
     ("POST",   "/biometrico/sync-hikcentral/{cedula}",   &[Sync],    Recorded::Change),
@@ -112,6 +122,8 @@ mod tests {
             ("POST", "/admin/events/redecide"),
             ("PUT", "/admin/overrides/{person_code}"),
             ("POST", "/biometrico/jobs/{id}/cancel"),
+            ("POST", "/admin/lifecycle/runs/{id}/apply"),
+            ("POST", "/admin/people/{ci}/erase"),
         ] {
             let method = Method::from_bytes(m.as_bytes()).unwrap();
             let r = rule(&method, p).unwrap();

@@ -123,6 +123,22 @@ impl HikSim {
     }
 
     /// Signed requests the gateway let through to an API (not rejected, not throttled).
+    /// Calls that passed the gateway to a path ending with `suffix` (e.g. `person/single/update`).
+    pub fn calls_to(&self, suffix: &str) -> u64 {
+        let calls = crate::sim::lock(&self.inner.calls);
+        calls
+            .iter()
+            .filter(|(path, _)| path.ends_with(suffix))
+            .map(|(_, n)| *n)
+            .sum()
+    }
+
+    pub(crate) fn count_call(&self, path: &str) {
+        *crate::sim::lock(&self.inner.calls)
+            .entry(path.to_owned())
+            .or_default() += 1;
+    }
+
     pub fn request_count(&self) -> u64 {
         self.inner.accepted.load(Ordering::SeqCst)
     }

@@ -241,6 +241,7 @@ pub(crate) async fn check(State(sim): State<HikSim>, req: Request, next: Next) -
         }
         return gateway_error(StatusCode::OK, code::THROTTLED, message);
     }
+    sim.count_call(parts.uri.path());
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
 }

@@ -122,6 +122,8 @@ struct Inner {
     accepted: AtomicU64,
     rejected: AtomicU64,
     throttled: AtomicU64,
+    /// Calls that passed the gateway, by path (tests check that nothing was sent twice).
+    calls: Mutex<std::collections::HashMap<String, u64>>,
     http: reqwest::Client,
 }
 
@@ -152,6 +154,7 @@ impl HikSim {
                 throttle: Mutex::new(gateway::Throttle::default()),
                 deletes: Mutex::new(persons::DeleteGuard::default()),
                 accepted: AtomicU64::new(0),
+                calls: Mutex::default(),
                 rejected: AtomicU64::new(0),
                 throttled: AtomicU64::new(0),
                 http,

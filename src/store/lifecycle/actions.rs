@@ -113,20 +113,23 @@ impl Store {
         .await?)
     }
 
-    /// Record that an action finished step `step`: a resume starts after it.
+    /// Record that an action finished step `step` (a resume starts after it), with what a
+    /// later step needs to know (`note`, kept in `detail` until the action ends).
     pub async fn lifecycle_step_done(
         &self,
         run_id: &str,
         position: i64,
         step: i64,
+        note: Option<&str>,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE lifecycle_actions SET step = $3 \
+            "UPDATE lifecycle_actions SET step = $3, detail = COALESCE($4, detail) \
              WHERE run_id = $1 AND position = $2 AND step < $3",
         )
         .bind(run_id)
         .bind(position)
         .bind(step)
+        .bind(note.map(str::to_owned))
         .execute(self.pool())
         .await?;
         Ok(())
@@ -134,12 +137,14 @@ impl Store {
 
     /// An action ends: its row, the person's lifecycle state (when it changed) and the audit
     /// row of the change, in one transaction.
+    /// `actor` is `None` when the change recorded itself (a registration or face update through
+    /// person sync writes its own audit row).
     pub async fn finish_lifecycle_action(
         &self,
         action: &LifecycleAction,
         end: &ActionEnd<'_>,
         person: Option<&PersonChange<'_>>,
-        actor: &Actor,
+        actor: Option<&Actor>,
         now_ms: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
@@ -162,6 +167,9 @@ impl Store {
             if let Some(change) = person {
                 apply_change(&mut tx, &action.ci, change, now_ms).await?;
             }
+            let Some(actor) = actor else {
+                return Ok(());
+            };
             let rec = AuditRecord {
                 action: audit_action(action.action),
                 target_kind: "person",

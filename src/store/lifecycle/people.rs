@@ -206,40 +206,6 @@ impl Store {
         tx.finish(done).await
     }
 
-    /// An erasure request: the CI is kept out of `register` from now on, with the reason,
-    /// recorded as `actor`'s.
-    pub async fn request_erasure(
-        &self,
-        ci: &str,
-        reason: &str,
-        actor: &Actor,
-        now_ms: i64,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.begin_write().await?;
-        let done = async {
-            ensure_row(&mut tx, ci, now_ms).await?;
-            sqlx::query(
-                "UPDATE lifecycle_people SET register_blocked = 1, erase_reason = $2, \
-                 erase_requested_at_ms = $3, updated_at_ms = $3 WHERE ci = $1",
-            )
-            .bind(ci)
-            .bind(reason)
-            .bind(now_ms)
-            .execute(tx.conn())
-            .await?;
-            let rec = AuditRecord {
-                action: AuditAction::PersonEraseRequest,
-                target_kind: "person",
-                target: ci,
-                outcome: AuditOutcome::Ok,
-                detail: reason,
-            };
-            append(&mut tx, actor, &rec, now_ms).await.map(|_| ())
-        }
-        .await;
-        tx.finish(done).await
-    }
-
     /// Lift an erasure request's block: later runs may register the CI again. False when it
     /// was not blocked.
     pub async fn lift_erasure_block(
@@ -274,4 +240,33 @@ impl Store {
         .await;
         tx.finish(done).await
     }
+}
+
+/// An erasure request inside `tx`: the CI is kept out of `register` from now on, with the
+/// reason, recorded as `actor`'s.
+pub(super) async fn request_erasure_in(
+    tx: &mut WriteTx,
+    ci: &str,
+    reason: &str,
+    actor: &Actor,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    ensure_row(tx, ci, now_ms).await?;
+    sqlx::query(
+        "UPDATE lifecycle_people SET register_blocked = 1, erase_reason = $2, \
+         erase_requested_at_ms = $3, updated_at_ms = $3 WHERE ci = $1",
+    )
+    .bind(ci)
+    .bind(reason)
+    .bind(now_ms)
+    .execute(tx.conn())
+    .await?;
+    let rec = AuditRecord {
+        action: AuditAction::PersonEraseRequest,
+        target_kind: "person",
+        target: ci,
+        outcome: AuditOutcome::Ok,
+        detail: reason,
+    };
+    append(tx, actor, &rec, now_ms).await.map(|_| ())
 }
