@@ -661,12 +661,12 @@ function renderRejected(data) {
 function renderOutOfWindow(data) {
   if (data === null) {
     $('#out-of-window-shown').textContent = '';
-    syncRows('out-of-window-events', [], () => '', () => el('tr'), 'Not available: this server does not offer GET /admin/out-of-window yet.');
+    syncRows('out-of-window-events', [], () => '', () => el('tr'), t('outOfWindow.unavailable'));
     return;
   }
   const items = Array.isArray(data?.items) ? data.items : [];
   const total = num(data?.total);
-  $('#out-of-window-shown').textContent = total > items.length ? `Showing the oldest ${items.length} of ${total}.` : '';
+  $('#out-of-window-shown').textContent = total > items.length ? t('outOfWindow.shown', { shown: items.length, total }) : '';
   syncRows('out-of-window-events', items, (e) => `w${e.event_id}`, (e) => el('tr', { 'data-event-id': e.event_id, 'data-state': text(e.state, '') },
     el('td', { class: 'mono wrap' }, text(e.event_id)),
     timeCell(e.happen_time || e.happen_at_ms),
@@ -674,8 +674,8 @@ function renderOutOfWindow(data) {
     td([e.person_code, e.person_id ? `personId ${e.person_id}` : null].filter(Boolean).join(' · ') || '—'),
     el('td', {}, el('span', { class: 'reason' }, text(e.reason))),
     td(e.detail, { class: 'wrap' }),
-    el('td', { class: 'actions' }, actionButton('admit-event', 'Admit', `Admit event ${e.event_id}: decide it like any other`)),
-  ), 'No events outside the time window.');
+    el('td', { class: 'actions' }, actionButton('admit-event', t('action.admit'), t('action.admitEvent', { id: e.event_id }))),
+  ), t('outOfWindow.empty'));
 }
 
 const JOB_ACTIVE = new Set(['queued', 'running']);
@@ -772,14 +772,14 @@ async function onRetryEvent(row, button) {
 
 async function onAdmitEvent(row, button) {
   const id = row.dataset.eventId;
-  if (!window.confirm(`Admit event ${id}? It will be decided like any other event and may clock someone.`)) return;
+  if (!window.confirm(t('notice.eventAdmitConfirm', { id }))) return;
   button.disabled = true;
   try {
     await api(`/admin/events/${encodeURIComponent(id)}/admit`, { method: 'POST' });
-    notice(`Event ${id} was admitted; it will be decided now.`);
+    notice(t('notice.eventAdmitted', { id }));
   } catch (e) {
     if (e.status === 401) return;
-    notice(e.status === 409 ? `Event ${id} is not outside the time window any more.` : `Admitting event ${id} failed: ${e.message}`, 'error');
+    notice(e.status === 409 ? t('notice.eventNotOutOfWindow', { id }) : t('notice.eventAdmitFailed', { id, message: e.message }), 'error');
   } finally {
     button.disabled = false;
     refresh();
