@@ -4,7 +4,7 @@
 // event payloads, door names and Humand's messages cannot inject markup. The page's words are
 // in i18n.js (Spanish and English); t(key, {…}) gives one in the current language.
 
-import { t, word, locale, language, setLanguage, initialLanguage, applyStatic } from './i18n.js';
+import { t, word, rich, locale, language, setLanguage, initialLanguage, applyStatic } from './i18n.js';
 
 const TOKEN_KEY = 'hikbridge.dashboard.token';
 const POLL_MS = 2000;
@@ -16,6 +16,10 @@ const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
 
 let token = null;
+/** The signed-in client ({client, user, scopes: Set}) from GET /admin/session; null: not known yet. */
+let session = null;
+/** A call was refused with 403: read the session again at the next refresh (scopes changed). */
+let sessionStale = false;
 let pollGeneration = 0;
 let pollTimer = null;
 let refreshing = null;
@@ -178,7 +182,14 @@ async function api(path, { method = 'GET', body, auth = true, raw = false } = {}
   }
   if (!res.ok) {
     const err = isObj(data) && isObj(data.error) ? data.error : {};
-    const e = new HttpError(res.status, err.code, err.message || `${res.status} ${res.statusText}`);
+    let message = err.message || `${res.status} ${res.statusText}`;
+    if (res.status === 403 && auth) {
+      // The client's scopes do not cover this call (changed since the page read them): say
+      // what the server said, and read the session again so the page hides what it may not do.
+      message = t('error.forbidden', { message: err.details?.msg || message });
+      sessionStale = true;
+    }
+    const e = new HttpError(res.status, err.code, message);
     e.body = data;
     if (res.status === 401 && auth) logout(t('login.refused', { message: e.message }));
     throw e;
@@ -233,9 +244,10 @@ function storeToken(t) {
   } catch { /* storage disabled: the token lives in memory only */ }
 }
 
-function login(t) {
+function login(t, s) {
   token = t;
   storeToken(t);
+  setSession(s);
   show($('#login-view'), false);
   show($('#app-view'), true);
   show($('#logout'), true);
@@ -243,10 +255,25 @@ function login(t) {
   startPolling();
 }
 
+/** Sign in with a token from the address or this tab: read its session, then show the page. */
+async function resume(given) {
+  token = given;
+  let s = null;
+  try {
+    s = await readSession();
+  } catch (e) {
+    if (e.status === 401) return; // logged out with the reason
+    // Unreachable or failing: sign in anyway; the session is read again at each refresh.
+  }
+  login(given, s);
+}
+
 function logout(message = '') {
   token = null;
   storeToken(null);
   stopPolling();
+  setSession(null);
+  clearRows();
   show($('#app-view'), false);
   show($('#logout'), false);
   show($('#login-view'), true);
@@ -257,6 +284,75 @@ function logout(message = '') {
   const input = $('#token');
   input.value = '';
   input.focus();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The session: who is signed in, and what the page shows them
+
+const SCOPES = ['sync', 'read', 'operate', 'admin'];
+/** The scope each row action needs (http/auth/scopes.rs); an action not listed needs admin. */
+const ACTION_SCOPES = {
+  retry: 'operate', discard: 'operate', 'retry-event': 'operate', 'admit-event': 'operate', cancel: 'operate',
+};
+
+/** GET /admin/session; a server without it (older, api.tokens only) gives every scope. */
+async function readSession() {
+  try {
+    const s = await api('/admin/session');
+    const scopes = Array.isArray(s?.scopes) ? s.scopes.filter((x) => SCOPES.includes(x)) : [];
+    return { client: text(s?.client, ''), user: s?.user ? String(s.user) : null, scopes: new Set(scopes) };
+  } catch (e) {
+    if (e.status === 404 || e.status === 405) return { client: '', user: null, scopes: new Set(SCOPES), legacy: true };
+    throw e;
+  }
+}
+
+/** Whether the signed-in client has `scope` (false while the session is not known). */
+function can(scope) {
+  return !!session && session.scopes.has(scope);
+}
+
+function scopesKey(s) {
+  return s ? SCOPES.filter((x) => s.scopes.has(x)).join(',') : '';
+}
+
+/** Take `s` as the session: top bar, note, and only the views and actions its scopes allow. */
+function setSession(s) {
+  const changed = scopesKey(s) !== scopesKey(session);
+  session = s;
+  renderSession();
+  // Rows are built with the actions allowed when they were built: rebuild them.
+  if (changed) clearRows();
+}
+
+function renderSession() {
+  const info = $('#session-info');
+  const known = !!session && !session.legacy;
+  show(info, known);
+  if (known) {
+    const scopes = SCOPES.filter((x) => session.scopes.has(x));
+    const parts = [
+      el('span', { class: 'session-client' }, t('session.client', { client: session.client })),
+      session.user ? el('span', { class: 'session-user' }, t('session.user', { user: session.user })) : null,
+      el('span', { class: 'session-scopes' }, t('session.scopes', { scopes: scopes.join(', ') || t('session.noScopes') })),
+    ].filter(Boolean);
+    info.replaceChildren(...parts.flatMap((p, i) => (i ? [' · ', p] : [p])));
+    info.dataset.client = session.client;
+    info.dataset.scopes = scopes.join(' ');
+  }
+  for (const node of $$('[data-scope]')) node.hidden = !can(node.dataset.scope);
+  const note = $('#scope-note');
+  let kind = '';
+  if (session && !can('read')) kind = scopesKey(session) === 'sync' ? 'syncOnly' : 'noRead';
+  else if (session && !can('operate')) kind = 'readOnly';
+  note.dataset.kind = kind;
+  if (kind) rich(note, t(`scope.${kind}`, { client: session.client || '?' }));
+  show(note, !!kind);
+}
+
+/** Empty every table: the rows come back at the next refresh. */
+function clearRows() {
+  for (const tbody of $$('tbody')) tbody.replaceChildren();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -326,6 +422,26 @@ async function readMetricsBudget() {
 
 async function doRefresh() {
   if (!token) return;
+  if (sessionStale || !session) {
+    sessionStale = false;
+    try {
+      setSession(await readSession());
+    } catch (e) {
+      if (!token) return;
+      if (!session) {
+        $('#error-banner').textContent = e.status === 0
+          ? t('banner.unreachable', { message: e.message }) : t('banner.failed', { message: e.message });
+        show($('#error-banner'), true);
+        return;
+      }
+    }
+  }
+  if (!can('read')) {
+    // A client without `read` (the SIAD frontend's) has no views: only the note shows.
+    show($('#error-banner'), false);
+    setPill($('#overall-status'), 'unknown', t('status.noViews'));
+    return;
+  }
   const metrics = readMetricsBudget();
   const [ready, summary, parked, unmapped, rejected, jobs, outOfWindow] = await Promise.allSettled([
     api('/ready', { auth: false }).catch((e) => (e.status === 503 && e.body ? e.body : Promise.reject(e))),
@@ -577,8 +693,15 @@ function syncRows(tableId, items, keyOf, build, emptyText) {
   show(table, items.length > 0);
 }
 
+/** A row's button, or null when the client's scopes do not allow its action (it is not shown). */
 function actionButton(action, label, accessibleLabel, attrs = {}) {
+  if (!can(ACTION_SCOPES[action] || 'admin')) return null;
   return el('button', { type: 'button', class: action === 'discard' ? 'danger small' : 'small', 'data-action': action, 'aria-label': accessibleLabel, ...attrs }, label);
+}
+
+/** The Actions cell of a row, only when its column shows (the client may operate). */
+function actionCell(...buttons) {
+  return can('operate') ? el('td', { class: 'actions' }, ...buttons) : null;
 }
 
 function renderParked(data) {
@@ -605,7 +728,7 @@ function renderParked(data) {
       el('td', {}, el('span', { class: 'reason' }, text(p.park_reason))),
       answer,
       td(num(p.attempts)),
-      el('td', { class: 'actions' },
+      actionCell(
         actionButton('retry', t('action.retry'), t('action.retryPunch', who)),
         actionButton('discard', t('action.discard'), t('action.discardPunch', who))),
     );
@@ -618,7 +741,7 @@ function renderParked(data) {
     td([e.person_code, e.person_id ? `personId ${e.person_id}` : null].filter(Boolean).join(' · ') || '—'),
     el('td', {}, el('span', { class: 'reason' }, text(e.reason))),
     td(e.detail, { class: 'wrap' }),
-    el('td', { class: 'actions' }, actionButton('retry-event', t('action.retry'), t('action.retryEvent', { id: e.event_id }))),
+    actionCell(actionButton('retry-event', t('action.retry'), t('action.retryEvent', { id: e.event_id }))),
   ), t('parkedEvents.empty'));
 }
 
@@ -674,7 +797,7 @@ function renderOutOfWindow(data) {
     td([e.person_code, e.person_id ? `personId ${e.person_id}` : null].filter(Boolean).join(' · ') || '—'),
     el('td', {}, el('span', { class: 'reason' }, text(e.reason))),
     td(e.detail, { class: 'wrap' }),
-    el('td', { class: 'actions' }, actionButton('admit-event', t('action.admit'), t('action.admitEvent', { id: e.event_id }))),
+    actionCell(actionButton('admit-event', t('action.admit'), t('action.admitEvent', { id: e.event_id }))),
   ), t('outOfWindow.empty'));
 }
 
@@ -701,7 +824,8 @@ function renderJobs(data) {
     if (j.dryRun ?? j.dry_run) stateCell.append(' ', el('span', { class: 'pill pill-info' }, t('jobs.dryRun')));
     if (j.error) stateCell.append(el('div', { class: 'error-text wrap' }, text(j.error)));
     const actions = el('td', { class: 'actions' });
-    if (JOB_ACTIVE.has(j.state)) actions.append(actionButton('cancel', t('action.cancel'), t('action.cancelJob', { id: j.id })));
+    const cancel = JOB_ACTIVE.has(j.state) ? actionButton('cancel', t('action.cancel'), t('action.cancelJob', { id: j.id })) : null;
+    if (cancel) actions.append(cancel);
     actions.append(el('a', {
       href: `/biometrico/jobs/${encodeURIComponent(j.id)}/report.csv`, 'data-action': 'csv', class: 'button-link small',
       'aria-label': t('jobs.csvAria', { id: j.id }),
@@ -802,17 +926,25 @@ async function onCancelJob(row, button) {
   }
 }
 
+/**
+ * Download `path` as the file `name`: fetched with the bearer header (the token never goes in a
+ * URL), then saved from a Blob.
+ */
+async function download(path, name) {
+  const res = await api(path, { raw: true });
+  const blob = await res.blob();
+  const url = URL.createObjectURL(blob);
+  const a = el('a', { href: url, download: name, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
 async function onDownloadCsv(row, link) {
   const id = row.dataset.jobId;
   try {
-    const res = await api(link.getAttribute('href'), { raw: true });
-    const blob = await res.blob();
-    const url = URL.createObjectURL(blob);
-    const a = el('a', { href: url, download: `sync-job-${id}.csv`, hidden: true });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10000);
+    await download(link.getAttribute('href'), `sync-job-${id}.csv`);
   } catch (e) {
     if (e.status === 401) return;
     notice(t('notice.csvFailed', { id: id.slice(0, 8), message: e.message }), 'error');
@@ -822,6 +954,7 @@ async function onDownloadCsv(row, link) {
 function onTableClick(ev) {
   const target = ev.target.closest('[data-action]');
   if (!target || target.disabled) return;
+  if (ACTION_SCOPES[target.dataset.action] && !can(ACTION_SCOPES[target.dataset.action])) return;
   const row = target.closest('tr');
   if (!row) return;
   switch (target.dataset.action) {
@@ -906,8 +1039,9 @@ function useLanguage(lang, remember) {
   setLanguage(lang, remember);
   $('#language').value = language();
   applyStatic();
+  renderSession();
   // Rows are rebuilt only when their data changes: drop them so they come back in `lang`.
-  for (const tbody of $$('tbody')) tbody.replaceChildren();
+  clearRows();
   if (token) refresh();
 }
 
@@ -923,8 +1057,8 @@ function init() {
     msg.textContent = t('login.checking');
     token = typed;
     try {
-      await api('/admin/summary');
-      login(typed);
+      // Any client may read its own session, the SIAD frontend's (sync only) too.
+      login(typed, await readSession());
     } catch (e) {
       if (e.status !== 401) {
         token = null;
@@ -942,7 +1076,7 @@ function init() {
 
   const fromFragment = readFragmentToken();
   const given = fromFragment || storedToken();
-  if (given) login(given); else logout('');
+  if (given) resume(given); else logout('');
 }
 
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);

@@ -11,20 +11,29 @@
 // waits for the out-of-window event, presses its Admit, and checks it leaves that list. The
 // browser asks for Spanish (locale es-EC, as the frontend's users): the page must start in
 // Spanish, have every text in both languages, and switch to English and back with its switch.
-// The other steps read structure (ids, data attributes), never words.
+// Then the session: the top bar names the client and its scopes as GET /admin/session gave them.
+// With DASHBOARD_READONLY_URL (a client with only `read`): the views show and every action is
+// hidden; a call refused with 403 (the page told it may operate) shows the server's message and
+// the page then hides the action.
+// With DASHBOARD_SYNC_URL (only `sync`, the SIAD frontend's token): sign-in works and only the
+// note shows, with no reads. The other steps read structure (ids, data attributes), never words.
 //
-// Environment: DASHBOARD_URL (required), CHROMIUM (default /usr/bin/chromium),
-// WAIT_MS (each wait, default and at most 60000), SCREENSHOT (a PNG path written at the end or
-// on failure). Exit 0 on success; otherwise 1 with the failed step and why.
+// Environment: DASHBOARD_URL (required), DASHBOARD_READONLY_URL and DASHBOARD_SYNC_URL
+// (run-demo.sh passes the demo's), CHROMIUM (default /usr/bin/chromium), WAIT_MS (each wait,
+// default and at most 60000), SCREENSHOT (a PNG path written at the end or on failure). Exit 0
+// on success; otherwise 1 with the failed step and why.
 
 import { chromium } from 'playwright-core';
 
 const url = process.env.DASHBOARD_URL;
 const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
 const WAIT = Math.min(Math.max(Number(process.env.WAIT_MS) || 60000, 1000), 60000);
+const readOnlyUrl = process.env.DASHBOARD_READONLY_URL || '';
+const syncUrl = process.env.DASHBOARD_SYNC_URL || '';
 const screenshot = process.env.SCREENSHOT || '';
 // Everything together stays bounded even if a step misbehaves.
-const OVERALL_MS = 8 * WAIT + 30000;
+const OVERALL_MS = 20 * WAIT + 30000;
+const OPERATE_ACTIONS = ['retry', 'discard', 'retry-event', 'admit-event', 'cancel'];
 
 let passed = 0;
 let failed = 0;
@@ -54,6 +63,37 @@ function readCounts() {
     out[node.dataset.count] = /^\d+$/.test(t) ? Number(t) : NaN;
   }
   return out;
+}
+
+/** The token in a dashboard URL's fragment. */
+function tokenOf(address) {
+  const m = /#(?:.*&)?token=([^&]*)/.exec(address);
+  return m ? decodeURIComponent(m[1]) : '';
+}
+
+/** A page of its own (own tab storage) signed in with `address`; resolves once it refreshed. */
+async function openSignedIn(browser, address, { session } = {}) {
+  const context = await browser.newContext({ locale: 'es-EC', acceptDownloads: true });
+  const p = await context.newPage();
+  p.setDefaultTimeout(WAIT);
+  p.on('dialog', (d) => d.accept());
+  const errors = [];
+  p.on('pageerror', (e) => errors.push(e.message));
+  const requests = [];
+  p.on('request', (r) => requests.push(`${r.method()} ${new URL(r.url()).pathname}`));
+  if (session) {
+    // Answer the first GET /admin/session with `session` (as if the scopes changed after it
+    // was read); later ones reach the server.
+    let answered = false;
+    await p.route('**/admin/session', (route) => {
+      if (answered) return route.continue();
+      answered = true;
+      return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(session) });
+    });
+  }
+  await p.goto(address, { waitUntil: 'domcontentloaded', timeout: WAIT });
+  await p.waitForFunction(() => !document.querySelector('#app-view')?.hidden, null, { timeout: WAIT, polling: 100 });
+  return { page: p, context, errors, requests };
 }
 
 /** The page's fixed texts (headings, column heads, hints, labels, empty lists, buttons), in order. */
@@ -90,6 +130,12 @@ async function main() {
       problems.push(`console error: ${t}`);
     });
     page.on('dialog', (d) => d.accept());
+    let sessionAnswer = null;
+    page.on('response', (r) => {
+      if (new URL(r.url()).pathname === '/admin/session' && r.status() === 200) {
+        r.json().then((v) => { sessionAnswer = v; }, () => {});
+      }
+    });
 
     await step('opens the dashboard and signs in with the token from the URL', async () => {
       const res = await page.goto(url, { waitUntil: 'domcontentloaded', timeout: WAIT });
@@ -234,6 +280,116 @@ async function main() {
       if (back.lang !== 'es' || back.title !== 'Flujo') throw new Error(`after choosing Spanish again: ${JSON.stringify(back)}`);
       log(`     es: ${JSON.stringify(es)} · en: ${JSON.stringify(en)}`);
     });
+
+    await step('the top bar names the signed-in client and its scopes (GET /admin/session)', async () => {
+      if (!sessionAnswer) throw new Error('the page did not read GET /admin/session');
+      const shown = await page.evaluate(() => {
+        const info = document.querySelector('#session-info');
+        return { visible: !!info && !info.hidden, client: info?.dataset.client, scopes: info?.dataset.scopes, text: info?.textContent };
+      });
+      const want = ['sync', 'read', 'operate', 'admin'].filter((x) => sessionAnswer.scopes.includes(x)).join(' ');
+      if (!shown.visible || shown.client !== sessionAnswer.client || shown.scopes !== want || !shown.text.includes(sessionAnswer.client)) {
+        throw new Error(`shown ${JSON.stringify(shown)}; the session is ${JSON.stringify(sessionAnswer)}`);
+      }
+      if (!sessionAnswer.scopes.includes('operate') || !sessionAnswer.scopes.includes('read')) {
+        throw new Error(`DASHBOARD_URL's client must read and operate (the Retry and Admit above); it has ${want}`);
+      }
+      if (await page.isVisible('#scope-note')) throw new Error(`a note shows for a client that may read and operate: ${await page.textContent('#scope-note')}`);
+      log(`     ${shown.text}`);
+    });
+
+    if (!readOnlyUrl) {
+      log('skipped: a read-only client hides the actions (set DASHBOARD_READONLY_URL)');
+    } else {
+      const viewerToken = tokenOf(readOnlyUrl);
+      const origin = new URL(readOnlyUrl).origin;
+      const viewer = await fetch(`${origin}/admin/session`, { headers: { Authorization: `Bearer ${viewerToken}` } })
+        .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`GET /admin/session with DASHBOARD_READONLY_URL's token answered ${r.status}`))));
+      if (viewer.scopes.join() !== 'read') throw new Error(`DASHBOARD_READONLY_URL's client must have only "read": ${JSON.stringify(viewer)}`);
+      await step('a read-only client sees the views and no action (Retry, Discard, Admit, Cancel)', async () => {
+        const ro = await openSignedIn(browser, readOnlyUrl);
+        try {
+          // A parked punch (the demo keeps one: a person Humand does not know) and the jobs
+          // are rows that carry actions for a client that may operate.
+          const row = await ro.page.waitForSelector('#parked-punches tbody tr[data-punch-id]', { state: 'attached', timeout: WAIT });
+          await ro.page.waitForSelector('#jobs tbody tr[data-job-id]', { state: 'attached', timeout: WAIT });
+          const seen = await ro.page.evaluate((actions) => ({
+            scopes: document.querySelector('#session-info')?.dataset.scopes,
+            note: document.querySelector('#scope-note')?.dataset.kind,
+            noteShown: !document.querySelector('#scope-note')?.hidden,
+            buttons: actions.flatMap((a) => Array.from(document.querySelectorAll(`#app-view [data-action="${a}"]`)).map(() => a)),
+            actionHeads: Array.from(document.querySelectorAll('th[data-scope="operate"]')).filter((th) => th.getClientRects().length > 0).length,
+            csvLinks: document.querySelectorAll('#jobs [data-action="csv"]').length,
+          }), OPERATE_ACTIONS);
+          const cells = await row.evaluate((tr) => ({ cells: tr.cells.length, heads: tr.closest('table').tHead.rows[0].cells.length }));
+          if (seen.scopes !== 'read') throw new Error(`the top bar shows scopes ${JSON.stringify(seen.scopes)}, not "read"`);
+          if (seen.buttons.length) throw new Error(`actions shown to a read-only client: ${seen.buttons.join(', ')}`);
+          if (seen.actionHeads) throw new Error(`${seen.actionHeads} Actions column(s) shown`);
+          if (cells.cells !== cells.heads - 1) throw new Error(`a parked punch row has ${cells.cells} cells for ${cells.heads} columns (one hidden)`);
+          if (!seen.noteShown || seen.note !== 'readOnly') throw new Error(`the read-only note is not shown (${seen.note})`);
+          if (seen.csvLinks < 1) throw new Error('the jobs lost their CSV link (a read)');
+          if (ro.errors.length) throw new Error(ro.errors.join(' | '));
+          log(`     ${JSON.stringify({ ...seen, buttons: seen.buttons.length })}`);
+        } finally {
+          await ro.context.close();
+        }
+      });
+
+      await step('a call refused with 403 shows the server\'s message, then the page hides that action', async () => {
+        // The page is told the client may operate (as before its scopes were cut); the server,
+        // which knows better, refuses the Retry.
+        const ro = await openSignedIn(browser, readOnlyUrl, { session: { ...viewer, scopes: ['read', 'operate'] } });
+        try {
+          const button = await ro.page.waitForSelector('#parked-punches tbody tr[data-punch-id] button[data-action="retry"]', { state: 'visible', timeout: WAIT });
+          const answer = ro.page.waitForResponse((r) => r.request().method() === 'POST' && /\/admin\/punches\/[^/]+\/retry$/.test(new URL(r.url()).pathname), { timeout: WAIT });
+          await button.click();
+          const res = await answer;
+          const body = await res.json().catch(() => ({}));
+          if (res.status() !== 403) throw new Error(`the retry answered ${res.status()}, not 403`);
+          const serverSays = body?.error?.details?.msg || body?.error?.message;
+          await ro.page.waitForFunction((msg) => {
+            const n = document.querySelector('#notice');
+            return n && !n.hidden && n.dataset.kind === 'error' && n.textContent.includes(msg);
+          }, serverSays, { timeout: WAIT, polling: 100 })
+            .catch(async () => { throw new Error(`the notice does not show the server's message ${JSON.stringify(serverSays)}: ${JSON.stringify(await ro.page.textContent('#notice'))}`); });
+          await ro.page.waitForFunction((actions) => actions.every((a) => !document.querySelector(`#app-view [data-action="${a}"]`))
+            && document.querySelector('#session-info')?.dataset.scopes === 'read'
+            && document.querySelector('#scope-note')?.dataset.kind === 'readOnly', OPERATE_ACTIONS, { timeout: WAIT, polling: 100 })
+            .catch(() => { throw new Error('the Retry button stayed after the 403'); });
+          log(`     notice: ${await ro.page.textContent('#notice')}`);
+        } finally {
+          await ro.context.close();
+        }
+      });
+
+    }
+
+    if (!syncUrl) {
+      log('skipped: a sync-only client sees only the note (set DASHBOARD_SYNC_URL)');
+    } else {
+      await step('a sync-only client (the SIAD frontend\'s) signs in and sees only the note, with no reads', async () => {
+        const sy = await openSignedIn(browser, syncUrl);
+        try {
+          await sy.page.waitForFunction(() => document.querySelector('#scope-note')?.dataset.kind === 'syncOnly'
+            && !document.querySelector('#scope-note').hidden, null, { timeout: WAIT, polling: 100 });
+          // Everything the page asked for has been answered: none of it may be a read.
+          await sy.page.waitForLoadState('networkidle', { timeout: WAIT });
+          const seen = await sy.page.evaluate(() => ({
+            views: !document.querySelector('#read-views')?.hidden,
+            scopes: document.querySelector('#session-info')?.dataset.scopes,
+            note: document.querySelector('#scope-note')?.textContent,
+          }));
+          const reads = sy.requests.filter((r) => /^GET \/(admin|biometrico)\//.test(r) && r !== 'GET /admin/session');
+          if (seen.views) throw new Error('the views show for a sync-only client');
+          if (seen.scopes !== 'sync') throw new Error(`the top bar shows scopes ${JSON.stringify(seen.scopes)}`);
+          if (reads.length) throw new Error(`the page read ${[...new Set(reads)].join(', ')}`);
+          if (sy.errors.length) throw new Error(sy.errors.join(' | '));
+          log(`     note: ${seen.note}`);
+        } finally {
+          await sy.context.close();
+        }
+      });
+    }
 
     await step('no errors in the page', async () => {
       // Let one more refresh run so errors from rendering the new state surface too.
