@@ -272,6 +272,7 @@ function logout(message = '') {
   token = null;
   storeToken(null);
   stopPolling();
+  resetAudit();
   setSession(null);
   clearRows();
   show($('#app-view'), false);
@@ -350,9 +351,11 @@ function renderSession() {
   show(note, !!kind);
 }
 
-/** Empty every table: the rows come back at the next refresh. */
+/** Empty every table; the polled ones come back at the next refresh, the audit's from memory. */
 function clearRows() {
   for (const tbody of $$('tbody')) tbody.replaceChildren();
+  renderAudit();
+  renderPerson();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -443,6 +446,7 @@ async function doRefresh() {
     return;
   }
   const metrics = readMetricsBudget();
+  const auditRead = refreshAudit();
   const [ready, summary, parked, unmapped, rejected, jobs, outOfWindow] = await Promise.allSettled([
     api('/ready', { auth: false }).catch((e) => (e.status === 503 && e.body ? e.body : Promise.reject(e))),
     api('/admin/summary'),
@@ -452,7 +456,7 @@ async function doRefresh() {
     optionalApi('/biometrico/jobs'),
     optionalApi('/admin/out-of-window?limit=50'),
   ]);
-  await metrics;
+  await Promise.all([metrics, auditRead]);
   if (!token) return; // a 401 logged out meanwhile
 
   const failures = [ready, summary, parked, unmapped, rejected, jobs, outOfWindow]
@@ -1026,6 +1030,243 @@ async function showTimeline(ev) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The audit log (GET /admin/audit and /admin/audit.csv) and one person's history
+// (GET /admin/people/{ci}/history)
+
+/** The actions the service records (store/audit.rs, AuditAction). */
+const AUDIT_ACTIONS = [
+  'service_start', 'http_request',
+  'person_register', 'person_face_update', 'person_refresh', 'person_revoke', 'person_restore',
+  'person_erase', 'person_erase_request', 'person_erase_lift', 'person_photo_view',
+  'punch_retry', 'punch_discard', 'event_retry', 'event_admit', 'event_redecide',
+  'override_set', 'override_delete', 'override_import', 'job_create', 'job_cancel',
+  'run_create', 'run_apply', 'run_discard', 'audit_prune',
+];
+const AUDIT_PAGE = 50;
+/** While the newest page shows, it is read again this often (older pages stay as read). */
+const AUDIT_EVERY_MS = 10000;
+const OUTCOME_PILL = { ok: 'pill-ok', refused: 'pill-warn', failed: 'pill-bad', denied: 'pill-bad' };
+
+const audit = {
+  filters: {}, // applied: actor, action, target, outcome, since and until (RFC 3339)
+  before: null, // the page shown holds the rows older than this seq; null: the newest
+  newer: [], // the `before` of each page between it and the newest
+  data: null, // the page shown, as read
+  readAt: 0,
+  generation: 0, // a read answered after a newer one started is dropped
+  person: null, // the person's history shown
+};
+
+/** The groups of actions that share a first word (person_*, punch_* …). */
+function auditGroups() {
+  const counts = new Map();
+  for (const a of AUDIT_ACTIONS) {
+    const g = a.split('_')[0];
+    counts.set(g, (counts.get(g) || 0) + 1);
+  }
+  return [...counts].filter(([, n]) => n > 1).map(([g]) => g);
+}
+
+/** The action select, in the current language, keeping what is chosen. */
+function fillAuditActions() {
+  const select = $('#au-action');
+  const chosen = select.value;
+  select.replaceChildren(
+    el('option', { value: '' }, t('audit.any')),
+    el('optgroup', { label: t('audit.groups') },
+      auditGroups().map((g) => el('option', { value: `${g}_*` }, `${word('auditGroup', g)} (${g}_*)`))),
+    el('optgroup', { label: t('audit.actions') },
+      AUDIT_ACTIONS.map((a) => el('option', { value: a }, `${word('auditAction', a)} (${a})`))),
+  );
+  select.value = chosen;
+}
+
+/** The form's filters; throws with a message for a date the browser cannot read. */
+function readAuditForm() {
+  const value = (sel) => $(sel).value.trim();
+  const f = {};
+  for (const [key, sel] of [['actor', '#au-actor'], ['action', '#au-action'], ['target', '#au-target'], ['outcome', '#au-outcome']]) {
+    if (value(sel)) f[key] = value(sel);
+  }
+  for (const [key, sel] of [['since', '#au-since'], ['until', '#au-until']]) {
+    const raw = value(sel);
+    if (!raw) continue;
+    const d = new Date(raw); // a datetime-local value: this browser's local time
+    if (Number.isNaN(d.getTime())) throw new Error(t('audit.badTime', { value: raw }));
+    f[key] = d.toISOString();
+  }
+  return f;
+}
+
+function auditQuery(filters, before, limit) {
+  const q = new URLSearchParams(filters);
+  if (before !== null && before !== undefined) q.set('before', String(before));
+  if (limit) q.set('limit', String(limit));
+  return q.toString();
+}
+
+async function loadAudit(quiet = false) {
+  const generation = ++audit.generation;
+  const msg = $('#audit-message');
+  audit.readAt = Date.now();
+  if (!quiet) msg.textContent = t('audit.loading');
+  try {
+    const data = await api(`/admin/audit?${auditQuery(audit.filters, audit.before, AUDIT_PAGE)}`);
+    if (generation !== audit.generation) return;
+    audit.data = isObj(data) ? data : { rows: [], next_before: null };
+    msg.textContent = '';
+    renderAudit();
+  } catch (e) {
+    if (generation !== audit.generation || e.status === 401) return;
+    msg.textContent = t('audit.failed', { message: e.message });
+  }
+}
+
+/** From the refresh: the newest page, at most every AUDIT_EVERY_MS. */
+function refreshAudit() {
+  if (audit.before !== null || Date.now() - audit.readAt < AUDIT_EVERY_MS) return Promise.resolve();
+  return loadAudit(true);
+}
+
+function applyAuditFilters() {
+  try {
+    audit.filters = readAuditForm();
+  } catch (e) {
+    $('#audit-message').textContent = e.message;
+    return;
+  }
+  audit.before = null;
+  audit.newer = [];
+  loadAudit();
+}
+
+function auditRow(r) {
+  const target = el('td', { class: 'wrap target' });
+  if (r.target_kind) target.append(el('span', { class: 'muted' }, word('targetKind', r.target_kind)), ' ');
+  target.append(el('span', { class: 'mono' }, text(r.target)));
+  // The chain's facts are for checking, not reading: folded away.
+  const record = el('details', { class: 'record' }, el('summary', {}, t('audit.record')),
+    el('dl', {},
+      el('dt', {}, t('audit.seq')), el('dd', { class: 'mono' }, text(r.seq)),
+      el('dt', {}, t('audit.requestId')), el('dd', { class: 'mono' }, text(r.request_id)),
+      el('dt', {}, t('audit.remote')), el('dd', { class: 'mono' }, text(r.remote_addr)),
+      el('dt', {}, t('audit.hash')), el('dd', { class: 'mono' }, text(r.hash)),
+      el('dt', {}, t('audit.prevHash')), el('dd', { class: 'mono' }, text(r.prev_hash))));
+  const action = text(r.action, '');
+  return el('tr', {
+    'data-seq': r.seq, 'data-audit-action': action, 'data-outcome': text(r.outcome, ''),
+    'data-client': text(r.client, ''), 'data-target': text(r.target, ''),
+  },
+    timeCell(r.at ?? r.at_ms),
+    td(r.client, { class: 'wrap' }),
+    td(r.acting_user),
+    td(r.scope),
+    el('td', { title: action }, word('auditAction', action)),
+    target,
+    el('td', {}, el('span', { class: `pill ${OUTCOME_PILL[r.outcome] || 'pill-unknown'}` }, word('auditOutcome', text(r.outcome, '')))),
+    el('td', { class: 'wrap' }, text(r.detail, ''), record),
+  );
+}
+
+function renderAudit() {
+  const data = audit.data;
+  const rows = Array.isArray(data?.rows) ? data.rows : [];
+  syncRows('audit', rows, (r) => `a${r.seq}`, auditRow, t('audit.empty'));
+  if (!data) show($('[data-empty-for="audit"]'), false);
+  $('#audit-page').textContent = data ? t('audit.page', { page: audit.newer.length + 1, count: rows.length }) : '';
+  $('#au-newer').disabled = audit.newer.length === 0;
+  $('#au-older').disabled = data?.next_before === null || data?.next_before === undefined;
+}
+
+async function onAuditCsv() {
+  let filters;
+  try {
+    filters = readAuditForm();
+  } catch (e) {
+    $('#audit-message').textContent = e.message;
+    return;
+  }
+  // The file holds what the table shows: the same filters, every page.
+  if (JSON.stringify(filters) !== JSON.stringify(audit.filters)) applyAuditFilters();
+  const button = $('#au-csv');
+  button.disabled = true;
+  try {
+    await download(`/admin/audit.csv?${auditQuery(filters, null, 0)}`, `audit-${todayLocal()}.csv`);
+  } catch (e) {
+    if (e.status !== 401) notice(t('audit.csvFailed', { message: e.message }), 'error');
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function showPerson(ev) {
+  ev.preventDefault();
+  const ci = $('#ph-ci').value.trim();
+  const msg = $('#person-message');
+  if (!/^[A-Za-z0-9]{1,32}$/.test(ci)) {
+    msg.textContent = t('person.need');
+    return;
+  }
+  msg.textContent = t('person.loading');
+  try {
+    const data = await api(`/admin/people/${encodeURIComponent(ci)}/history`);
+    audit.person = isObj(data) ? data : null;
+    renderPerson();
+  } catch (e) {
+    if (e.status === 401) return;
+    audit.person = null;
+    renderPerson();
+    msg.textContent = t('person.failed', { message: e.message });
+  }
+}
+
+function renderPerson() {
+  const p = audit.person;
+  show($('#person-wrap'), !!p);
+  if (!p) return;
+  const rows = Array.isArray(p.history) ? p.history : [];
+  const ci = text(p.ci);
+  $('#person-message').textContent = rows.length ? t('person.found', { count: rows.length, ci }) : t('person.none', { ci });
+  const facts = $('#person-facts');
+  setField(facts, 'ci', ci);
+  setField(facts, 'person_id', text(p.person_id, t('person.notRegistered')));
+  setField(facts, 'person_type', text(p.person_type));
+  const outcome = setField(facts, 'last_outcome', p.last_outcome ? word('ledger', p.last_outcome) : '—');
+  outcome.title = text(p.last_outcome, '');
+  setField(facts, 'last_sync', localTime(p.last_sync_at ?? p.last_sync_at_ms));
+  syncRows('person-history', rows, (r) => `h${r.seq}`, auditRow, t('person.empty'));
+}
+
+/** Forget what a previous sign-in read and typed. */
+function resetAudit() {
+  Object.assign(audit, { filters: {}, before: null, newer: [], data: null, readAt: 0, person: null });
+  audit.generation++;
+  $('#audit-form').reset();
+  $('#person-form').reset();
+  $('#audit-message').textContent = '';
+  $('#person-message').textContent = '';
+}
+
+function initAudit() {
+  $('#audit-form').addEventListener('submit', (ev) => { ev.preventDefault(); applyAuditFilters(); });
+  $('#au-clear').addEventListener('click', () => { $('#audit-form').reset(); applyAuditFilters(); });
+  $('#au-csv').addEventListener('click', onAuditCsv);
+  $('#au-older').addEventListener('click', () => {
+    const next = audit.data?.next_before;
+    if (next === null || next === undefined) return;
+    audit.newer.push(audit.before);
+    audit.before = next;
+    loadAudit();
+  });
+  $('#au-newer').addEventListener('click', () => {
+    if (audit.newer.length === 0) return;
+    audit.before = audit.newer.pop();
+    loadAudit();
+  });
+  $('#person-form').addEventListener('submit', showPerson);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Start
 
 function todayLocal() {
@@ -1039,6 +1280,7 @@ function useLanguage(lang, remember) {
   setLanguage(lang, remember);
   $('#language').value = language();
   applyStatic();
+  fillAuditActions();
   renderSession();
   // Rows are rebuilt only when their data changes: drop them so they come back in `lang`.
   clearRows();
@@ -1069,6 +1311,7 @@ function init() {
   $('#logout').addEventListener('click', () => logout(t('login.signedOut')));
   $('#app-view').addEventListener('click', onTableClick);
   $('#timeline-form').addEventListener('submit', showTimeline);
+  initAudit();
   $('#tl-day').value = todayLocal();
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible' && token) refresh();

@@ -11,17 +11,21 @@
 // waits for the out-of-window event, presses its Admit, and checks it leaves that list. The
 // browser asks for Spanish (locale es-EC, as the frontend's users): the page must start in
 // Spanish, have every text in both languages, and switch to English and back with its switch.
-// Then the session: the top bar names the client and its scopes as GET /admin/session gave them.
+// Then the session and the audit log: the top bar names the client and its scopes as
+// GET /admin/session gave them; the audit view lists the Retry and Admit just made, a filter
+// (action event_*) narrows it, the CSV comes with the same filters and the token in a header,
+// and a CI's history shows what /admin/people/{ci}/history says.
 // With DASHBOARD_READONLY_URL (a client with only `read`): the views show and every action is
 // hidden; a call refused with 403 (the page told it may operate) shows the server's message and
-// the page then hides the action.
+// the page then hides the action; the denied calls are listed, and paged, in the audit view.
 // With DASHBOARD_SYNC_URL (only `sync`, the SIAD frontend's token): sign-in works and only the
 // note shows, with no reads. The other steps read structure (ids, data attributes), never words.
 //
 // Environment: DASHBOARD_URL (required), DASHBOARD_READONLY_URL and DASHBOARD_SYNC_URL
 // (run-demo.sh passes the demo's), CHROMIUM (default /usr/bin/chromium), WAIT_MS (each wait,
-// default and at most 60000), SCREENSHOT (a PNG path written at the end or on failure). Exit 0
-// on success; otherwise 1 with the failed step and why.
+// default and at most 60000), SCREENSHOT (a PNG path written at the end or on failure; the
+// audit view goes next to it as …-audit.png). Exit 0 on success; otherwise 1 with the failed
+// step and why.
 
 import { chromium } from 'playwright-core';
 
@@ -69,6 +73,59 @@ function readCounts() {
 function tokenOf(address) {
   const m = /#(?:.*&)?token=([^&]*)/.exec(address);
   return m ? decodeURIComponent(m[1]) : '';
+}
+
+/** The audit rows the page shows: seq, action, client, outcome. */
+function readAuditRows(tableId) {
+  return Array.from(document.querySelectorAll(`#${tableId} tbody tr[data-seq]`)).map((tr) => ({
+    seq: Number(tr.dataset.seq),
+    action: tr.dataset.auditAction,
+    client: tr.dataset.client,
+    outcome: tr.dataset.outcome,
+    target: tr.dataset.target,
+  }));
+}
+
+/** Rows of a CSV text (quoted fields with commas, quotes and line breaks allowed). */
+function parseCsv(textBody) {
+  const rows = [];
+  let row = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < textBody.length; i++) {
+    const c = textBody[i];
+    if (quoted) {
+      if (c === '"' && textBody[i + 1] === '"') { field += '"'; i++; } else if (c === '"') quoted = false; else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { row.push(field); field = ''; } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && textBody[i + 1] === '\n') i++;
+      row.push(field); rows.push(row); row = []; field = '';
+    } else field += c;
+  }
+  if (field !== '' || row.length) { row.push(field); rows.push(row); }
+  return rows;
+}
+
+const AUDIT_FILTERS = ['actor', 'action', 'target', 'outcome', 'since', 'until'];
+
+/**
+ * Press the audit form's Search and wait for the page's GET /admin/audit answer with `filters`
+ * (each one not given must be absent) and its rows in the table.
+ */
+async function searchAudit(page, filters = {}) {
+  const answer = page.waitForResponse((r) => {
+    const u = new URL(r.url());
+    return u.pathname === '/admin/audit' && !u.searchParams.has('before')
+      && AUDIT_FILTERS.every((k) => u.searchParams.get(k) === (filters[k] ?? null));
+  }, { timeout: WAIT });
+  await page.click('#au-search');
+  const res = await answer;
+  if (res.status() !== 200) throw new Error(`GET ${res.url()} answered ${res.status()}: ${await res.text()}`);
+  const body = await res.json();
+  // The table shows the answer once rendered.
+  await page.waitForFunction((n) => document.querySelectorAll('#audit tbody tr[data-seq]').length === n
+    && document.querySelector('#audit-message')?.textContent === '', body.rows.length, { timeout: WAIT, polling: 100 });
+  return { url: new URL(res.url()), body };
 }
 
 /** A page of its own (own tab storage) signed in with `address`; resolves once it refreshed. */
@@ -298,6 +355,98 @@ async function main() {
       log(`     ${shown.text}`);
     });
 
+    let auditAll = [];
+    await step(`the audit log lists its newest rows, the Retry of punch ${parked.id} and the Admit of event ${outside.id} among them`, async () => {
+      await page.waitForSelector('#audit-section', { state: 'visible', timeout: WAIT });
+      const { body } = await searchAudit(page, {});
+      auditAll = await page.evaluate(readAuditRows, 'audit');
+      if (auditAll.length !== body.rows.length) throw new Error(`the table shows ${auditAll.length} rows of ${body.rows.length}`);
+      const ours = (action, target) => auditAll.find((r) => r.action === action && r.client === sessionAnswer.client && r.target === target);
+      const retried = ours('punch_retry', String(parked.id));
+      const admitted = ours('event_admit', outside.id);
+      if (!retried || !admitted) throw new Error(`no punch_retry / event_admit row by ${sessionAnswer.client}: ${JSON.stringify(auditAll.slice(0, 12))}`);
+      const seqs = auditAll.map((r) => r.seq);
+      if (seqs.some((n, i) => i > 0 && n >= seqs[i - 1])) throw new Error(`rows are not newest first: ${seqs.join(',')}`);
+      // The chain's hashes are folded away, not shown.
+      const hashShown = await page.evaluate(() => {
+        const dd = Array.from(document.querySelectorAll('#audit tbody tr details.record dd')).find((d) => /^[0-9a-f]{64}$/.test(d.textContent));
+        return !dd ? null : dd.checkVisibility();
+      });
+      if (hashShown !== false) throw new Error(hashShown === null ? 'no row keeps its hash in a details element' : 'a row hash is visible');
+      log(`     ${auditAll.length} rows; actions: ${[...new Set(auditAll.map((r) => r.action))].join(', ')}`);
+    });
+
+    await step('a filter narrows the audit rows (action event_*)', async () => {
+      await page.selectOption('#au-action', 'event_*');
+      await searchAudit(page, { action: 'event_*' });
+      const rows = await page.evaluate(readAuditRows, 'audit');
+      const others = rows.filter((r) => !r.action.startsWith('event_'));
+      if (rows.length === 0 || others.length) throw new Error(`rows: ${JSON.stringify(rows)}`);
+      if (!(rows.length < auditAll.length)) throw new Error(`the filter kept ${rows.length} of ${auditAll.length} rows`);
+      log(`     ${rows.length} of ${auditAll.length} rows: ${[...new Set(rows.map((r) => r.action))].join(', ')}`);
+    });
+
+    await step('the CSV comes with the same filters, the token in a header, not in the URL', async () => {
+      const asked = page.waitForRequest((r) => new URL(r.url()).pathname === '/admin/audit.csv', { timeout: WAIT });
+      const saved = page.waitForEvent('download', { timeout: WAIT });
+      await page.click('#au-csv');
+      const req = await asked;
+      const u = new URL(req.url());
+      if (u.searchParams.get('action') !== 'event_*') throw new Error(`the CSV was asked as ${u.search}`);
+      if (/token/i.test(req.url()) || !/^Bearer \S+/.test(req.headers().authorization || '')) {
+        throw new Error(`the token must go in the Authorization header only: ${u.pathname}${u.search}`);
+      }
+      const file = await saved;
+      const stream = await file.createReadStream();
+      const chunks = [];
+      for await (const c of stream) chunks.push(c);
+      const rows = parseCsv(Buffer.concat(chunks).toString('utf8')).filter((r) => r.length > 1);
+      const head = rows[0] || [];
+      const action = head.indexOf('action');
+      if (head[0] !== 'seq' || action < 0) throw new Error(`the CSV header is ${JSON.stringify(head)}`);
+      const data = rows.slice(1);
+      if (data.length === 0 || data.some((r) => !r[action].startsWith('event_'))) {
+        throw new Error(`the CSV rows are not the filtered ones: ${JSON.stringify(data.slice(0, 5))}`);
+      }
+      log(`     ${file.suggestedFilename()}: ${data.length} row(s)`);
+    });
+
+    await step("a person's history by CI shows the ledger and the rows /admin/people/{ci}/history gives", async () => {
+      await page.selectOption('#au-action', '');
+      await searchAudit(page, {});
+      const ci = await page.evaluate(() => {
+        for (const tr of document.querySelectorAll('#audit tbody tr[data-seq]')) {
+          const m = /^POST \/biometrico\/[a-z-]+\/([A-Za-z0-9]{1,32})$/.exec(tr.dataset.target ?? '');
+          if (tr.dataset.outcome === 'ok' && m) return m[1];
+        }
+        return null;
+      });
+      if (!ci) throw new Error('no /biometrico registration in the audit rows to take a CI from');
+      const answer = page.waitForResponse((r) => new URL(r.url()).pathname === `/admin/people/${ci}/history`, { timeout: WAIT });
+      await page.fill('#ph-ci', ci);
+      await page.click('#ph-show');
+      const res = await answer;
+      if (res.status() !== 200) throw new Error(`the history answered ${res.status()}: ${await res.text()}`);
+      const body = await res.json();
+      await page.waitForSelector('#person-wrap', { state: 'visible', timeout: WAIT });
+      const shown = await page.evaluate(() => ({
+        ci: document.querySelector('#person-facts [data-field="ci"]')?.textContent,
+        personId: document.querySelector('#person-facts [data-field="person_id"]')?.textContent,
+        rows: document.querySelectorAll('#person-history tbody tr[data-seq]').length,
+      }));
+      if (shown.ci !== ci || (body.person_id && shown.personId !== body.person_id) || shown.rows !== body.history.length) {
+        throw new Error(`shown ${JSON.stringify(shown)}; the API: ci ${body.ci}, person_id ${body.person_id}, ${body.history.length} row(s)`);
+      }
+      if (!body.person_id) throw new Error(`${ci} was registered but the ledger has no personId: ${JSON.stringify(body)}`);
+      log(`     CI ${ci}: personId ${shown.personId}, ${shown.rows} history row(s)`);
+      if (screenshot) {
+        // The sticky top bar would cover part of a picture taken while scrolling.
+        await page.evaluate(() => { document.querySelector('.topbar').style.position = 'static'; });
+        await page.locator('#audit-section').screenshot({ path: screenshot.replace(/(\.png)?$/i, '-audit.png') }).catch(() => {});
+        await page.evaluate(() => { document.querySelector('.topbar').style.position = ''; });
+      }
+    });
+
     if (!readOnlyUrl) {
       log('skipped: a read-only client hides the actions (set DASHBOARD_READONLY_URL)');
     } else {
@@ -320,6 +469,7 @@ async function main() {
             buttons: actions.flatMap((a) => Array.from(document.querySelectorAll(`#app-view [data-action="${a}"]`)).map(() => a)),
             actionHeads: Array.from(document.querySelectorAll('th[data-scope="operate"]')).filter((th) => th.getClientRects().length > 0).length,
             csvLinks: document.querySelectorAll('#jobs [data-action="csv"]').length,
+            audit: document.querySelectorAll('#audit tbody tr[data-seq]').length,
           }), OPERATE_ACTIONS);
           const cells = await row.evaluate((tr) => ({ cells: tr.cells.length, heads: tr.closest('table').tHead.rows[0].cells.length }));
           if (seen.scopes !== 'read') throw new Error(`the top bar shows scopes ${JSON.stringify(seen.scopes)}, not "read"`);
@@ -328,6 +478,7 @@ async function main() {
           if (cells.cells !== cells.heads - 1) throw new Error(`a parked punch row has ${cells.cells} cells for ${cells.heads} columns (one hidden)`);
           if (!seen.noteShown || seen.note !== 'readOnly') throw new Error(`the read-only note is not shown (${seen.note})`);
           if (seen.csvLinks < 1) throw new Error('the jobs lost their CSV link (a read)');
+          await ro.page.waitForSelector('#audit tbody tr[data-seq]', { state: 'visible', timeout: WAIT });
           if (ro.errors.length) throw new Error(ro.errors.join(' | '));
           log(`     ${JSON.stringify({ ...seen, buttons: seen.buttons.length })}`);
         } finally {
@@ -362,6 +513,37 @@ async function main() {
         }
       });
 
+      await step('the audit log lists the denied calls (filters actor and outcome) and pages to older rows', async () => {
+        // More denied calls than one page holds: each is recorded.
+        for (let i = 0; i < 55; i++) {
+          const r = await fetch(`${origin}/admin/punches/999999/discard`, { method: 'POST', headers: { Authorization: `Bearer ${viewerToken}` } });
+          if (r.status !== 403) throw new Error(`a read-only discard answered ${r.status}, not 403`);
+        }
+        await page.fill('#au-actor', viewer.client);
+        await page.selectOption('#au-outcome', 'denied');
+        const first = await searchAudit(page, { actor: viewer.client, outcome: 'denied' });
+        const page1 = await page.evaluate(readAuditRows, 'audit');
+        if (page1.some((r) => r.client !== viewer.client || r.outcome !== 'denied')) throw new Error(`rows: ${JSON.stringify(page1.slice(0, 5))}`);
+        if (page1.length < 50 || first.body.next_before === null) throw new Error(`page 1 has ${page1.length} rows, next_before ${first.body.next_before}`);
+        if (!(await page.isEnabled('#au-older'))) throw new Error('"older" is not offered');
+        const older = page.waitForResponse((r) => new URL(r.url()).pathname === '/admin/audit', { timeout: WAIT });
+        await page.click('#au-older');
+        const res = await older;
+        const before = new URL(res.url()).searchParams.get('before');
+        if (before !== String(first.body.next_before) || new URL(res.url()).searchParams.get('outcome') !== 'denied') {
+          throw new Error(`"older" asked ${new URL(res.url()).search}`);
+        }
+        const body2 = await res.json();
+        await page.waitForFunction((n) => document.querySelectorAll('#audit tbody tr[data-seq]').length === n, body2.rows.length, { timeout: WAIT, polling: 100 });
+        const page2 = await page.evaluate(readAuditRows, 'audit');
+        const lowest = Math.min(...page1.map((r) => r.seq));
+        if (page2.length === 0 || page2.some((r) => r.seq >= lowest || r.outcome !== 'denied')) {
+          throw new Error(`page 2 is not the older denied rows: ${JSON.stringify(page2.slice(0, 5))}`);
+        }
+        await page.click('#au-newer');
+        await page.waitForFunction((seq) => document.querySelector('#audit tbody tr[data-seq]')?.dataset.seq === String(seq), page1[0].seq, { timeout: WAIT, polling: 100 });
+        log(`     page 1: ${page1.length} denied rows of ${viewer.client}, page 2: ${page2.length}`);
+      });
     }
 
     if (!syncUrl) {
