@@ -4,7 +4,7 @@
 // event payloads, door names and Humand's messages cannot inject markup. The page's words are
 // in i18n.js (Spanish and English); t(key, {…}) gives one in the current language.
 
-import { t, word, locale, language, setLanguage, initialLanguage, applyStatic } from './i18n.js';
+import { t, word, rich, locale, language, setLanguage, initialLanguage, applyStatic } from './i18n.js';
 
 const TOKEN_KEY = 'hikbridge.dashboard.token';
 const POLL_MS = 2000;
@@ -16,6 +16,10 @@ const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
 
 let token = null;
+/** The signed-in client ({client, user, scopes: Set}) from GET /admin/session; null: not known yet. */
+let session = null;
+/** A call was refused with 403: read the session again at the next refresh (scopes changed). */
+let sessionStale = false;
 let pollGeneration = 0;
 let pollTimer = null;
 let refreshing = null;
@@ -178,7 +182,14 @@ async function api(path, { method = 'GET', body, auth = true, raw = false } = {}
   }
   if (!res.ok) {
     const err = isObj(data) && isObj(data.error) ? data.error : {};
-    const e = new HttpError(res.status, err.code, err.message || `${res.status} ${res.statusText}`);
+    let message = err.message || `${res.status} ${res.statusText}`;
+    if (res.status === 403 && auth) {
+      // The client's scopes do not cover this call (changed since the page read them): say
+      // what the server said, and read the session again so the page hides what it may not do.
+      message = t('error.forbidden', { message: err.details?.msg || message });
+      sessionStale = true;
+    }
+    const e = new HttpError(res.status, err.code, message);
     e.body = data;
     if (res.status === 401 && auth) logout(t('login.refused', { message: e.message }));
     throw e;
@@ -233,9 +244,10 @@ function storeToken(t) {
   } catch { /* storage disabled: the token lives in memory only */ }
 }
 
-function login(t) {
+function login(t, s) {
   token = t;
   storeToken(t);
+  setSession(s);
   show($('#login-view'), false);
   show($('#app-view'), true);
   show($('#logout'), true);
@@ -243,10 +255,26 @@ function login(t) {
   startPolling();
 }
 
+/** Sign in with a token from the address or this tab: read its session, then show the page. */
+async function resume(given) {
+  token = given;
+  let s = null;
+  try {
+    s = await readSession();
+  } catch (e) {
+    if (e.status === 401) return; // logged out with the reason
+    // Unreachable or failing: sign in anyway; the session is read again at each refresh.
+  }
+  login(given, s);
+}
+
 function logout(message = '') {
   token = null;
   storeToken(null);
   stopPolling();
+  resetAudit();
+  setSession(null);
+  clearRows();
   show($('#app-view'), false);
   show($('#logout'), false);
   show($('#login-view'), true);
@@ -257,6 +285,77 @@ function logout(message = '') {
   const input = $('#token');
   input.value = '';
   input.focus();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The session: who is signed in, and what the page shows them
+
+const SCOPES = ['sync', 'read', 'operate', 'admin'];
+/** The scope each row action needs (http/auth/scopes.rs); an action not listed needs admin. */
+const ACTION_SCOPES = {
+  retry: 'operate', discard: 'operate', 'retry-event': 'operate', 'admit-event': 'operate', cancel: 'operate',
+};
+
+/** GET /admin/session; a server without it (older, api.tokens only) gives every scope. */
+async function readSession() {
+  try {
+    const s = await api('/admin/session');
+    const scopes = Array.isArray(s?.scopes) ? s.scopes.filter((x) => SCOPES.includes(x)) : [];
+    return { client: text(s?.client, ''), user: s?.user ? String(s.user) : null, scopes: new Set(scopes) };
+  } catch (e) {
+    if (e.status === 404 || e.status === 405) return { client: '', user: null, scopes: new Set(SCOPES), legacy: true };
+    throw e;
+  }
+}
+
+/** Whether the signed-in client has `scope` (false while the session is not known). */
+function can(scope) {
+  return !!session && session.scopes.has(scope);
+}
+
+function scopesKey(s) {
+  return s ? SCOPES.filter((x) => s.scopes.has(x)).join(',') : '';
+}
+
+/** Take `s` as the session: top bar, note, and only the views and actions its scopes allow. */
+function setSession(s) {
+  const changed = scopesKey(s) !== scopesKey(session);
+  session = s;
+  renderSession();
+  // Rows are built with the actions allowed when they were built: rebuild them.
+  if (changed) clearRows();
+}
+
+function renderSession() {
+  const info = $('#session-info');
+  const known = !!session && !session.legacy;
+  show(info, known);
+  if (known) {
+    const scopes = SCOPES.filter((x) => session.scopes.has(x));
+    const parts = [
+      el('span', { class: 'session-client' }, t('session.client', { client: session.client })),
+      session.user ? el('span', { class: 'session-user' }, t('session.user', { user: session.user })) : null,
+      el('span', { class: 'session-scopes' }, t('session.scopes', { scopes: scopes.join(', ') || t('session.noScopes') })),
+    ].filter(Boolean);
+    info.replaceChildren(...parts.flatMap((p, i) => (i ? [' · ', p] : [p])));
+    info.dataset.client = session.client;
+    info.dataset.scopes = scopes.join(' ');
+  }
+  for (const node of $$('[data-scope]')) node.hidden = !can(node.dataset.scope);
+  const note = $('#scope-note');
+  let kind = '';
+  if (session && !can('read')) kind = scopesKey(session) === 'sync' ? 'syncOnly' : 'noRead';
+  else if (session && !can('operate')) kind = 'readOnly';
+  note.dataset.kind = kind;
+  if (kind) rich(note, t(`scope.${kind}`, { client: session.client || '?' }));
+  show(note, !!kind);
+}
+
+/** Empty every table; the polled ones come back at the next refresh, the audit's from memory. */
+function clearRows() {
+  for (const tbody of $$('tbody')) tbody.replaceChildren();
+  renderAudit();
+  renderPerson();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -326,7 +425,28 @@ async function readMetricsBudget() {
 
 async function doRefresh() {
   if (!token) return;
+  if (sessionStale || !session) {
+    sessionStale = false;
+    try {
+      setSession(await readSession());
+    } catch (e) {
+      if (!token) return;
+      if (!session) {
+        $('#error-banner').textContent = e.status === 0
+          ? t('banner.unreachable', { message: e.message }) : t('banner.failed', { message: e.message });
+        show($('#error-banner'), true);
+        return;
+      }
+    }
+  }
+  if (!can('read')) {
+    // A client without `read` (the SIAD frontend's) has no views: only the note shows.
+    show($('#error-banner'), false);
+    setPill($('#overall-status'), 'unknown', t('status.noViews'));
+    return;
+  }
   const metrics = readMetricsBudget();
+  const auditRead = refreshAudit();
   const [ready, summary, parked, unmapped, rejected, jobs, outOfWindow] = await Promise.allSettled([
     api('/ready', { auth: false }).catch((e) => (e.status === 503 && e.body ? e.body : Promise.reject(e))),
     api('/admin/summary'),
@@ -336,7 +456,7 @@ async function doRefresh() {
     optionalApi('/biometrico/jobs'),
     optionalApi('/admin/out-of-window?limit=50'),
   ]);
-  await metrics;
+  await Promise.all([metrics, auditRead]);
   if (!token) return; // a 401 logged out meanwhile
 
   const failures = [ready, summary, parked, unmapped, rejected, jobs, outOfWindow]
@@ -577,8 +697,15 @@ function syncRows(tableId, items, keyOf, build, emptyText) {
   show(table, items.length > 0);
 }
 
+/** A row's button, or null when the client's scopes do not allow its action (it is not shown). */
 function actionButton(action, label, accessibleLabel, attrs = {}) {
+  if (!can(ACTION_SCOPES[action] || 'admin')) return null;
   return el('button', { type: 'button', class: action === 'discard' ? 'danger small' : 'small', 'data-action': action, 'aria-label': accessibleLabel, ...attrs }, label);
+}
+
+/** The Actions cell of a row, only when its column shows (the client may operate). */
+function actionCell(...buttons) {
+  return can('operate') ? el('td', { class: 'actions' }, ...buttons) : null;
 }
 
 function renderParked(data) {
@@ -605,7 +732,7 @@ function renderParked(data) {
       el('td', {}, el('span', { class: 'reason' }, text(p.park_reason))),
       answer,
       td(num(p.attempts)),
-      el('td', { class: 'actions' },
+      actionCell(
         actionButton('retry', t('action.retry'), t('action.retryPunch', who)),
         actionButton('discard', t('action.discard'), t('action.discardPunch', who))),
     );
@@ -618,7 +745,7 @@ function renderParked(data) {
     td([e.person_code, e.person_id ? `personId ${e.person_id}` : null].filter(Boolean).join(' · ') || '—'),
     el('td', {}, el('span', { class: 'reason' }, text(e.reason))),
     td(e.detail, { class: 'wrap' }),
-    el('td', { class: 'actions' }, actionButton('retry-event', t('action.retry'), t('action.retryEvent', { id: e.event_id }))),
+    actionCell(actionButton('retry-event', t('action.retry'), t('action.retryEvent', { id: e.event_id }))),
   ), t('parkedEvents.empty'));
 }
 
@@ -661,12 +788,12 @@ function renderRejected(data) {
 function renderOutOfWindow(data) {
   if (data === null) {
     $('#out-of-window-shown').textContent = '';
-    syncRows('out-of-window-events', [], () => '', () => el('tr'), 'Not available: this server does not offer GET /admin/out-of-window yet.');
+    syncRows('out-of-window-events', [], () => '', () => el('tr'), t('outOfWindow.unavailable'));
     return;
   }
   const items = Array.isArray(data?.items) ? data.items : [];
   const total = num(data?.total);
-  $('#out-of-window-shown').textContent = total > items.length ? `Showing the oldest ${items.length} of ${total}.` : '';
+  $('#out-of-window-shown').textContent = total > items.length ? t('outOfWindow.shown', { shown: items.length, total }) : '';
   syncRows('out-of-window-events', items, (e) => `w${e.event_id}`, (e) => el('tr', { 'data-event-id': e.event_id, 'data-state': text(e.state, '') },
     el('td', { class: 'mono wrap' }, text(e.event_id)),
     timeCell(e.happen_time || e.happen_at_ms),
@@ -674,8 +801,8 @@ function renderOutOfWindow(data) {
     td([e.person_code, e.person_id ? `personId ${e.person_id}` : null].filter(Boolean).join(' · ') || '—'),
     el('td', {}, el('span', { class: 'reason' }, text(e.reason))),
     td(e.detail, { class: 'wrap' }),
-    el('td', { class: 'actions' }, actionButton('admit-event', 'Admit', `Admit event ${e.event_id}: decide it like any other`)),
-  ), 'No events outside the time window.');
+    actionCell(actionButton('admit-event', t('action.admit'), t('action.admitEvent', { id: e.event_id }))),
+  ), t('outOfWindow.empty'));
 }
 
 const JOB_ACTIVE = new Set(['queued', 'running']);
@@ -701,7 +828,8 @@ function renderJobs(data) {
     if (j.dryRun ?? j.dry_run) stateCell.append(' ', el('span', { class: 'pill pill-info' }, t('jobs.dryRun')));
     if (j.error) stateCell.append(el('div', { class: 'error-text wrap' }, text(j.error)));
     const actions = el('td', { class: 'actions' });
-    if (JOB_ACTIVE.has(j.state)) actions.append(actionButton('cancel', t('action.cancel'), t('action.cancelJob', { id: j.id })));
+    const cancel = JOB_ACTIVE.has(j.state) ? actionButton('cancel', t('action.cancel'), t('action.cancelJob', { id: j.id })) : null;
+    if (cancel) actions.append(cancel);
     actions.append(el('a', {
       href: `/biometrico/jobs/${encodeURIComponent(j.id)}/report.csv`, 'data-action': 'csv', class: 'button-link small',
       'aria-label': t('jobs.csvAria', { id: j.id }),
@@ -772,14 +900,14 @@ async function onRetryEvent(row, button) {
 
 async function onAdmitEvent(row, button) {
   const id = row.dataset.eventId;
-  if (!window.confirm(`Admit event ${id}? It will be decided like any other event and may clock someone.`)) return;
+  if (!window.confirm(t('notice.eventAdmitConfirm', { id }))) return;
   button.disabled = true;
   try {
     await api(`/admin/events/${encodeURIComponent(id)}/admit`, { method: 'POST' });
-    notice(`Event ${id} was admitted; it will be decided now.`);
+    notice(t('notice.eventAdmitted', { id }));
   } catch (e) {
     if (e.status === 401) return;
-    notice(e.status === 409 ? `Event ${id} is not outside the time window any more.` : `Admitting event ${id} failed: ${e.message}`, 'error');
+    notice(e.status === 409 ? t('notice.eventNotOutOfWindow', { id }) : t('notice.eventAdmitFailed', { id, message: e.message }), 'error');
   } finally {
     button.disabled = false;
     refresh();
@@ -802,17 +930,25 @@ async function onCancelJob(row, button) {
   }
 }
 
+/**
+ * Download `path` as the file `name`: fetched with the bearer header (the token never goes in a
+ * URL), then saved from a Blob.
+ */
+async function download(path, name) {
+  const res = await api(path, { raw: true });
+  const blob = await res.blob();
+  const url = URL.createObjectURL(blob);
+  const a = el('a', { href: url, download: name, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
 async function onDownloadCsv(row, link) {
   const id = row.dataset.jobId;
   try {
-    const res = await api(link.getAttribute('href'), { raw: true });
-    const blob = await res.blob();
-    const url = URL.createObjectURL(blob);
-    const a = el('a', { href: url, download: `sync-job-${id}.csv`, hidden: true });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10000);
+    await download(link.getAttribute('href'), `sync-job-${id}.csv`);
   } catch (e) {
     if (e.status === 401) return;
     notice(t('notice.csvFailed', { id: id.slice(0, 8), message: e.message }), 'error');
@@ -822,6 +958,7 @@ async function onDownloadCsv(row, link) {
 function onTableClick(ev) {
   const target = ev.target.closest('[data-action]');
   if (!target || target.disabled) return;
+  if (ACTION_SCOPES[target.dataset.action] && !can(ACTION_SCOPES[target.dataset.action])) return;
   const row = target.closest('tr');
   if (!row) return;
   switch (target.dataset.action) {
@@ -893,6 +1030,243 @@ async function showTimeline(ev) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The audit log (GET /admin/audit and /admin/audit.csv) and one person's history
+// (GET /admin/people/{ci}/history)
+
+/** The actions the service records (store/audit.rs, AuditAction). */
+const AUDIT_ACTIONS = [
+  'service_start', 'http_request',
+  'person_register', 'person_face_update', 'person_refresh', 'person_revoke', 'person_restore',
+  'person_erase', 'person_erase_request', 'person_erase_lift', 'person_photo_view',
+  'punch_retry', 'punch_discard', 'event_retry', 'event_admit', 'event_redecide',
+  'override_set', 'override_delete', 'override_import', 'job_create', 'job_cancel',
+  'run_create', 'run_apply', 'run_discard', 'audit_prune',
+];
+const AUDIT_PAGE = 50;
+/** While the newest page shows, it is read again this often (older pages stay as read). */
+const AUDIT_EVERY_MS = 10000;
+const OUTCOME_PILL = { ok: 'pill-ok', refused: 'pill-warn', failed: 'pill-bad', denied: 'pill-bad' };
+
+const audit = {
+  filters: {}, // applied: actor, action, target, outcome, since and until (RFC 3339)
+  before: null, // the page shown holds the rows older than this seq; null: the newest
+  newer: [], // the `before` of each page between it and the newest
+  data: null, // the page shown, as read
+  readAt: 0,
+  generation: 0, // a read answered after a newer one started is dropped
+  person: null, // the person's history shown
+};
+
+/** The groups of actions that share a first word (person_*, punch_* …). */
+function auditGroups() {
+  const counts = new Map();
+  for (const a of AUDIT_ACTIONS) {
+    const g = a.split('_')[0];
+    counts.set(g, (counts.get(g) || 0) + 1);
+  }
+  return [...counts].filter(([, n]) => n > 1).map(([g]) => g);
+}
+
+/** The action select, in the current language, keeping what is chosen. */
+function fillAuditActions() {
+  const select = $('#au-action');
+  const chosen = select.value;
+  select.replaceChildren(
+    el('option', { value: '' }, t('audit.any')),
+    el('optgroup', { label: t('audit.groups') },
+      auditGroups().map((g) => el('option', { value: `${g}_*` }, `${word('auditGroup', g)} (${g}_*)`))),
+    el('optgroup', { label: t('audit.actions') },
+      AUDIT_ACTIONS.map((a) => el('option', { value: a }, `${word('auditAction', a)} (${a})`))),
+  );
+  select.value = chosen;
+}
+
+/** The form's filters; throws with a message for a date the browser cannot read. */
+function readAuditForm() {
+  const value = (sel) => $(sel).value.trim();
+  const f = {};
+  for (const [key, sel] of [['actor', '#au-actor'], ['action', '#au-action'], ['target', '#au-target'], ['outcome', '#au-outcome']]) {
+    if (value(sel)) f[key] = value(sel);
+  }
+  for (const [key, sel] of [['since', '#au-since'], ['until', '#au-until']]) {
+    const raw = value(sel);
+    if (!raw) continue;
+    const d = new Date(raw); // a datetime-local value: this browser's local time
+    if (Number.isNaN(d.getTime())) throw new Error(t('audit.badTime', { value: raw }));
+    f[key] = d.toISOString();
+  }
+  return f;
+}
+
+function auditQuery(filters, before, limit) {
+  const q = new URLSearchParams(filters);
+  if (before !== null && before !== undefined) q.set('before', String(before));
+  if (limit) q.set('limit', String(limit));
+  return q.toString();
+}
+
+async function loadAudit(quiet = false) {
+  const generation = ++audit.generation;
+  const msg = $('#audit-message');
+  audit.readAt = Date.now();
+  if (!quiet) msg.textContent = t('audit.loading');
+  try {
+    const data = await api(`/admin/audit?${auditQuery(audit.filters, audit.before, AUDIT_PAGE)}`);
+    if (generation !== audit.generation) return;
+    audit.data = isObj(data) ? data : { rows: [], next_before: null };
+    msg.textContent = '';
+    renderAudit();
+  } catch (e) {
+    if (generation !== audit.generation || e.status === 401) return;
+    msg.textContent = t('audit.failed', { message: e.message });
+  }
+}
+
+/** From the refresh: the newest page, at most every AUDIT_EVERY_MS. */
+function refreshAudit() {
+  if (audit.before !== null || Date.now() - audit.readAt < AUDIT_EVERY_MS) return Promise.resolve();
+  return loadAudit(true);
+}
+
+function applyAuditFilters() {
+  try {
+    audit.filters = readAuditForm();
+  } catch (e) {
+    $('#audit-message').textContent = e.message;
+    return;
+  }
+  audit.before = null;
+  audit.newer = [];
+  loadAudit();
+}
+
+function auditRow(r) {
+  const target = el('td', { class: 'wrap target' });
+  if (r.target_kind) target.append(el('span', { class: 'muted' }, word('targetKind', r.target_kind)), ' ');
+  target.append(el('span', { class: 'mono' }, text(r.target)));
+  // The chain's facts are for checking, not reading: folded away.
+  const record = el('details', { class: 'record' }, el('summary', {}, t('audit.record')),
+    el('dl', {},
+      el('dt', {}, t('audit.seq')), el('dd', { class: 'mono' }, text(r.seq)),
+      el('dt', {}, t('audit.requestId')), el('dd', { class: 'mono' }, text(r.request_id)),
+      el('dt', {}, t('audit.remote')), el('dd', { class: 'mono' }, text(r.remote_addr)),
+      el('dt', {}, t('audit.hash')), el('dd', { class: 'mono' }, text(r.hash)),
+      el('dt', {}, t('audit.prevHash')), el('dd', { class: 'mono' }, text(r.prev_hash))));
+  const action = text(r.action, '');
+  return el('tr', {
+    'data-seq': r.seq, 'data-audit-action': action, 'data-outcome': text(r.outcome, ''),
+    'data-client': text(r.client, ''), 'data-target': text(r.target, ''),
+  },
+    timeCell(r.at ?? r.at_ms),
+    td(r.client, { class: 'wrap' }),
+    td(r.acting_user),
+    td(r.scope),
+    el('td', { title: action }, word('auditAction', action)),
+    target,
+    el('td', {}, el('span', { class: `pill ${OUTCOME_PILL[r.outcome] || 'pill-unknown'}` }, word('auditOutcome', text(r.outcome, '')))),
+    el('td', { class: 'wrap' }, text(r.detail, ''), record),
+  );
+}
+
+function renderAudit() {
+  const data = audit.data;
+  const rows = Array.isArray(data?.rows) ? data.rows : [];
+  syncRows('audit', rows, (r) => `a${r.seq}`, auditRow, t('audit.empty'));
+  if (!data) show($('[data-empty-for="audit"]'), false);
+  $('#audit-page').textContent = data ? t('audit.page', { page: audit.newer.length + 1, count: rows.length }) : '';
+  $('#au-newer').disabled = audit.newer.length === 0;
+  $('#au-older').disabled = data?.next_before === null || data?.next_before === undefined;
+}
+
+async function onAuditCsv() {
+  let filters;
+  try {
+    filters = readAuditForm();
+  } catch (e) {
+    $('#audit-message').textContent = e.message;
+    return;
+  }
+  // The file holds what the table shows: the same filters, every page.
+  if (JSON.stringify(filters) !== JSON.stringify(audit.filters)) applyAuditFilters();
+  const button = $('#au-csv');
+  button.disabled = true;
+  try {
+    await download(`/admin/audit.csv?${auditQuery(filters, null, 0)}`, `audit-${todayLocal()}.csv`);
+  } catch (e) {
+    if (e.status !== 401) notice(t('audit.csvFailed', { message: e.message }), 'error');
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function showPerson(ev) {
+  ev.preventDefault();
+  const ci = $('#ph-ci').value.trim();
+  const msg = $('#person-message');
+  if (!/^[A-Za-z0-9]{1,32}$/.test(ci)) {
+    msg.textContent = t('person.need');
+    return;
+  }
+  msg.textContent = t('person.loading');
+  try {
+    const data = await api(`/admin/people/${encodeURIComponent(ci)}/history`);
+    audit.person = isObj(data) ? data : null;
+    renderPerson();
+  } catch (e) {
+    if (e.status === 401) return;
+    audit.person = null;
+    renderPerson();
+    msg.textContent = t('person.failed', { message: e.message });
+  }
+}
+
+function renderPerson() {
+  const p = audit.person;
+  show($('#person-wrap'), !!p);
+  if (!p) return;
+  const rows = Array.isArray(p.history) ? p.history : [];
+  const ci = text(p.ci);
+  $('#person-message').textContent = rows.length ? t('person.found', { count: rows.length, ci }) : t('person.none', { ci });
+  const facts = $('#person-facts');
+  setField(facts, 'ci', ci);
+  setField(facts, 'person_id', text(p.person_id, t('person.notRegistered')));
+  setField(facts, 'person_type', text(p.person_type));
+  const outcome = setField(facts, 'last_outcome', p.last_outcome ? word('ledger', p.last_outcome) : '—');
+  outcome.title = text(p.last_outcome, '');
+  setField(facts, 'last_sync', localTime(p.last_sync_at ?? p.last_sync_at_ms));
+  syncRows('person-history', rows, (r) => `h${r.seq}`, auditRow, t('person.empty'));
+}
+
+/** Forget what a previous sign-in read and typed. */
+function resetAudit() {
+  Object.assign(audit, { filters: {}, before: null, newer: [], data: null, readAt: 0, person: null });
+  audit.generation++;
+  $('#audit-form').reset();
+  $('#person-form').reset();
+  $('#audit-message').textContent = '';
+  $('#person-message').textContent = '';
+}
+
+function initAudit() {
+  $('#audit-form').addEventListener('submit', (ev) => { ev.preventDefault(); applyAuditFilters(); });
+  $('#au-clear').addEventListener('click', () => { $('#audit-form').reset(); applyAuditFilters(); });
+  $('#au-csv').addEventListener('click', onAuditCsv);
+  $('#au-older').addEventListener('click', () => {
+    const next = audit.data?.next_before;
+    if (next === null || next === undefined) return;
+    audit.newer.push(audit.before);
+    audit.before = next;
+    loadAudit();
+  });
+  $('#au-newer').addEventListener('click', () => {
+    if (audit.newer.length === 0) return;
+    audit.before = audit.newer.pop();
+    loadAudit();
+  });
+  $('#person-form').addEventListener('submit', showPerson);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Start
 
 function todayLocal() {
@@ -906,8 +1280,10 @@ function useLanguage(lang, remember) {
   setLanguage(lang, remember);
   $('#language').value = language();
   applyStatic();
+  fillAuditActions();
+  renderSession();
   // Rows are rebuilt only when their data changes: drop them so they come back in `lang`.
-  for (const tbody of $$('tbody')) tbody.replaceChildren();
+  clearRows();
   if (token) refresh();
 }
 
@@ -923,8 +1299,8 @@ function init() {
     msg.textContent = t('login.checking');
     token = typed;
     try {
-      await api('/admin/summary');
-      login(typed);
+      // Any client may read its own session, the SIAD frontend's (sync only) too.
+      login(typed, await readSession());
     } catch (e) {
       if (e.status !== 401) {
         token = null;
@@ -935,6 +1311,7 @@ function init() {
   $('#logout').addEventListener('click', () => logout(t('login.signedOut')));
   $('#app-view').addEventListener('click', onTableClick);
   $('#timeline-form').addEventListener('submit', showTimeline);
+  initAudit();
   $('#tl-day').value = todayLocal();
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible' && token) refresh();
@@ -942,7 +1319,7 @@ function init() {
 
   const fromFragment = readFragmentToken();
   const given = fromFragment || storedToken();
-  if (given) login(given); else logout('');
+  if (given) resume(given); else logout('');
 }
 
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);

@@ -3,7 +3,9 @@
 //! registered through the real person-sync routes, a bulk job runs with progress, and a day of
 //! access events reaches the service through its real callback (pushed by the simulator's
 //! subscription) and its real poller. Punches go to the simulated Humand at its production
-//! pace (50 requests per 60 s).
+//! pace (50 requests per 60 s). Besides the legacy token (every scope, the dashboard's), two
+//! clients show least privilege: `demo-viewer` (`read`: the dashboard without actions) and
+//! `siad-demo` (`sync`, naming the person acting), which makes the script's registrations.
 //!
 //! State lives under `--data-dir` (the store and the SIAD file); the demo starts afresh each
 //! time, removing only the files it creates itself.
@@ -12,7 +14,7 @@ mod day;
 mod script;
 
 use crate::app::App;
-use crate::config::Settings;
+use crate::config::{ClientSettings, Scope, Settings, TokenDigest};
 use crate::sim::hikcentral::{HikSim, HikSimConfig};
 use crate::sim::humand::{HumandSim, HumandSimConfig};
 use anyhow::Context;
@@ -76,6 +78,8 @@ pub async fn run(
     let listener = bind(opts.listen).await?;
     let addr = listener.local_addr()?;
     let token = format!("demo-{}", uuid::Uuid::new_v4().simple());
+    let viewer_token = format!("demo-viewer-{}", uuid::Uuid::new_v4().simple());
+    let siad_token = format!("demo-siad-{}", uuid::Uuid::new_v4().simple());
     let callback_secret = format!("cb-{}", uuid::Uuid::new_v4().simple());
     let store_url = format!("sqlite://{}", opts.data_dir.join(STORE_FILE).display());
     let siad_url = format!("sqlite://{}", siad_path.display());
@@ -108,7 +112,14 @@ pub async fn run(
         ("HIKBRIDGE__API__TOKENS", token.as_str()),
         ("HIKBRIDGE__LOG__LEVEL", "info,tower_http=warn"),
     ];
-    let settings = Settings::defaults_with_env(&env).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut settings = Settings::defaults_with_env(&env).map_err(|e| anyhow::anyhow!("{e}"))?;
+    // Least privilege to try: a dashboard that may only read, and the SIAD application's
+    // client (sync only, naming the person acting), which the script's registrations use.
+    settings.api.clients.extend([
+        client(VIEWER_CLIENT, Scope::Read, false, &viewer_token),
+        client(SIAD_CLIENT, Scope::Sync, true, &siad_token),
+    ]);
+    let acting_user_header = settings.api.acting_user_header.clone();
     crate::telemetry::init(&settings.log);
     let app = App::build(settings).await?;
     let server = tokio::spawn(app.serve(listener, shutdown));
@@ -122,6 +133,11 @@ pub async fn run(
         seeded.people
     );
     println!("dashboard: http://{addr}/#token={token}");
+    println!("  read-only dashboard (client {VIEWER_CLIENT}): http://{addr}/#token={viewer_token}");
+    println!(
+        "  the SIAD application's token (client {SIAD_CLIENT}, sync only: no dashboard views): \
+         http://{addr}/#token={siad_token}"
+    );
     println!(
         "  watch: counts rise as the day is played, punches go to Humand at 50 per minute, \
          parked punches show Humand's reason (retry or discard them), a bulk job shows progress"
@@ -130,7 +146,8 @@ pub async fn run(
 
     let player = script::Script {
         base: format!("http://{addr}"),
-        token,
+        token: siad_token,
+        acting_user_header,
         hik: hik.clone(),
         humand: humand.clone(),
         people,
@@ -144,6 +161,25 @@ pub async fn run(
     play.abort();
     drop((hik_running, humand_running));
     served.context("the service task failed")?
+}
+
+/// The demo's read-only client and the SIAD application's (besides the legacy token).
+const VIEWER_CLIENT: &str = "demo-viewer";
+const SIAD_CLIENT: &str = "siad-demo";
+/// The person the SIAD application names as acting in the demo's registrations.
+const DEMO_USER: &str = "secretaria.demo";
+
+/// A client with one scope and one token, as `[[api.clients]]` with `token_env` would give.
+fn client(name: &str, scope: Scope, assert_user: bool, token: &str) -> ClientSettings {
+    ClientSettings {
+        name: name.to_owned(),
+        scopes: [scope].into_iter().collect(),
+        token_file: String::new(),
+        token_sha256: Vec::new(),
+        token_env: String::new(),
+        assert_user,
+        tokens: vec![TokenDigest::of(token)],
+    }
 }
 
 /// The requested address, else 127.0.0.1:8080, else any free port.

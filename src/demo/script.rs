@@ -18,7 +18,10 @@ const BETWEEN_BATCHES: Duration = Duration::from_millis(1500);
 
 pub struct Script {
     pub base: String,
+    /// The SIAD application's token (scope `sync`).
     pub token: String,
+    /// The header it names the person acting in.
+    pub acting_user_header: String,
     pub hik: HikSim,
     pub humand: HumandSim,
     pub people: Vec<DemoPerson>,
@@ -57,6 +60,7 @@ impl Script {
             let answer = http
                 .post(&url)
                 .bearer_auth(&self.token)
+                .header(&self.acting_user_header, super::DEMO_USER)
                 .send()
                 .await
                 .context("register a person")?;
@@ -131,6 +135,7 @@ impl Script {
         let answer = http
             .post(format!("{}/biometrico/jobs", self.base))
             .bearer_auth(&self.token)
+            .header(&self.acting_user_header, super::DEMO_USER)
             .json(&body)
             .send()
             .await

@@ -1,7 +1,8 @@
 //! The operator dashboard at `/`: four files embedded in the binary (no CDN, no build step;
-//! it works on an offline LAN). The page itself holds no data: it logs in with one of
-//! `api.tokens` and reads everything through the bearer-protected admin API, `/ready` and
-//! `/metrics`.
+//! it works on an offline LAN). The page itself holds no data: it logs in with an API client's
+//! token (`[[api.clients]]` or `api.tokens`), asks `GET /admin/session` for the client's scopes
+//! and shows only the views and actions they allow, and reads everything through the
+//! bearer-protected admin API (the audit log included), `/ready` and `/metrics`.
 //!
 //! The page speaks Spanish and English (`assets/dashboard/i18n.js`). The server names the
 //! request's language in `<html lang>` (`Accept-Language`, else `ui.language`); the page
@@ -37,8 +38,8 @@ pub fn routes() -> Router<AppState> {
 
 /// The operator dashboard
 ///
-/// It logs in with one of `api.tokens` and reads everything through the admin API, `/ready`
-/// and `/metrics`. `<html lang>` is the request's language (`Accept-Language`, else
+/// It logs in with an API client's token, shows only what the client's scopes allow
+/// (`GET /admin/session`) and reads everything through the admin API, `/ready` and `/metrics`. `<html lang>` is the request's language (`Accept-Language`, else
 /// `ui.language`): `es` or `en`.
 #[utoipa::path(get, path = "/", tag = "dashboard",
     params(("Accept-Language" = Option<String>, Header,

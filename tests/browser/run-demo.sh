@@ -5,8 +5,8 @@
 #   tests/browser/run-demo.sh [path/to/hikbridge]      # default target/debug/hikbridge
 #
 # Starts the demo on a free local port with a throw-away data directory, reads the
-# `dashboard: <url>` line it prints, runs dashboard.test.mjs against that URL, and stops the
-# demo. Needs chromium (apt-get install -y chromium) and Node.js; installs playwright-core
+# `dashboard: <url>` line it prints (and the read-only and sync-only clients' URLs below it),
+# runs dashboard.test.mjs against them, and stops the demo. Needs chromium (apt-get install -y chromium) and Node.js; installs playwright-core
 # from the lock file when missing.
 set -euo pipefail
 
@@ -47,10 +47,18 @@ if [ -z "$url" ]; then
   cat "$work/demo.out" >&2; tail -30 "$work/demo.log" >&2
   exit 1
 fi
+readonly_url="$(sed -n 's/^  read-only dashboard.*: \(http[^ ]*\)$/\1/p' "$work/demo.out" | head -1)"
+sync_url="$(sed -n "s/^  the SIAD application's token.*: \(http[^ ]*\)\$/\1/p" "$work/demo.out" | head -1)"
+if [ -z "$readonly_url" ] || [ -z "$sync_url" ]; then
+  echo "run-demo: the demo printed no read-only or sync-only client URL" >&2
+  cat "$work/demo.out" >&2
+  exit 1
+fi
 echo "run-demo: $(printf '%s' "$url" | sed 's/#token=.*/#token=…/')"
 
 status=0
-DASHBOARD_URL="$url" node "$here/dashboard.test.mjs" || status=$?
+DASHBOARD_URL="$url" DASHBOARD_READONLY_URL="$readonly_url" DASHBOARD_SYNC_URL="$sync_url" \
+    node "$here/dashboard.test.mjs" || status=$?
 if [ "$status" -ne 0 ]; then
   echo "run-demo: demo output and the last 40 log lines:" >&2
   cat "$work/demo.out" >&2; tail -40 "$work/demo.log" >&2
