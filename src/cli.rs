@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod check;
+pub mod lifecycle;
 pub mod commands;
 pub mod listener;
 pub mod siad;
@@ -56,6 +57,9 @@ pub enum Command {
     /// HikCentral event subscriptions (push to this service's callback).
     #[command(subcommand)]
     Subscriptions(subscriptions::SubscriptionsCommand),
+    /// Keeping HikCentral current with SIAD: print the plan a run would make, start a run.
+    #[command(subcommand)]
+    Lifecycle(lifecycle::LifecycleCommand),
     /// The audit log: verify its hash chain, print its newest rows.
     #[command(subcommand)]
     Audit(audit::AuditCommand),

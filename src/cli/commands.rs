@@ -65,6 +65,7 @@ pub async fn dispatch(cli: Cli, inherited: Inherited) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Audit(cmd) => super::audit::run(cmd, &load(&sources)?).await,
+        Command::Lifecycle(cmd) => super::lifecycle::run(cmd, &load(&sources)?).await,
         #[cfg(feature = "sim")]
         Command::Siad(cmd) => super::siad::run(cmd).await,
         #[cfg(feature = "sim")]

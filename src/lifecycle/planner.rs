@@ -35,9 +35,10 @@ pub struct Made {
 }
 
 impl Lifecycle {
-    /// Read everything and decide (nothing is written but the photo versions found alike and
-    /// the off-roster bookkeeping).
-    pub async fn compute_plan(&self, now_ms: i64) -> anyhow::Result<Made> {
+    /// Read everything and decide. With `record`, the photo versions found alike and who was
+    /// first found off the roster are remembered (a run does; a look from the command line
+    /// does not).
+    pub async fn compute_plan(&self, now_ms: i64, record: bool) -> anyhow::Result<Made> {
         let dir = self
             .sync
             .siad()
@@ -103,7 +104,9 @@ impl Lifecycle {
             tracing::warn!(error = %e.to_string().escape_debug(), "SIAD photo versions could not be read: faces are not compared this time");
             faces::Faces::default()
         });
-        self.store.set_photo_versions(&faces.seen).await?;
+        if record {
+            self.store.set_photo_versions(&faces.seen).await?;
+        }
         let plan = plan::plan(&PlanInput {
             roster: &roster.people,
             students: &roster.students,
@@ -117,9 +120,11 @@ impl Lifecycle {
             rules: &rules,
             now_ms,
         });
-        self.store
-            .note_roster_presence(&plan.newly_off, &plan.back, now_ms)
-            .await?;
+        if record {
+            self.store
+                .note_roster_presence(&plan.newly_off, &plan.back, now_ms)
+                .await?;
+        }
         let summary = Summary {
             roster: roster.summary,
             hikcentral: census.by_code.len(),
@@ -137,7 +142,7 @@ impl Lifecycle {
     pub(super) async fn plan_run(&self, run: &LifecycleRun) -> anyhow::Result<()> {
         let now = chrono::Utc::now().timestamp_millis();
         let first = !self.store.lifecycle_ever_planned().await?;
-        let made = match self.compute_plan(now).await {
+        let made = match self.compute_plan(now, true).await {
             Ok(m) => m,
             Err(e) => {
                 let why = format!("{e:#}");

@@ -415,13 +415,14 @@ async function main() {
       await page.selectOption('#au-action', '');
       await searchAudit(page, {});
       const ci = await page.evaluate(() => {
+        // A registration the demo made through /biometrico: a person_register row names the CI.
         for (const tr of document.querySelectorAll('#audit tbody tr[data-seq]')) {
-          const m = /^POST \/biometrico\/[a-z-]+\/([A-Za-z0-9]{1,32})$/.exec(tr.dataset.target ?? '');
-          if (tr.dataset.outcome === 'ok' && m) return m[1];
+          const ci = tr.dataset.target ?? '';
+          if (tr.dataset.auditAction === 'person_register' && tr.dataset.outcome === 'ok' && /^[A-Za-z0-9]{1,32}$/.test(ci)) return ci;
         }
         return null;
       });
-      if (!ci) throw new Error('no /biometrico registration in the audit rows to take a CI from');
+      if (!ci) throw new Error('no person_register row in the audit log to take a CI from');
       const answer = page.waitForResponse((r) => new URL(r.url()).pathname === `/admin/people/${ci}/history`, { timeout: WAIT });
       await page.fill('#ph-ci', ci);
       await page.click('#ph-show');
