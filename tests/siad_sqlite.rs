@@ -31,6 +31,7 @@ fn settings(url: String) -> SiadSettings {
         query_students_by_program_period: String::new(),
         query_staff_by_type: String::new(),
         query_photo_by_ci: String::new(),
+        roster_query_timeout: Duration::from_millis(1000),
         query_active_students: String::new(),
         query_active_staff: String::new(),
         query_current_periods: String::new(),
