@@ -11,20 +11,26 @@
 //! History, for the lifecycle's roster (`seed/history.rs`): three periods ([`PERIODS`]) dated
 //! around the day of writing so that exactly [`CURRENT_PERIOD`] covers that day; students are
 //! enrolled in one program across them (continuing, graduated, new, left, came back); staff
-//! have contracts (`contratos`), some ended.
+//! have contracts (`contratos`), some ended. [`start_next_period`] then moves the same file one
+//! period on, as SIAD would at the start of a semester.
 //!
 //! The first four people are students of SOFTWARE in 2026-1 (and the current period) with
 //! deliberately bad photos ([`ProblemCase`]), so the photo errors can be shown and tested: no
 //! photo, a tiny 80×60 JPEG, a PNG, and bytes that are not an image.
 
+mod changes;
 mod database;
 mod history;
+mod next_period;
+mod next_summary;
 mod people;
 mod photos;
 mod summary;
 #[cfg(test)]
 mod tests;
 
+pub use next_period::{start_next_period, start_next_period_on};
+pub use next_summary::{Change, NextPeriodSummary};
 pub use people::{cedula_is_valid, generate};
 pub use photos::photo_bytes;
 pub use summary::SeedSummary;

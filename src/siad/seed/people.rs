@@ -179,6 +179,24 @@ pub(super) fn unique_email(
     candidate
 }
 
+/// Another given name for a person (a correction the registry makes): the second given name
+/// replaced by one from the same list, or a fixed one when the lists do not know the first.
+pub(super) fn corrected_given_names(rng: &mut SplitMix64, given_names: &str) -> String {
+    let first = given_names.split_whitespace().next().unwrap_or("Ana");
+    let names: &[&str] = if MALE.contains(&first) {
+        &MALE
+    } else {
+        &FEMALE
+    };
+    loop {
+        let second = rng.pick(names);
+        let candidate = format!("{first} {second}");
+        if second != first && candidate != given_names {
+            return candidate;
+        }
+    }
+}
+
 /// The people of a demo database: pure and deterministic (no photo bytes yet). Dates (periods,
 /// contracts) are days relative to the day the file is written.
 pub fn generate(people: u32, seed: u64) -> Vec<DemoPerson> {

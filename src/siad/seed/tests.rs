@@ -187,3 +187,26 @@ fn contracts_cover_their_days_and_dates_move_by_days() {
         "no overlap"
     );
 }
+
+#[test]
+fn the_period_after_is_the_next_half_year() {
+    use super::changes::following_period;
+    assert_eq!(following_period("2026-1").as_deref(), Some("2026-2"));
+    assert_eq!(following_period("2026-2").as_deref(), Some("2027-1"));
+    assert_eq!(following_period("2026-3"), None);
+    assert_eq!(following_period("primavera"), None);
+}
+
+#[test]
+fn a_changed_photo_looks_different() {
+    let old = photo_bytes(DemoPhoto::Portrait { seed: 5 }).unwrap();
+    let (new, alike) = super::changes::least_similar_portrait(&old, 99);
+    assert_ne!(new, old);
+    let limits = crate::photo::PhotoLimits::default();
+    let measured = crate::photo::similarity(
+        crate::photo::hash_image(&old, &limits).unwrap(),
+        crate::photo::hash_image(&new, &limits).unwrap(),
+    );
+    assert_eq!(alike, measured);
+    assert!(alike <= 75, "similarity {alike}: not visibly different");
+}
