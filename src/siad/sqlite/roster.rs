@@ -7,9 +7,8 @@
 
 use super::{query_error, SqliteDirectory, ORDER, PERSON_COLUMNS};
 use crate::siad::model::{column, dedupe_by_ci};
-use crate::siad::{PhotoVersions, SiadError, SiadPerson};
+use crate::siad::{photo_version, PhotoVersions, SiadError, SiadPerson};
 use futures::TryStreamExt;
-use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 /// Today's date on this machine's clock, as the demo SIAD's dates are written and compared.
@@ -66,7 +65,8 @@ impl SqliteDirectory {
             .collect()
     }
 
-    /// Reads the photos one row at a time (memory stays one photo), hashing each.
+    /// Reads the photos one row at a time (memory stays one photo), each version being
+    /// [`photo_version`] — what the service computes itself from a photo's bytes.
     pub(super) async fn hashed_photos(&self) -> Result<PhotoVersions, SiadError> {
         let mut rows = sqlx::query(
             "SELECT CIInfPer, Fotografia FROM fotografias \
@@ -81,7 +81,7 @@ impl SqliteDirectory {
             let photo: &[u8] = row
                 .try_get(column::PHOTO)
                 .map_err(|e| SiadError::Mapping(format!("column {}: {e}", column::PHOTO)))?;
-            versions.push((ci.trim().to_owned(), hex::encode(Sha256::digest(photo))));
+            versions.push((ci.trim().to_owned(), photo_version(photo)));
         }
         Ok(versions)
     }
