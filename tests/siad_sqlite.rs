@@ -31,6 +31,7 @@ fn settings(url: String) -> SiadSettings {
         query_students_by_program_period: String::new(),
         query_staff_by_type: String::new(),
         query_photo_by_ci: String::new(),
+        roster_query_timeout: Duration::from_millis(1000),
         query_active_students: String::new(),
         query_active_staff: String::new(),
         query_current_periods: String::new(),
@@ -277,4 +278,93 @@ async fn open_explains_what_is_wrong() {
         .err()
         .unwrap();
     assert!(err.to_string().contains("siad.user"), "{err}");
+}
+
+// ---- the lifecycle's roster -------------------------------------------------------------------
+
+#[tokio::test]
+async fn the_current_period_is_the_one_covering_today() {
+    let (siad, summary) = seeded().await;
+    assert_eq!(
+        siad.current_periods().await.unwrap(),
+        [seed::CURRENT_PERIOD]
+    );
+    assert_eq!(summary.current_period, seed::CURRENT_PERIOD);
+    let today = hikbridge::siad::sqlite::local_today();
+    let (_, first, last) = summary
+        .periods
+        .iter()
+        .find(|(id, _, _)| id == seed::CURRENT_PERIOD)
+        .unwrap();
+    assert!(*first <= today && today <= *last, "{first} – {last}");
+}
+
+#[tokio::test]
+async fn active_students_are_the_students_enrolled_in_the_period() {
+    let (siad, summary) = seeded().await;
+    let demo = seed::generate(PEOPLE, SEED);
+    for period in seed::PERIODS {
+        let got = siad.active_students(period).await.unwrap();
+        assert_eq!(got.len(), cis(&got).len(), "each student once");
+        let expected: HashSet<String> = demo
+            .iter()
+            .filter(|d| d.enrolled_in(period))
+            .map(|d| d.person.ci.clone())
+            .collect();
+        assert_eq!(cis(&got), expected, "{period}");
+    }
+    let current = siad.active_students(seed::CURRENT_PERIOD).await.unwrap();
+    assert_eq!(current.len(), summary.active_students);
+    // Students who graduated (previous period only) are not on the current roster.
+    let graduate = demo
+        .iter()
+        .find(|d| d.enrolled_in(seed::PREVIOUS_PERIOD) && !d.enrolled_in(seed::CURRENT_PERIOD))
+        .expect("the demo has a graduate");
+    assert!(!cis(&current).contains(&graduate.person.ci));
+    assert!(siad.active_students(" 1999-1 ").await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn active_staff_excludes_ended_contracts_and_students() {
+    let (siad, summary) = seeded().await;
+    let demo = seed::generate(PEOPLE, SEED);
+    let staff = siad.active_staff().await.unwrap();
+    let expected: HashSet<String> = demo
+        .iter()
+        .filter(|d| d.active_staff())
+        .map(|d| d.person.ci.clone())
+        .collect();
+    assert_eq!(cis(&staff), expected);
+    assert_eq!(staff.len(), summary.active_staff);
+    assert!(staff.iter().all(|p| p.person_type != "E"));
+    let ended: Vec<&str> = demo
+        .iter()
+        .filter(|d| d.person.person_type != "E" && !d.active_staff())
+        .map(|d| d.person.ci.as_str())
+        .collect();
+    assert!(!ended.is_empty(), "the demo has a contract that ended");
+    assert_eq!(ended.len(), summary.ended_contracts);
+    for ci in ended {
+        assert!(!cis(&staff).contains(ci), "{ci} has no active contract");
+        // Still in SIAD: only the roster leaves them out.
+        assert!(siad.person_by_ci(ci).await.unwrap().is_some());
+    }
+}
+
+#[tokio::test]
+async fn photo_versions_are_the_sha256_of_each_stored_photo() {
+    use sha2::{Digest, Sha256};
+    let (siad, summary) = seeded().await;
+    let versions = siad
+        .photo_versions()
+        .await
+        .unwrap()
+        .expect("SQLite has them");
+    assert_eq!(versions.len(), summary.photos);
+    for (ci, version) in &versions {
+        let photo = siad.photo(ci).await.unwrap().unwrap();
+        assert_eq!(*version, hex::encode(Sha256::digest(&photo)), "{ci}");
+    }
+    let no_photo = summary.ci_of(ProblemCase::NoPhoto).unwrap();
+    assert!(versions.iter().all(|(ci, _)| ci != no_photo));
 }

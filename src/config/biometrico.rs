@@ -101,6 +101,10 @@ pub struct SiadSettings {
     pub connect_timeout: Duration,
     #[serde(rename = "query_timeout_ms", with = "super::duration::millis")]
     pub query_timeout: Duration,
+    /// How long one roster query (`query_active_*`, `query_current_periods`,
+    /// `query_photo_versions`) may run: they read every active person, not one.
+    #[serde(rename = "roster_query_timeout_ms", with = "super::duration::millis")]
+    pub roster_query_timeout: Duration,
     pub query_person_by_ci: String,
     pub query_students_by_program_period: String,
     pub query_staff_by_type: String,

@@ -9,7 +9,7 @@
 //! - `sources`: the layers (defaults, file, environment);
 //! - `keys`: known keys and their types, unknown keys with suggestions;
 //! - `secrets`: secrets from the environment or `*_file` keys;
-//! - `validate`: checks that span several values;
+//! - `validate`: checks that span several values (`siad_queries`: the `siad.query_*` SQL);
 //! - `problems`: [`Problem`] and [`ConfigError`].
 
 use serde::Deserialize;
@@ -27,6 +27,7 @@ mod problems;
 mod reliability;
 mod secrets;
 mod sections;
+mod siad_queries;
 mod sources;
 #[cfg(test)]
 mod tests;

@@ -168,6 +168,7 @@ impl Settings {
             );
         }
         self.validate_hikcentral(&mut bad);
+        self.siad.validate_queries(&mut bad);
         if let Err(p) = check_base_url(&self.humand.base_url, true) {
             bad(
                 "humand.base_url",

@@ -1,9 +1,10 @@
 //! The SIAD directory: who a person is (by CI), who is enrolled in a program and period, who is
-//! staff of a type, and their photo.
+//! staff of a type, and their photo; and the lifecycle's roster: the students of a period, the
+//! staff with an active contract, the current periods and a version of every photo.
 //!
 //! [`Directory`] has two implementations, chosen by `siad.url`:
 //! - `mssql://host[:port]/database` or `sqlserver://…` → [`MssqlDirectory`]: the institution's
-//!   SQL Server through tiberius, with the four queries taken from configuration (the SIAD schema
+//!   SQL Server through tiberius, with the queries taken from configuration (the SIAD schema
 //!   differs per installation) and run with bound parameters, TLS required and the certificate
 //!   validated unless configured otherwise, a small connection pool and timeouts;
 //! - `sqlite://path` → [`SqliteDirectory`]: a fixed schema with the SIAD column names, for demo,
@@ -98,11 +99,6 @@ pub trait Directory: Send + Sync {
     fn describe(&self) -> String;
 }
 
-/// The directory `settings.url` names.
-///
-/// SQLite: the file must exist (create it with `hikbridge siad seed-demo`); it is opened
-/// read-only. SQL Server: the settings are validated (URL, TLS options, CA file) but no
-/// connection is made, so the service can start while SIAD is down — use [`Directory::ping`].
 /// `(CI, version)` of every photo SIAD has.
 pub type PhotoVersions = Vec<(String, String)>;
 
@@ -118,6 +114,11 @@ fn no_roster() -> SiadError {
     SiadError::Settings("this SIAD directory has no roster queries".into())
 }
 
+/// The directory `settings.url` names.
+///
+/// SQLite: the file must exist (create it with `hikbridge siad seed-demo`); it is opened
+/// read-only. SQL Server: the settings are validated (URL, TLS options, CA file) but no
+/// connection is made, so the service can start while SIAD is down — use [`Directory::ping`].
 pub async fn open(settings: &SiadSettings) -> Result<Arc<dyn Directory>, SiadError> {
     if !settings.is_configured() {
         return Err(SiadError::NotConfigured);

@@ -1,11 +1,17 @@
 //! SIAD on the institution's SQL Server, through tiberius.
 //!
 //! Choices:
-//! - **SQL from configuration.** The four `siad.query_*` settings are run as given with
+//! - **SQL from configuration.** The `siad.query_*` settings are run as given with
 //!   `tiberius::Query::new(sql)` and their arguments bound in order (`@P1`, `@P2`) — never
 //!   concatenated into the SQL. [`SiadQuery::params`] is the binding plan, tested per query.
 //!   "Students in any period" binds `@P2` as the empty string, which the default query reads as
-//!   `(@P2 = '' OR m.idper = @P2)`.
+//!   `(@P2 = '' OR m.idper = @P2)`. An empty setting is refused with what to set, except
+//!   `siad.query_photo_versions`, which is optional (`photo_versions` is then `None`).
+//! - **The roster** (`active_students`, `active_staff`, `current_periods`, `photo_versions`)
+//!   reads every active person at once, so those queries get `siad.roster_query_timeout_ms`
+//!   instead of the per-request `siad.query_timeout_ms`. People are deduplicated by CI like the
+//!   other person queries; period ids and photo versions are read tolerantly by SQL type
+//!   (`mssql/roster.rs`).
 //! - **TLS always required** (`EncryptionLevel::Required`). The server certificate is validated
 //!   against the system's roots by default; `siad.ca_file` validates it against that one CA
 //!   instead (tiberius 0.12 then trusts only that CA); `siad.trust_server_certificate = true`
@@ -25,6 +31,7 @@ mod cells;
 mod connect;
 mod pool;
 mod query;
+mod roster;
 #[cfg(test)]
 mod tests;
 
@@ -32,13 +39,15 @@ pub use cells::{bytes_from_cell, text_from_cell};
 pub use connect::{check_ca_file, parse_url, ConnectPlan, MssqlTarget, Trust, DEFAULT_PORT};
 pub use query::SiadQuery;
 pub(crate) use query::Statement;
+pub use roster::version_text;
 
 use super::model::{dedupe_by_ci, normalise_ci};
-use super::{Directory, SiadError, SiadPerson};
+use super::{Directory, PhotoVersions, SiadError, SiadPerson};
 use crate::config::SiadSettings;
 use cells::{cells_of, person_from_cells, photo_from_cells};
 use futures::future::BoxFuture;
 use futures::FutureExt;
+use roster::{period_from_cells, version_from_cells};
 
 /// The SIAD directory on SQL Server.
 pub struct MssqlDirectory {
@@ -83,12 +92,21 @@ impl MssqlDirectory {
         &self.plan
     }
 
-    fn statement(&self, query: &SiadQuery) -> Statement {
-        query.statement(query.sql(&self.settings))
+    /// The configured statement for `query`; an empty setting is refused with what to set.
+    fn statement(&self, query: &SiadQuery) -> Result<Statement, SiadError> {
+        let sql = query.sql(&self.settings);
+        if sql.trim().is_empty() {
+            return Err(SiadError::Settings(query.when_empty()));
+        }
+        let mut statement = query.statement(sql);
+        if query.is_roster() {
+            statement.timeout = Some(self.settings.roster_query_timeout);
+        }
+        Ok(statement)
     }
 
     async fn people(&self, query: SiadQuery) -> Result<Vec<SiadPerson>, SiadError> {
-        let rows = self.pool.rows(&self.statement(&query)).await?;
+        let rows = self.pool.rows(&self.statement(&query)?).await?;
         rows.iter()
             .map(|row| person_from_cells(&cells_of(row)))
             .collect()
@@ -131,11 +149,62 @@ impl Directory for MssqlDirectory {
             ci: normalise_ci(ci).to_owned(),
         };
         async move {
-            let rows = self.pool.rows(&self.statement(&query)).await?;
+            let rows = self.pool.rows(&self.statement(&query)?).await?;
             match rows.first() {
                 Some(row) => photo_from_cells(&cells_of(row)),
                 None => Ok(None),
             }
+        }
+        .boxed()
+    }
+
+    fn active_students(&self, period: &str) -> BoxFuture<'_, Result<Vec<SiadPerson>, SiadError>> {
+        let query = SiadQuery::ActiveStudents {
+            period: period.trim().to_owned(),
+        };
+        async move { Ok(dedupe_by_ci(self.people(query).await?)) }.boxed()
+    }
+
+    fn active_staff(&self) -> BoxFuture<'_, Result<Vec<SiadPerson>, SiadError>> {
+        async move { Ok(dedupe_by_ci(self.people(SiadQuery::ActiveStaff).await?)) }.boxed()
+    }
+
+    fn current_periods(&self) -> BoxFuture<'_, Result<Vec<String>, SiadError>> {
+        async move {
+            let rows = self
+                .pool
+                .rows(&self.statement(&SiadQuery::CurrentPeriods)?)
+                .await?;
+            let mut periods = Vec::new();
+            for row in &rows {
+                if let Some(period) = period_from_cells(&cells_of(row))? {
+                    if !periods.contains(&period) {
+                        periods.push(period);
+                    }
+                }
+            }
+            Ok(periods)
+        }
+        .boxed()
+    }
+
+    fn photo_versions(&self) -> BoxFuture<'_, Result<Option<PhotoVersions>, SiadError>> {
+        async move {
+            let query = SiadQuery::PhotoVersions;
+            if query.sql(&self.settings).trim().is_empty() {
+                return Ok(None);
+            }
+            let rows = self.pool.rows(&self.statement(&query)?).await?;
+            let mut seen = std::collections::HashSet::new();
+            let mut versions = Vec::with_capacity(rows.len());
+            for row in &rows {
+                if let Some((ci, version)) = version_from_cells(&cells_of(row))? {
+                    if seen.insert(ci.clone()) {
+                        versions.push((ci, version));
+                    }
+                }
+            }
+            Ok(Some(versions))
         }
         .boxed()
     }
@@ -146,6 +215,7 @@ impl Directory for MssqlDirectory {
                 sql: "SELECT 1".to_owned(),
                 params: Vec::new(),
                 key: "ping",
+                timeout: None,
             };
             self.pool.rows(&ping).await.map(|_| ())
         }

@@ -3,9 +3,14 @@
 //! A fixed schema with the SIAD column names ([`SCHEMA`]) and built-in queries with bound
 //! parameters. It has its own small pool, separate from the service's store, and opens the file
 //! read-only: the service never writes to SIAD. [`super::seed`] creates and fills such a file.
+//! The lifecycle's roster (periods, contracts, photo versions) is in `sqlite/roster.rs`.
+
+mod roster;
+
+pub use roster::local_today;
 
 use super::model::{column, dedupe_by_ci, normalise_ci, person_from_row};
-use super::{Directory, SiadError, SiadPerson};
+use super::{Directory, PhotoVersions, SiadError, SiadPerson};
 use futures::future::BoxFuture;
 use futures::FutureExt;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteRow};
@@ -13,7 +18,9 @@ use sqlx::Row;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// The demo SIAD schema: the SIAD column names, as the SQL Server queries return them.
+/// The demo SIAD schema: the SIAD column names, as the SQL Server queries return them. Dates
+/// (`periodos.inicio`/`fin`, `contratos.desde`/`hasta`) are `YYYY-MM-DD` text, both ends
+/// included; `hasta` NULL is an open-ended contract.
 pub const SCHEMA: &str = "
 CREATE TABLE informacionpersonal (
     CIInfPer       TEXT PRIMARY KEY NOT NULL,
@@ -34,6 +41,17 @@ CREATE INDEX informacionpersonal_tipo ON informacionpersonal (TipoInfPer);
 CREATE TABLE fotografias (
     CIInfPer   TEXT PRIMARY KEY NOT NULL REFERENCES informacionpersonal (CIInfPer),
     Fotografia BLOB
+);
+CREATE TABLE periodos (
+    idper  TEXT PRIMARY KEY NOT NULL,
+    inicio TEXT NOT NULL,
+    fin    TEXT NOT NULL
+);
+CREATE TABLE contratos (
+    CIInfPer TEXT NOT NULL REFERENCES informacionpersonal (CIInfPer),
+    desde    TEXT NOT NULL,
+    hasta    TEXT,
+    PRIMARY KEY (CIInfPer, desde)
 );
 ";
 
@@ -200,6 +218,23 @@ impl Directory for SqliteDirectory {
             Ok(bytes.filter(|b| !b.is_empty()))
         }
         .boxed()
+    }
+
+    fn active_students(&self, period: &str) -> BoxFuture<'_, Result<Vec<SiadPerson>, SiadError>> {
+        let period = period.trim().to_owned();
+        async move { self.roster_students(&period).await }.boxed()
+    }
+
+    fn active_staff(&self) -> BoxFuture<'_, Result<Vec<SiadPerson>, SiadError>> {
+        self.roster_staff().boxed()
+    }
+
+    fn current_periods(&self) -> BoxFuture<'_, Result<Vec<String>, SiadError>> {
+        self.periods_today().boxed()
+    }
+
+    fn photo_versions(&self) -> BoxFuture<'_, Result<Option<PhotoVersions>, SiadError>> {
+        async move { self.hashed_photos().await.map(Some) }.boxed()
     }
 
     fn ping(&self) -> BoxFuture<'_, Result<(), SiadError>> {

@@ -7,14 +7,14 @@ use crate::siad::{SiadError, SiadPerson};
 use tiberius::{ColumnData, Row};
 
 /// A row as (column name, value) pairs, in result order.
-type Cells<'r> = [(&'r str, &'r ColumnData<'static>)];
+pub(super) type Cells<'r> = [(&'r str, &'r ColumnData<'static>)];
 
 pub(super) fn cells_of(row: &Row) -> Vec<(&str, &ColumnData<'static>)> {
     row.cells().map(|(c, data)| (c.name(), data)).collect()
 }
 
 /// The column `name` (case-insensitive, as SQL Server compares names).
-fn cell<'r>(cells: &Cells<'r>, name: &str) -> Option<&'r ColumnData<'static>> {
+pub(super) fn cell<'r>(cells: &Cells<'r>, name: &str) -> Option<&'r ColumnData<'static>> {
     cells
         .iter()
         .find(|(column, _)| column.eq_ignore_ascii_case(name))
@@ -52,7 +52,7 @@ pub fn bytes_from_cell(data: &ColumnData<'_>) -> Result<Option<Vec<u8>>, String>
     }
 }
 
-fn type_name(data: &ColumnData<'_>) -> &'static str {
+pub(super) fn type_name(data: &ColumnData<'_>) -> &'static str {
     match data {
         ColumnData::U8(_) => "tinyint",
         ColumnData::I16(_) => "smallint",

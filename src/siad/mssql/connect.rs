@@ -81,6 +81,10 @@ impl ConnectPlan {
             }
             Ok(value)
         };
+        positive(
+            settings.roster_query_timeout,
+            "siad.roster_query_timeout_ms",
+        )?;
         Ok(Self {
             target,
             user,

@@ -106,7 +106,7 @@ impl Pool {
     }
 
     async fn run(&self, conn: &mut Conn, statement: &Statement) -> Result<Vec<Row>, Failure> {
-        let timeout = self.plan.query_timeout;
+        let (timeout, setting) = statement.time_limit(self.plan.query_timeout);
         let work = async {
             statement
                 .to_query()
@@ -119,7 +119,7 @@ impl Pool {
             Ok(Ok(rows)) => Ok(rows),
             Ok(Err(e)) => Err(classify_query_error(e, statement.key)),
             Err(_) => Err(Failure::Timeout(format!(
-                "SIAD did not answer {} within {} ms (siad.query_timeout_ms)",
+                "SIAD did not answer {} within {} ms ({setting})",
                 statement.key,
                 timeout.as_millis()
             ))),

@@ -29,10 +29,13 @@ fn settings(url: &str) -> SiadSettings {
             "SELECT * FROM p WHERE carrera = @P1 AND (@P2 = '' OR idper = @P2)".to_owned(),
         query_staff_by_type: "SELECT * FROM p WHERE TipoInfPer = @P1".to_owned(),
         query_photo_by_ci: "SELECT Fotografia FROM f WHERE CIInfPer = @P1".to_owned(),
-        query_active_students: "SELECT * FROM p WHERE idper = @P1".to_owned(),
-        query_active_staff: "SELECT * FROM p WHERE activo = 1".to_owned(),
-        query_current_periods: String::new(),
-        query_photo_versions: String::new(),
+        roster_query_timeout: Duration::from_millis(120_000),
+        query_active_students: "SELECT * FROM p WHERE EXISTS (SELECT 1 FROM m WHERE idper = @P1)"
+            .to_owned(),
+        query_active_staff: "SELECT * FROM p WHERE EXISTS (SELECT 1 FROM c)".to_owned(),
+        query_current_periods: "SELECT idper FROM periodos".to_owned(),
+        query_photo_versions: "SELECT CIInfPer, HASHBYTES('SHA2_256', Fotografia) FROM f"
+            .to_owned(),
     }
 }
 
@@ -266,6 +269,117 @@ fn each_query_binds_its_arguments_in_order() {
 }
 
 #[test]
+fn roster_queries_bind_the_period_or_nothing_and_get_the_roster_timeout() {
+    let s = settings("mssql://db/SIAD");
+    let cases = [
+        (
+            SiadQuery::ActiveStudents {
+                period: "2026-2".into(),
+            },
+            "siad.query_active_students",
+            vec!["2026-2"],
+        ),
+        (SiadQuery::ActiveStaff, "siad.query_active_staff", vec![]),
+        (
+            SiadQuery::CurrentPeriods,
+            "siad.query_current_periods",
+            vec![],
+        ),
+        (
+            SiadQuery::PhotoVersions,
+            "siad.query_photo_versions",
+            vec![],
+        ),
+    ];
+    for (query, key, expected) in cases {
+        assert_eq!(query.setting_key(), key);
+        assert!(query.is_roster(), "{query:?}");
+        assert_eq!(query.params(), expected, "{query:?}");
+        let statement = query.statement(query.sql(&s));
+        assert_eq!(
+            statement.sql,
+            query.sql(&s),
+            "the SQL is used as configured"
+        );
+        let built = format!("{:?}", statement.to_query());
+        let rendered: Vec<String> = expected
+            .iter()
+            .map(|v| format!("String(Some({v:?}))"))
+            .collect();
+        assert!(
+            built.contains(&format!("params: [{}]", rendered.join(", "))),
+            "{built}"
+        );
+    }
+    // A hostile period id stays a parameter.
+    let period = "2026-2'; DELETE FROM matriculas; --";
+    let query = SiadQuery::ActiveStudents {
+        period: period.into(),
+    };
+    let statement = query.statement(query.sql(&s));
+    assert_eq!(statement.sql, s.query_active_students);
+    assert_eq!(statement.params, vec![period.to_owned()]);
+
+    // The per-request queries keep siad.query_timeout_ms; the directory gives the roster ones
+    // siad.roster_query_timeout_ms.
+    assert!(!SiadQuery::Staff {
+        person_type: "D".into()
+    }
+    .is_roster());
+    let mut statement = SiadQuery::ActiveStaff.statement("SELECT 1");
+    let per_request = Duration::from_millis(15_000);
+    assert_eq!(
+        statement.time_limit(per_request),
+        (per_request, "siad.query_timeout_ms")
+    );
+    statement.timeout = Some(Duration::from_millis(120_000));
+    assert_eq!(
+        statement.time_limit(per_request),
+        (
+            Duration::from_millis(120_000),
+            "siad.roster_query_timeout_ms"
+        )
+    );
+}
+
+#[tokio::test]
+async fn empty_roster_settings_are_refused_or_optional_without_connecting() {
+    // A closed port: any attempt to connect would be Unreachable, not what is asserted below.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let mut s = settings(&format!("mssql://127.0.0.1:{port}/SIAD"));
+    s.query_current_periods = " ".to_owned();
+    s.query_photo_versions = String::new();
+    s.query_active_staff = String::new();
+    let directory = MssqlDirectory::new(&s).unwrap();
+
+    let err = directory.current_periods().await.unwrap_err();
+    assert!(matches!(err, SiadError::Settings(_)), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("set lifecycle.current_periods or siad.query_current_periods"),
+        "{err}"
+    );
+    assert_eq!(directory.photo_versions().await.unwrap(), None);
+    let err = directory.active_staff().await.unwrap_err();
+    assert!(matches!(err, SiadError::Settings(_)), "{err:?}");
+    assert!(err.to_string().contains("siad.query_active_staff"), "{err}");
+
+    // With the settings present, the same calls do go to SQL Server (and find it closed).
+    let directory =
+        MssqlDirectory::new(&settings(&format!("mssql://127.0.0.1:{port}/SIAD"))).unwrap();
+    for err in [
+        directory.current_periods().await.unwrap_err(),
+        directory.photo_versions().await.unwrap_err(),
+        directory.active_staff().await.unwrap_err(),
+        directory.active_students("2026-2").await.unwrap_err(),
+    ] {
+        assert!(matches!(err, SiadError::Unreachable(_)), "{err:?}");
+    }
+}
+
+#[test]
 fn hostile_arguments_stay_parameters() {
     let ci = "0912345675' OR '1'='1";
     let query = SiadQuery::PersonByCi { ci: ci.into() };
@@ -353,6 +467,139 @@ fn photo_column_by_name_or_the_only_column() {
     assert!(photo_from_cells(&[("foto", &jpeg)]).unwrap().is_some());
     let err = photo_from_cells(&[("CIInfPer", &ci), ("foto", &jpeg)]).unwrap_err();
     assert!(err.to_string().contains("Fotografia"), "{err}");
+}
+
+#[test]
+fn period_rows_are_their_first_column_as_trimmed_text() {
+    let id = text("2026-2   ");
+    assert_eq!(
+        roster::period_from_cells(&[("idper", &id)])
+            .unwrap()
+            .as_deref(),
+        Some("2026-2")
+    );
+    let number = ColumnData::I32(Some(20262));
+    let other = text("ignored");
+    assert_eq!(
+        roster::period_from_cells(&[("periodo", &number), ("nombre", &other)])
+            .unwrap()
+            .as_deref(),
+        Some("20262")
+    );
+    let blank = text("  ");
+    assert_eq!(
+        roster::period_from_cells(&[("idper", &blank)]).unwrap(),
+        None
+    );
+    assert_eq!(
+        roster::period_from_cells(&[("idper", &ColumnData::String(None))]).unwrap(),
+        None
+    );
+    let err = roster::period_from_cells(&[]).unwrap_err();
+    assert!(matches!(err, SiadError::Mapping(_)));
+    let binary = ColumnData::Binary(Some(Cow::Owned(vec![1, 2])));
+    let err = roster::period_from_cells(&[("idper", &binary)]).unwrap_err();
+    assert!(
+        err.to_string().contains("siad.query_current_periods"),
+        "{err}"
+    );
+}
+
+#[test]
+fn photo_versions_are_read_whatever_their_sql_type() {
+    use tiberius::time::{Date, DateTime, DateTime2, DateTimeOffset, SmallDateTime, Time};
+    let hash = ColumnData::Binary(Some(Cow::Owned(vec![0xAB, 0x01, 0xFF])));
+    assert_eq!(version_text(&hash).unwrap().as_deref(), Some("ab01ff"));
+    assert_eq!(
+        version_text(&text("9F86D08188")).unwrap().as_deref(),
+        Some("9F86D08188")
+    );
+    assert_eq!(
+        version_text(&ColumnData::I64(Some(42))).unwrap().as_deref(),
+        Some("42")
+    );
+    assert_eq!(
+        version_text(&ColumnData::F64(Some(1.5)))
+            .unwrap()
+            .as_deref(),
+        Some("1.5")
+    );
+    // Day 46 000 after 1900-01-01 is 2025-12-11; 12:00 is 300 × 43 200 fragments.
+    let datetime = ColumnData::DateTime(Some(DateTime::new(46_000, 300 * 43_200)));
+    assert_eq!(
+        version_text(&datetime).unwrap().as_deref(),
+        Some("2025-12-11T12:00:00")
+    );
+    let small = ColumnData::SmallDateTime(Some(SmallDateTime::new(46_000, 61)));
+    assert_eq!(
+        version_text(&small).unwrap().as_deref(),
+        Some("2025-12-11T01:01:00")
+    );
+    // DATETIME2(7): days since 0001-01-01, 100 ns increments.
+    let days = 739_955; // 2026-12-06
+    let dt2 = DateTime2::new(Date::new(days), Time::new(10_000_000 * 3_600 + 5, 7));
+    assert_eq!(
+        version_text(&ColumnData::DateTime2(Some(dt2)))
+            .unwrap()
+            .as_deref(),
+        Some("2026-12-06T01:00:00.000000500")
+    );
+    let offset = ColumnData::DateTimeOffset(Some(DateTimeOffset::new(dt2, -300)));
+    assert_eq!(
+        version_text(&offset).unwrap().as_deref(),
+        Some("2026-12-06T01:00:00.000000500Z")
+    );
+    assert_eq!(
+        version_text(&ColumnData::Date(Some(Date::new(days))))
+            .unwrap()
+            .as_deref(),
+        Some("2026-12-06")
+    );
+    // Out of range is still a stable text, never a panic.
+    let huge = ColumnData::DateTime(Some(DateTime::new(i32::MAX, u32::MAX)));
+    assert!(version_text(&huge)
+        .unwrap()
+        .unwrap()
+        .starts_with("datetime "));
+    let bad_time = ColumnData::Time(Some(Time::new(u64::MAX, 7)));
+    assert!(version_text(&bad_time)
+        .unwrap()
+        .unwrap()
+        .starts_with("time "));
+    assert_eq!(version_text(&ColumnData::Binary(None)).unwrap(), None);
+    let xml = ColumnData::Xml(None);
+    assert!(version_text(&xml).unwrap_err().contains("xml"));
+}
+
+#[test]
+fn photo_version_rows_name_the_ci_and_the_version() {
+    let ci = text("0912345675 ");
+    let hash = ColumnData::Binary(Some(Cow::Owned(vec![0x0A, 0xBC])));
+    // The CI by name, wherever it is; the version is the other column, whatever its name.
+    assert_eq!(
+        roster::version_from_cells(&[("", &hash), ("ciinfper", &ci)]).unwrap(),
+        Some(("0912345675".to_owned(), "0abc".to_owned()))
+    );
+    // Without a CIInfPer column: the first column is the CI.
+    assert_eq!(
+        roster::version_from_cells(&[("cedula", &ci), ("v", &hash)]).unwrap(),
+        Some(("0912345675".to_owned(), "0abc".to_owned()))
+    );
+    // A NULL photo hashes to NULL: no version, no error.
+    let null = ColumnData::Binary(None);
+    assert_eq!(
+        roster::version_from_cells(&[("CIInfPer", &ci), ("v", &null)]).unwrap(),
+        None
+    );
+    let err = roster::version_from_cells(&[("CIInfPer", &ci)]).unwrap_err();
+    assert!(matches!(err, SiadError::Mapping(_)));
+    assert!(err.to_string().contains("two columns"), "{err}");
+    let xml = ColumnData::Xml(None);
+    let err = roster::version_from_cells(&[("CIInfPer", &ci), ("v", &xml)]).unwrap_err();
+    assert!(
+        err.to_string().contains("siad.query_photo_versions"),
+        "{err}"
+    );
 }
 
 // ---- errors and failure paths ----------------------------------------------------------------

@@ -1,8 +1,9 @@
-//! Writing the demo SQLite file: the SIAD schema, then people, enrolments and photos in one
-//! transaction.
+//! Writing the demo SQLite file: the SIAD schema, then periods, people, enrolments, contracts
+//! and photos in one transaction.
 
-use super::DemoPerson;
+use super::{day_from, DemoPerson, PERIODS, PERIOD_DAYS};
 use crate::siad::sqlite::SCHEMA;
+use chrono::NaiveDate;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
 use sqlx::{ConnectOptions, Connection};
 use std::path::Path;
@@ -11,6 +12,7 @@ pub(super) async fn write_database(
     path: &Path,
     demo: &[DemoPerson],
     photos: &[Option<Vec<u8>>],
+    today: NaiveDate,
 ) -> anyhow::Result<()> {
     let mut conn = SqliteConnectOptions::new()
         .filename(path)
@@ -20,6 +22,14 @@ pub(super) async fn write_database(
         .await?;
     sqlx::raw_sql(SCHEMA).execute(&mut conn).await?;
     let mut tx = conn.begin().await?;
+    for (period, (first, last)) in PERIODS.iter().zip(PERIOD_DAYS) {
+        sqlx::query("INSERT INTO periodos (idper, inicio, fin) VALUES (?1, ?2, ?3)")
+            .bind(period)
+            .bind(day_from(today, first).to_string())
+            .bind(day_from(today, last).to_string())
+            .execute(&mut *tx)
+            .await?;
+    }
     for (d, photo) in demo.iter().zip(photos) {
         let p = &d.person;
         sqlx::query(
@@ -40,6 +50,14 @@ pub(super) async fn write_database(
                 .bind(&p.ci)
                 .bind(program)
                 .bind(period)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for c in &d.contracts {
+            sqlx::query("INSERT INTO contratos (CIInfPer, desde, hasta) VALUES (?1, ?2, ?3)")
+                .bind(&p.ci)
+                .bind(day_from(today, c.from).to_string())
+                .bind(c.until.map(|until| day_from(today, until).to_string()))
                 .execute(&mut *tx)
                 .await?;
         }

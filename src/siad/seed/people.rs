@@ -1,9 +1,8 @@
 //! The synthetic people of the demo SIAD: SplitMix64 draws, Ecuadorian-style cédulas with their
-//! modulo-10 check digit, Spanish names, unique `example.edu` e-mails, types and enrolments.
+//! modulo-10 check digit, Spanish names, unique `example.edu` e-mails, types, and (from
+//! `seed/history.rs`) enrolments and contracts.
 
-use super::{
-    DemoPerson, DemoPhoto, ProblemCase, PERIODS, PROBLEM_PERIOD, PROBLEM_PROGRAM, PROGRAMS,
-};
+use super::{history, DemoPerson, DemoPhoto, ProblemCase};
 use crate::siad::model::SiadPerson;
 use crate::splitmix::SplitMix64;
 use std::collections::HashSet;
@@ -122,29 +121,90 @@ fn ascii_slug(s: &str) -> String {
         .collect()
 }
 
-/// The people of a demo database: pure and deterministic (no photo bytes yet).
+/// A new person's identity: a CI not in `cis`, Spanish names, and an e-mail not in `emails`
+/// (always when `always_email`, else 96 % of the time); both sets gain what was drawn.
+pub(super) fn identity(
+    rng: &mut SplitMix64,
+    cis: &mut HashSet<String>,
+    emails: &mut HashSet<String>,
+    person_type: &str,
+    always_email: bool,
+) -> SiadPerson {
+    let ci = loop {
+        let ci = cedula(rng);
+        if cis.insert(ci.clone()) {
+            break ci;
+        }
+    };
+    let names: &[&str] = if rng.below(2) == 0 { &MALE } else { &FEMALE };
+    let first = rng.pick(names);
+    let second = loop {
+        let n = rng.pick(names);
+        if n != first {
+            break n;
+        }
+    };
+    let paternal = rng.pick(&SURNAMES);
+    let maternal = rng.pick(&SURNAMES);
+    let email = (rng.below(100) >= 4 || always_email)
+        .then(|| unique_email(&[first, paternal, maternal], emails));
+    SiadPerson {
+        ci,
+        given_names: format!("{first} {second}"),
+        paternal_surname: paternal.to_owned(),
+        maternal_surname: maternal.to_owned(),
+        email,
+        person_type: person_type.to_owned(),
+    }
+}
+
+/// `first initial + paternal surname + maternal initial`, numbered from 2 when taken, on the
+/// demo domain; the result is added to `emails`.
+pub(super) fn unique_email(
+    [first, paternal, maternal]: &[&str; 3],
+    emails: &mut HashSet<String>,
+) -> String {
+    let base = format!(
+        "{}{}{}",
+        ascii_slug(first).chars().next().unwrap_or('x'),
+        ascii_slug(paternal),
+        ascii_slug(maternal).chars().next().unwrap_or('x'),
+    );
+    let mut candidate = format!("{base}@{EMAIL_DOMAIN}");
+    let mut n = 1;
+    while !emails.insert(candidate.clone()) {
+        n += 1;
+        candidate = format!("{base}{n}@{EMAIL_DOMAIN}");
+    }
+    candidate
+}
+
+/// Another given name for a person (a correction the registry makes): the second given name
+/// replaced by one from the same list, or a fixed one when the lists do not know the first.
+pub(super) fn corrected_given_names(rng: &mut SplitMix64, given_names: &str) -> String {
+    let first = given_names.split_whitespace().next().unwrap_or("Ana");
+    let names: &[&str] = if MALE.contains(&first) {
+        &MALE
+    } else {
+        &FEMALE
+    };
+    loop {
+        let second = rng.pick(names);
+        let candidate = format!("{first} {second}");
+        if second != first && candidate != given_names {
+            return candidate;
+        }
+    }
+}
+
+/// The people of a demo database: pure and deterministic (no photo bytes yet). Dates (periods,
+/// contracts) are days relative to the day the file is written.
 pub fn generate(people: u32, seed: u64) -> Vec<DemoPerson> {
     let mut rng = SplitMix64(seed);
     let mut cis = HashSet::new();
     let mut emails = HashSet::new();
     (0..people)
         .map(|i| {
-            let ci = loop {
-                let ci = cedula(&mut rng);
-                if cis.insert(ci.clone()) {
-                    break ci;
-                }
-            };
-            let names: &[&str] = if rng.below(2) == 0 { &MALE } else { &FEMALE };
-            let first = rng.pick(names);
-            let second = loop {
-                let n = rng.pick(names);
-                if n != first {
-                    break n;
-                }
-            };
-            let paternal = rng.pick(&SURNAMES);
-            let maternal = rng.pick(&SURNAMES);
             let problem = ProblemCase::ALL.get(i as usize).copied();
             let roll = rng.below(100);
             let person_type = match (problem, roll) {
@@ -152,46 +212,23 @@ pub fn generate(people: u32, seed: u64) -> Vec<DemoPerson> {
                 (None, 80..=91) => "D",
                 _ => "A",
             };
-            let email = (rng.below(100) >= 4 || problem.is_some()).then(|| {
-                let base = format!(
-                    "{}{}{}",
-                    ascii_slug(first).chars().next().unwrap_or('x'),
-                    ascii_slug(paternal),
-                    ascii_slug(maternal).chars().next().unwrap_or('x'),
-                );
-                let mut candidate = base.clone();
-                let mut n = 1;
-                while !emails.insert(candidate.clone()) {
-                    n += 1;
-                    candidate = format!("{base}{n}");
-                }
-                format!("{candidate}@{EMAIL_DOMAIN}")
-            });
-            let enrolments = if person_type != "E" {
-                Vec::new()
-            } else if problem.is_some() {
-                vec![(PROBLEM_PROGRAM.to_owned(), PROBLEM_PERIOD.to_owned())]
-            } else {
-                let program = rng.pick(&PROGRAMS).to_owned();
-                match rng.below(4) {
-                    0 => PERIODS
-                        .iter()
-                        .map(|p| (program.clone(), (*p).to_owned()))
-                        .collect(),
-                    _ => vec![(program, rng.pick(&PERIODS).to_owned())],
-                }
+            let person = identity(
+                &mut rng,
+                &mut cis,
+                &mut emails,
+                person_type,
+                problem.is_some(),
+            );
+            let (enrolments, contracts) = match (person_type, problem) {
+                (_, Some(_)) => (history::problem_enrolments(), Vec::new()),
+                ("E", None) => (history::enrolments(&mut rng), Vec::new()),
+                _ => (Vec::new(), history::contracts(&mut rng)),
             };
             let photo_seed = rng.next();
             DemoPerson {
-                person: SiadPerson {
-                    ci,
-                    given_names: format!("{first} {second}"),
-                    paternal_surname: paternal.to_owned(),
-                    maternal_surname: maternal.to_owned(),
-                    email,
-                    person_type: person_type.to_owned(),
-                },
+                person,
                 enrolments,
+                contracts,
                 photo: match problem {
                     Some(case) => DemoPhoto::Problem {
                         case,

@@ -1,7 +1,11 @@
-//! What a seeding wrote ([`SeedSummary`]): counts per type, program and period, photos, and the
-//! problem cases with their CIs, as the command prints them.
+//! What a seeding wrote ([`SeedSummary`]): counts per type, program and period, the periods and
+//! today's roster, photos, and the problem cases with their CIs, as the command prints them.
 
-use super::{DemoPerson, DemoPhoto, ProblemCase, PROBLEM_PERIOD, PROBLEM_PROGRAM};
+use super::{
+    day_from, DemoPerson, DemoPhoto, ProblemCase, CURRENT_PERIOD, PERIODS, PERIOD_DAYS,
+    PROBLEM_PERIOD, PROBLEM_PROGRAM,
+};
+use chrono::NaiveDate;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -18,6 +22,16 @@ pub struct SeedSummary {
     pub students_by_program: BTreeMap<String, usize>,
     /// Enrolments per period.
     pub enrolments_by_period: BTreeMap<String, usize>,
+    /// Each period with its first and last day, oldest first.
+    pub periods: Vec<(String, NaiveDate, NaiveDate)>,
+    /// The period covering the day of writing.
+    pub current_period: String,
+    /// Students enrolled in the current period (the roster's students).
+    pub active_students: usize,
+    /// Staff with a contract covering the day of writing (the roster's staff).
+    pub active_staff: usize,
+    /// Staff whose every contract has ended.
+    pub ended_contracts: usize,
     /// `fotografias` rows written.
     pub photos: usize,
     /// Each problem case with the CI and full name of the person who has it.
@@ -68,6 +82,26 @@ impl fmt::Display for SeedSummary {
             "  enrolments by period: {}",
             join(&self.enrolments_by_period)
         )?;
+        let periods = self
+            .periods
+            .iter()
+            .map(|(id, first, last)| {
+                let current = if *id == self.current_period {
+                    ", current"
+                } else {
+                    ""
+                };
+                format!("{id} ({first} – {last}{current})")
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        writeln!(f, "  periods: {periods}")?;
+        writeln!(
+            f,
+            "  roster today: {} students enrolled in {}, {} staff with an active contract \
+             ({} whose contract ended)",
+            self.active_students, self.current_period, self.active_staff, self.ended_contracts
+        )?;
         writeln!(f, "  photos stored: {}", self.photos)?;
         if !self.problem_cases.is_empty() {
             writeln!(
@@ -85,6 +119,7 @@ impl fmt::Display for SeedSummary {
 pub(super) fn summarise(
     path: &Path,
     seed: u64,
+    today: NaiveDate,
     demo: &[DemoPerson],
     photos: &[Option<Vec<u8>>],
 ) -> SeedSummary {
@@ -95,6 +130,27 @@ pub(super) fn summarise(
         by_type: BTreeMap::new(),
         students_by_program: BTreeMap::new(),
         enrolments_by_period: BTreeMap::new(),
+        periods: PERIODS
+            .iter()
+            .zip(PERIOD_DAYS)
+            .map(|(id, (first, last))| {
+                (
+                    (*id).to_owned(),
+                    day_from(today, first),
+                    day_from(today, last),
+                )
+            })
+            .collect(),
+        current_period: CURRENT_PERIOD.to_owned(),
+        active_students: demo
+            .iter()
+            .filter(|d| d.enrolled_in(CURRENT_PERIOD))
+            .count(),
+        active_staff: demo.iter().filter(|d| d.active_staff()).count(),
+        ended_contracts: demo
+            .iter()
+            .filter(|d| d.person.person_type != "E" && !d.active_staff())
+            .count(),
         photos: photos.iter().filter(|p| p.is_some()).count(),
         problem_cases: Vec::new(),
     };
