@@ -4,8 +4,8 @@
 
 pub mod audit;
 pub mod check;
-pub mod lifecycle;
 pub mod commands;
+pub mod lifecycle;
 pub mod listener;
 pub mod siad;
 #[cfg(feature = "sim")]

@@ -130,11 +130,6 @@ pub fn lifecycle_action(action: &'static str, outcome: &str) {
         .increment(1);
 }
 
-/// Whether the newest lifecycle plan is held for an administrator's approval (1) or not (0).
-pub fn lifecycle_plan_held(held: bool) {
-    gauge!("hikbridge_lifecycle_plan_held").set(if held { 1.0 } else { 0.0 });
-}
-
 /// A lifecycle run failed as a whole (its roster or HikCentral's list could not be read).
 pub fn lifecycle_run_failed() {
     counter!("hikbridge_lifecycle_runs_failed_total").increment(1);
@@ -174,6 +169,19 @@ pub struct Snapshot {
     pub poller_failures: u32,
     pub poller_error: Option<String>,
     pub leader: bool,
+    /// The lifecycle's state for operators; `None`: unknown now (the store did not answer).
+    pub lifecycle: Option<LifecycleStatus>,
+}
+
+/// What of the lifecycle needs a person.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct LifecycleStatus {
+    /// (run id, why) of a plan held for an administrator's approval.
+    pub held: Option<(String, String)>,
+    /// (run id, error) of the newest run, when it failed.
+    pub failed: Option<(String, String)>,
+    /// Why erasures are stopped, when they are.
+    pub erasure_halt: Option<String>,
 }
 
 impl Snapshot {
@@ -204,6 +212,10 @@ pub fn set_snapshot(snap: &Snapshot) {
     gauge!("hikbridge_delivery_paused").set(flag(snap.delivery_paused.is_some()));
     gauge!("hikbridge_poller_failing").set(flag(snap.poller_failures > 0));
     gauge!("hikbridge_cluster_leader").set(flag(snap.leader));
+    if let Some(l) = &snap.lifecycle {
+        gauge!("hikbridge_lifecycle_plan_held").set(flag(l.held.is_some()));
+        gauge!("hikbridge_lifecycle_erasure_halted").set(flag(l.erasure_halt.is_some()));
+    }
 }
 
 fn flag(b: bool) -> f64 {

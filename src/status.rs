@@ -56,6 +56,10 @@ impl StatusSources {
             .map(|(name, w)| ((*name).to_owned(), w.running))
             .collect();
         let poller = self.poller.as_ref().map(|p| p.snapshot());
+        let lifecycle = match tokio::time::timeout(read, self.lifecycle_status()).await {
+            Ok(Ok(l)) => Some(l),
+            _ => None,
+        };
         Snapshot {
             outbox,
             oldest_queued_age,
@@ -66,6 +70,30 @@ impl StatusSources {
             poller_failures: poller.as_ref().map_or(0, |p| p.consecutive_failures),
             poller_error: poller.and_then(|p| p.last_error),
             leader: *self.leader.borrow(),
+            lifecycle,
         }
+    }
+
+    /// A held plan, the newest run when it failed, and a halt of erasures.
+    async fn lifecycle_status(
+        &self,
+    ) -> Result<crate::metrics::LifecycleStatus, crate::store::StoreError> {
+        use crate::store::lifecycle::RunState;
+        let runs = self.store.lifecycle_runs(20).await?;
+        let held = runs
+            .iter()
+            .find(|r| r.state == RunState::Held)
+            .map(|r| (r.id.clone(), r.held_reason.clone().unwrap_or_default()));
+        let failed = runs
+            .iter()
+            .find(|r| r.kind != crate::store::lifecycle::RunKind::Erasure)
+            .filter(|r| r.state == RunState::Failed)
+            .map(|r| (r.id.clone(), r.error.clone().unwrap_or_default()));
+        let erasure_halt = self.store.erasure_halt().await?.map(|h| h.message);
+        Ok(crate::metrics::LifecycleStatus {
+            held,
+            failed,
+            erasure_halt,
+        })
     }
 }

@@ -141,6 +141,8 @@ struct World {
 
 impl World {
     async fn new(backend: Db, extra: &[(&str, &str)]) -> Option<World> {
+        // The process-wide recorder, so the lifecycle's counters can be read back.
+        let _ = hikbridge::metrics::handle();
         let db = db_for(backend).await?;
         let (sim, running) = hikcentral(None).await;
         sim.add_access_level(LEVEL, "Campus");
@@ -463,6 +465,18 @@ async fn a_two_period_story(#[case] backend: Db) {
     assert!(revokes.iter().all(|r| r.client == "ops-desk"
         && r.request_id.as_deref() == Some(format!("run:{}", second.id).as_str())));
     assert!(w.db.store.verify_audit().await.unwrap().is_ok());
+    // Counted for Prometheus, by action and outcome (other tests of this binary add to them).
+    let text = hikbridge::metrics::handle().unwrap().render();
+    let revoked: f64 = text
+        .lines()
+        .find(|l| {
+            l.starts_with("hikbridge_lifecycle_actions_total{")
+                && l.contains(r#"action="revoke""#)
+                && l.contains(r#"outcome="ok""#)
+        })
+        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+        .unwrap_or(0.0);
+    assert!(revoked >= 3.0, "{text}");
     w.db.cleanup().await;
 }
 

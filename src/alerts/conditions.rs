@@ -15,6 +15,9 @@ pub enum AlertKind {
     OutboxStale,
     PollerFailing,
     WorkerDown,
+    LifecyclePlanHeld,
+    LifecycleRunFailed,
+    ErasuresHalted,
 }
 
 impl AlertKind {
@@ -27,6 +30,9 @@ impl AlertKind {
             AlertKind::OutboxStale => "outbox_stale",
             AlertKind::PollerFailing => "poller_failing",
             AlertKind::WorkerDown => "worker_down",
+            AlertKind::LifecyclePlanHeld => "lifecycle_plan_held",
+            AlertKind::LifecycleRunFailed => "lifecycle_run_failed",
+            AlertKind::ErasuresHalted => "erasures_halted",
         }
     }
 }
@@ -126,6 +132,41 @@ pub fn evaluate(snap: &Snapshot, th: &Thresholds) -> Evaluation {
                 snap.poller_error.as_deref().unwrap_or("unknown error")
             ),
         );
+    }
+    match &snap.lifecycle {
+        Some(l) => {
+            if let Some((run, why)) = &l.held {
+                fire(
+                    AlertKind::LifecyclePlanHeld,
+                    run,
+                    "A lifecycle plan waits for an administrator's approval".into(),
+                    format!("Run {run}: {why}. Check the plan on the dashboard (or GET /admin/lifecycle/runs/{run}/actions.csv), then approve it (POST …/apply) or discard it; a wrong roster would lock people out."),
+                );
+            }
+            if let Some((run, error)) = &l.failed {
+                fire(
+                    AlertKind::LifecycleRunFailed,
+                    run,
+                    "The latest lifecycle run failed".into(),
+                    format!(
+                        "Run {run}: {error}. Nobody was revoked by it; the next run tries again."
+                    ),
+                );
+            }
+            if let Some(why) = &l.erasure_halt {
+                fire(
+                    AlertKind::ErasuresHalted,
+                    "",
+                    "Erasures are stopped".into(),
+                    format!("{why}. Revoked people stay revoked; their faces stay in HikCentral until erasures go on (DELETE /admin/lifecycle/erasure-halt once fixed)."),
+                );
+            }
+        }
+        None => out.unknown.extend([
+            AlertKind::LifecyclePlanHeld,
+            AlertKind::LifecycleRunFailed,
+            AlertKind::ErasuresHalted,
+        ]),
     }
     for (worker, up) in &snap.workers {
         if !up {
@@ -237,8 +278,39 @@ mod tests {
             oldest_queued_age: Some(Duration::from_secs(10)),
             out_of_window_events: Some(0),
             workers: vec![("delivery".into(), true)],
+            lifecycle: Some(crate::metrics::LifecycleStatus::default()),
             ..Snapshot::default()
         }
+    }
+
+    #[test]
+    fn a_held_plan_a_failed_run_and_halted_erasures_each_alert() {
+        let mut s = healthy();
+        s.lifecycle = Some(crate::metrics::LifecycleStatus {
+            held: Some(("run-1".into(), "this plan revokes 120 of 1,200".into())),
+            failed: Some((
+                "run-2".into(),
+                "HikCentral's person list page 3 failed".into(),
+            )),
+            erasure_halt: Some("HikCentral refused the admin password".into()),
+        });
+        let kinds: Vec<(AlertKind, String)> = evaluate(&s, &TH)
+            .firing
+            .into_iter()
+            .map(|f| (f.kind, f.key))
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (AlertKind::LifecyclePlanHeld, "run-1".into()),
+                (AlertKind::LifecycleRunFailed, "run-2".into()),
+                (AlertKind::ErasuresHalted, String::new()),
+            ]
+        );
+        s.lifecycle = None;
+        let eval = evaluate(&s, &TH);
+        assert!(eval.firing.is_empty());
+        assert!(eval.unknown.contains(&AlertKind::LifecyclePlanHeld));
     }
 
     #[test]

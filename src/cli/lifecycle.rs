@@ -63,7 +63,9 @@ pub async fn run(cmd: LifecycleCommand, settings: &Settings) -> anyhow::Result<i
     let lc = lifecycle(settings).await?;
     match cmd {
         LifecycleCommand::Plan { summary } => {
-            let made = lc.compute_plan(chrono::Utc::now().timestamp_millis(), false).await?;
+            let made = lc
+                .compute_plan(chrono::Utc::now().timestamp_millis(), false)
+                .await?;
             let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
             for a in &made.plan.actions {
                 *counts.entry(a.action.as_str()).or_default() += 1;
@@ -73,16 +75,26 @@ pub async fn run(cmd: LifecycleCommand, settings: &Settings) -> anyhow::Result<i
                 "roster: periods {}; {} students{}; {} staff{}",
                 r.periods.join(", "),
                 r.students,
-                r.students_problem.as_deref().map(|p| format!(" (UNUSABLE: {p})")).unwrap_or_default(),
+                r.students_problem
+                    .as_deref()
+                    .map(|p| format!(" (UNUSABLE: {p})"))
+                    .unwrap_or_default(),
                 r.staff,
-                r.staff_problem.as_deref().map(|p| format!(" (UNUSABLE: {p})")).unwrap_or_default(),
+                r.staff_problem
+                    .as_deref()
+                    .map(|p| format!(" (UNUSABLE: {p})"))
+                    .unwrap_or_default(),
             );
             println!(
                 "HikCentral: {} people with a personCode; managed here: {}; unchanged: {}",
                 made.summary.hikcentral, made.summary.managed, made.summary.unchanged
             );
             for kind in ActionKind::ALL {
-                println!("{:>15}  {}", kind.as_str(), counts.get(kind.as_str()).copied().unwrap_or(0));
+                println!(
+                    "{:>15}  {}",
+                    kind.as_str(),
+                    counts.get(kind.as_str()).copied().unwrap_or(0)
+                );
             }
             match made.plan.hold_reason(&lc.rules()) {
                 Some(why) => println!("HELD: {why}"),
@@ -96,7 +108,9 @@ pub async fn run(cmd: LifecycleCommand, settings: &Settings) -> anyhow::Result<i
             Ok(0)
         }
         LifecycleCommand::Run { apply } => {
-            let id = lc.start_run(RunKind::OnDemand, apply, &Actor::command_line()).await?;
+            let id = lc
+                .start_run(RunKind::OnDemand, apply, &Actor::command_line())
+                .await?;
             println!("{id}");
             Ok(0)
         }

@@ -262,7 +262,6 @@ async fn discard(
             format!("run {id} is {} already", before.state),
         ));
     }
-    s.lifecycle().refresh_held_gauge().await;
     let run = find(&s, &id).await?;
     Ok(Json(view(&s, run).await?))
 }

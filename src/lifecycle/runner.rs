@@ -32,15 +32,7 @@ impl Lifecycle {
             RunState::Applying => self.apply_run(&run).await?,
             _ => {}
         }
-        self.refresh_held_gauge().await;
         Ok(true)
-    }
-
-    /// `hikbridge_lifecycle_plan_held`: whether a plan waits for approval now.
-    pub async fn refresh_held_gauge(&self) {
-        if let Ok(runs) = self.store.lifecycle_runs(20).await {
-            crate::metrics::lifecycle_plan_held(runs.iter().any(|r| r.state == RunState::Held));
-        }
     }
 
     /// A new run, planned (and applied, when asked and allowed) by the job runner.
