@@ -96,11 +96,11 @@ pub struct BenchArgs {
     /// postgres://postgres@127.0.0.1:5432/test.
     #[arg(long)]
     pub postgres: Option<String>,
-    /// Which benchmarks to run (comma-separated): ingest, backlog, delivery, bulk.
+    /// Which benchmarks to run (comma-separated): ingest, backlog, delivery, bulk, lifecycle.
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "ingest,backlog,delivery,bulk"
+        default_value = "ingest,backlog,delivery,bulk,lifecycle"
     )]
     pub only: Vec<crate::bench::Suite>,
     /// Events queued for the backlog benchmark.
@@ -118,6 +118,12 @@ pub struct BenchArgs {
     /// hikcentral.requests_per_second in the bulk-sync benchmark.
     #[arg(long, default_value_t = 20)]
     pub bulk_rate: u32,
+    /// People on the roster and in HikCentral in the lifecycle benchmark.
+    #[arg(long, default_value_t = 40_000)]
+    pub lifecycle_people: u32,
+    /// hikcentral.requests_per_second in the lifecycle benchmark.
+    #[arg(long, default_value_t = 50)]
+    pub lifecycle_rate: u32,
 }
 
 #[derive(Debug, Args)]

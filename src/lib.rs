@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod percent;
 pub mod person_sync;
 pub mod photo;
+pub mod procstat;
 pub mod secret;
 pub mod siad;
 #[cfg(feature = "sim")]

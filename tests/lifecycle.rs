@@ -22,7 +22,9 @@ use hikbridge::photo::placeholder_portrait;
 use hikbridge::siad::{photo_version, Directory, PhotoVersions, SiadError, SiadPerson};
 use hikbridge::sim::hikcentral::{DeleteOutcome, HikSim};
 use hikbridge::store::audit::{Actor, AuditFilter};
-use hikbridge::store::lifecycle::{ActionKind, LifecycleRun, PersonState, RunKind, RunState};
+use hikbridge::store::lifecycle::{
+    ActionFilter, ActionKind, LifecycleRun, PersonState, RunKind, RunState,
+};
 use rstest::rstest;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -224,7 +226,7 @@ impl World {
     async fn actions(&self, run: &str) -> BTreeMap<String, (ActionKind, String, Option<String>)> {
         self.db
             .store
-            .lifecycle_actions(run, None, -1, 10_000)
+            .lifecycle_actions(run, ActionFilter::default(), -1, 10_000)
             .await
             .unwrap()
             .into_iter()
@@ -631,7 +633,7 @@ async fn a_refused_admin_password_stops_erasure_after_one_attempt(#[case] backen
     let action = &w
         .db
         .store
-        .lifecycle_actions(&first, None, -1, 10)
+        .lifecycle_actions(&first, ActionFilter::default(), -1, 10)
         .await
         .unwrap()[0];
     assert_eq!(action.outcome.as_deref(), Some("failed"));

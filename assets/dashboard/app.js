@@ -294,6 +294,7 @@ const SCOPES = ['sync', 'read', 'operate', 'admin'];
 /** The scope each row action needs (http/auth/scopes.rs); an action not listed needs admin. */
 const ACTION_SCOPES = {
   retry: 'operate', discard: 'operate', 'retry-event': 'operate', 'admit-event': 'operate', cancel: 'operate',
+  'lc-apply': 'admin', 'lc-discard': 'operate',
 };
 
 /** GET /admin/session; a server without it (older, api.tokens only) gives every scope. */
@@ -447,7 +448,7 @@ async function doRefresh() {
   }
   const metrics = readMetricsBudget();
   const auditRead = refreshAudit();
-  const [ready, summary, parked, unmapped, rejected, jobs, outOfWindow] = await Promise.allSettled([
+  const [ready, summary, parked, unmapped, rejected, jobs, outOfWindow, lifecycle] = await Promise.allSettled([
     api('/ready', { auth: false }).catch((e) => (e.status === 503 && e.body ? e.body : Promise.reject(e))),
     api('/admin/summary'),
     api('/admin/parked'),
@@ -455,11 +456,12 @@ async function doRefresh() {
     optionalApi('/admin/rejected?limit=50'),
     optionalApi('/biometrico/jobs'),
     optionalApi('/admin/out-of-window?limit=50'),
+    refreshLifecycle(),
   ]);
   await Promise.all([metrics, auditRead]);
   if (!token) return; // a 401 logged out meanwhile
 
-  const failures = [ready, summary, parked, unmapped, rejected, jobs, outOfWindow]
+  const failures = [ready, summary, parked, unmapped, rejected, jobs, outOfWindow, lifecycle]
     .filter((r) => r.status === 'rejected').map((r) => r.reason);
   const unreachable = failures.find((e) => e && e.status === 0);
   const banner = $('#error-banner');
@@ -482,6 +484,7 @@ async function doRefresh() {
   if (rejected.status === 'fulfilled') renderRejected(rejected.value);
   if (outOfWindow.status === 'fulfilled') renderOutOfWindow(outOfWindow.value);
   if (jobs.status === 'fulfilled') renderJobs(jobs.value);
+  if (lifecycle.status === 'fulfilled') renderLifecycle(lifecycle.value);
 
   if (!unreachable) {
     const now = new Date();
@@ -847,6 +850,228 @@ function renderJobs(data) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The person lifecycle (GET /admin/lifecycle/runs; a run's problems from …/actions?problems=true)
+
+const LC_ACTIVE = new Set(['planning', 'applying']);
+const LC_DECIDABLE = new Set(['planned', 'held']);
+const LC_ORDER = ['register', 'refresh_face', 'refresh_person', 'revoke', 'restore', 'erase', 'unmanaged', 'skip'];
+const LC_BAD = new Set(['refused', 'failed', 'partial']);
+/** The problems of the latest run, read again only when its counts change. */
+let lcProblems = { key: '', items: [] };
+
+function lcPill(state) {
+  const cls = {
+    applied: 'pill-ok', planned: 'pill-info', planning: 'pill-info', applying: 'pill-info',
+    held: 'pill-warn', failed: 'pill-bad', cancelled: 'pill-unknown',
+  }[state] || 'pill-unknown';
+  return ['pill', cls];
+}
+
+/** "revoke 3 (ok 2, refused 1)" for each action of a run's counts, in the plan's order. */
+function lcCountsLine(counts) {
+  if (!isObj(counts)) return '—';
+  const parts = [];
+  for (const action of lcActions(counts)) {
+    const by = counts[action];
+    const total = Object.values(by).reduce((a, n) => a + num(n), 0);
+    const detail = Object.entries(by).map(([k, n]) => `${word('lcOutcome', k)} ${num(n)}`).join(', ');
+    parts.push(`${word('lcAction', action)} ${total} (${detail})`);
+  }
+  return parts.join(' · ') || '—';
+}
+
+function lcActions(counts) {
+  return Object.keys(counts).sort((a, b) => {
+    const ia = LC_ORDER.indexOf(a); const ib = LC_ORDER.indexOf(b);
+    return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib) || a.localeCompare(b);
+  });
+}
+
+function lcWho(w) {
+  if (!isObj(w)) return '—';
+  return w.user ? `${text(w.client)} (${text(w.user)})` : text(w.client);
+}
+
+function lcProblemCount(counts) {
+  if (!isObj(counts)) return 0;
+  let n = 0;
+  for (const by of Object.values(counts)) for (const [k, v] of Object.entries(by)) if (LC_BAD.has(k)) n += num(v);
+  return n;
+}
+
+async function refreshLifecycle() {
+  const data = await optionalApi('/admin/lifecycle/runs');
+  const runs = Array.isArray(data?.runs) ? data.runs : [];
+  const latest = runs[0] || null;
+  if (latest && lcProblemCount(latest.counts) > 0) {
+    const key = `${latest.id}|${JSON.stringify(latest.counts)}`;
+    if (key !== lcProblems.key) {
+      const items = await optionalApi(`/admin/lifecycle/runs/${encodeURIComponent(latest.id)}/actions?problems=true&limit=50`);
+      lcProblems = { key, items: Array.isArray(items) ? items : [] };
+    }
+  } else {
+    lcProblems = { key: '', items: [] };
+  }
+  return data;
+}
+
+function renderLifecycle(data) {
+  const section = $('#lifecycle-section');
+  if (data === null) {
+    // An older server without the lifecycle: the section says so and offers nothing.
+    syncRows('lifecycle-runs', [], () => '', () => el('tr'), t('lifecycle.unavailable'));
+    show($('#lifecycle-latest'), false);
+    show($('#lifecycle-halt'), false);
+    return;
+  }
+  const runs = Array.isArray(data?.runs) ? data.runs.slice(0, 10) : [];
+  section.dataset.runs = String(runs.length);
+
+  const halt = $('#lifecycle-halt');
+  show(halt, !!data?.erasure_halt);
+  if (data?.erasure_halt) $('#lifecycle-halt-text').textContent = t('lifecycle.halted', { message: text(data.erasure_halt) });
+  show($('#lc-lift-halt'), !!data?.erasure_halt && can('admin'));
+
+  const latest = runs[0] || null;
+  show($('#lifecycle-latest'), !!latest);
+  if (latest) {
+    const box = $('#lifecycle-latest');
+    box.dataset.runId = latest.id;
+    box.dataset.state = text(latest.state, '');
+    $('#lifecycle-latest-line').replaceChildren(
+      el('span', { class: lcPill(latest.state).join(' '), 'data-field': 'state' }, word('lcState', text(latest.state))), ' ',
+      el('span', { class: 'mono', title: text(latest.id) }, text(latest.id).slice(0, 8)), ' · ',
+      word('lcKind', text(latest.kind)), ' · ',
+      t('lifecycle.createdBy', { who: lcWho(latest.created_by) }), ' · ',
+      localTime(latest.created_at_ms),
+      latest.approved_by ? ` · ${t('lifecycle.approvedBy', { who: lcWho(latest.approved_by) })}` : '',
+      latest.note ? el('div', { class: 'muted small wrap' }, text(latest.note)) : '',
+    );
+    const held = $('#lifecycle-latest-held');
+    show(held, latest.state === 'held');
+    if (latest.state === 'held') held.textContent = t('lifecycle.heldBecause', { reason: text(latest.held_reason) });
+    const err = $('#lifecycle-latest-error');
+    show(err, !!latest.error);
+    if (latest.error) err.textContent = text(latest.error);
+    const counts = isObj(latest.counts) ? latest.counts : {};
+    syncRows('lifecycle-counts', lcActions(counts), (a) => `c${a}`, (a) => {
+      const by = counts[a];
+      const total = Object.values(by).reduce((x, n) => x + num(n), 0);
+      const outcomes = el('td', { class: 'wrap' });
+      for (const [k, n] of Object.entries(by)) {
+        outcomes.append(el('span', { class: LC_BAD.has(k) ? 'pill pill-bad' : k === 'ok' ? 'pill pill-ok' : 'pill pill-unknown', 'data-outcome': k }, `${word('lcOutcome', k)}: ${num(n)}`), ' ');
+      }
+      return el('tr', { 'data-action-kind': a }, td(word('lcAction', a)), td(String(total), { class: 'num' }), outcomes);
+    }, t('lifecycle.noActions'));
+    syncRows('lifecycle-problems', lcProblems.items, (p) => `p${p.position}`, (p) => {
+      const hik = [p.upstream_code ? `code ${p.upstream_code}` : null, p.upstream_msg ? text(p.upstream_msg) : null].filter(Boolean).join(': ');
+      return el('tr', { 'data-ci': text(p.ci, '') },
+        td(p.ci), td(word('lcAction', text(p.action))),
+        el('td', {}, el('span', { class: 'pill pill-bad' }, word('lcOutcome', text(p.outcome, p.state)))),
+        td(hik || '—', { class: 'wrap' }), td(p.detail, { class: 'wrap' }));
+    }, t('lifecycle.noProblems'));
+  }
+
+  syncRows('lifecycle-runs', runs, (r) => `l${r.id}`, (r) => {
+    const stateCell = el('td', {}, el('span', { class: lcPill(r.state).join(' ') }, word('lcState', text(r.state))));
+    if (r.held_reason) stateCell.append(el('div', { class: 'muted small wrap' }, text(r.held_reason)));
+    if (r.error) stateCell.append(el('div', { class: 'error-text wrap' }, text(r.error)));
+    const actions = el('td', { class: 'actions' });
+    if (LC_DECIDABLE.has(r.state)) {
+      const approve = actionButton('lc-apply', r.state === 'held' ? t('action.approve') : t('action.apply'),
+        t('action.applyRun', { id: text(r.id).slice(0, 8) }));
+      if (approve) actions.append(approve, ' ');
+    }
+    if (LC_DECIDABLE.has(r.state) || LC_ACTIVE.has(r.state)) {
+      const discard = actionButton('lc-discard', LC_ACTIVE.has(r.state) ? t('action.cancel') : t('action.discard'),
+        t('action.discardRun', { id: text(r.id).slice(0, 8) }));
+      if (discard) actions.append(discard, ' ');
+    }
+    actions.append(el('a', {
+      href: `/admin/lifecycle/runs/${encodeURIComponent(r.id)}/actions.csv`, 'data-action': 'lc-csv', class: 'button-link small',
+      'aria-label': t('lifecycle.csvAria', { id: text(r.id).slice(0, 8) }),
+    }, 'CSV'));
+    return el('tr', { 'data-run-id': r.id, 'data-state': text(r.state, '') },
+      el('td', { class: 'mono', title: text(r.id) }, text(r.id).slice(0, 8)),
+      td(word('lcKind', text(r.kind))),
+      stateCell,
+      td(lcCountsLine(r.counts), { class: 'wrap' }),
+      timeCell(r.created_at_ms),
+      td(lcWho(r.created_by)),
+      actions,
+    );
+  }, t('lifecycle.empty'));
+}
+
+async function onApplyRun(row, button) {
+  const id = row.dataset.runId;
+  const held = row.dataset.state === 'held';
+  if (!window.confirm(t(held ? 'notice.runApproveConfirm' : 'notice.runApplyConfirm', { id: id.slice(0, 8) }))) return;
+  button.disabled = true;
+  try {
+    await api(`/admin/lifecycle/runs/${encodeURIComponent(id)}/apply`, { method: 'POST' });
+    notice(t('notice.runApplying', { id: id.slice(0, 8) }));
+  } catch (e) {
+    if (e.status === 401) return;
+    notice(t('notice.runActionFailed', { id: id.slice(0, 8), message: e.message }), 'error');
+  } finally {
+    button.disabled = false;
+    refresh();
+  }
+}
+
+async function onDiscardRun(row, button) {
+  const id = row.dataset.runId;
+  if (!window.confirm(t('notice.runDiscardConfirm', { id: id.slice(0, 8) }))) return;
+  button.disabled = true;
+  try {
+    await api(`/admin/lifecycle/runs/${encodeURIComponent(id)}/discard`, { method: 'POST' });
+    notice(t('notice.runDiscarded', { id: id.slice(0, 8) }));
+  } catch (e) {
+    if (e.status === 401) return;
+    notice(t('notice.runActionFailed', { id: id.slice(0, 8), message: e.message }), 'error');
+  } finally {
+    button.disabled = false;
+    refresh();
+  }
+}
+
+async function onStartRun(apply) {
+  try {
+    const r = await api('/admin/lifecycle/runs', { method: 'POST', body: { apply } });
+    notice(t('notice.runStarted', { id: text(r?.id).slice(0, 8) }));
+  } catch (e) {
+    if (e.status === 401) return;
+    notice(t('notice.runStartFailed', { message: e.message }), 'error');
+  } finally {
+    refresh();
+  }
+}
+
+async function onLiftHalt() {
+  if (!window.confirm(t('notice.haltLiftConfirm'))) return;
+  try {
+    await api('/admin/lifecycle/erasure-halt', { method: 'DELETE' });
+    notice(t('notice.haltLifted'));
+  } catch (e) {
+    if (e.status === 401) return;
+    notice(t('notice.runStartFailed', { message: e.message }), 'error');
+  } finally {
+    refresh();
+  }
+}
+
+async function onDownloadRunCsv(row, link) {
+  const id = row.dataset.runId;
+  try {
+    await download(link.getAttribute('href'), `lifecycle-${id}.csv`);
+  } catch (e) {
+    if (e.status === 401) return;
+    notice(t('notice.csvFailed', { id: id.slice(0, 8), message: e.message }), 'error');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Actions
 
 async function onRetryPunch(row, button) {
@@ -968,6 +1193,9 @@ function onTableClick(ev) {
     case 'admit-event': onAdmitEvent(row, target); break;
     case 'cancel': onCancelJob(row, target); break;
     case 'csv': ev.preventDefault(); onDownloadCsv(row, target); break;
+    case 'lc-apply': onApplyRun(row, target); break;
+    case 'lc-discard': onDiscardRun(row, target); break;
+    case 'lc-csv': ev.preventDefault(); onDownloadRunCsv(row, target); break;
     default: break;
   }
 }
@@ -1311,6 +1539,9 @@ function init() {
   $('#logout').addEventListener('click', () => logout(t('login.signedOut')));
   $('#app-view').addEventListener('click', onTableClick);
   $('#timeline-form').addEventListener('submit', showTimeline);
+  $('#lc-plan').addEventListener('click', () => onStartRun(false));
+  $('#lc-run').addEventListener('click', () => onStartRun(true));
+  $('#lc-lift-halt').addEventListener('click', onLiftHalt);
   initAudit();
   $('#tl-day').value = todayLocal();
   document.addEventListener('visibilitychange', () => {

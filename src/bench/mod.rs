@@ -7,6 +7,7 @@ pub mod backlog;
 pub mod bulk;
 pub mod delivery;
 pub mod ingest;
+pub mod lifecycle;
 pub mod push_client;
 pub mod server;
 
@@ -26,6 +27,8 @@ pub struct BenchOptions {
     pub humand_window: Duration,
     pub bulk_people: u32,
     pub bulk_rate: u32,
+    pub lifecycle_people: u32,
+    pub lifecycle_rate: u32,
 }
 
 /// One group of benchmarks.
@@ -35,6 +38,7 @@ pub enum Suite {
     Backlog,
     Delivery,
     Bulk,
+    Lifecycle,
 }
 
 struct Row {
@@ -59,6 +63,9 @@ pub async fn run(opts: BenchOptions) -> anyhow::Result<i32> {
     }
     if opts.only.contains(&Suite::Bulk) {
         ok &= run_bulk(dir.path(), &opts).await?;
+    }
+    if opts.only.contains(&Suite::Lifecycle) {
+        ok &= run_lifecycle(dir.path(), &opts).await?;
     }
     Ok(if ok { 0 } else { 1 })
 }
@@ -275,4 +282,39 @@ fn print_table(rows: &[Row], opts: &BenchOptions) {
             verdict(x.verified(), r.met)
         );
     }
+}
+
+async fn run_lifecycle(dir: &std::path::Path, opts: &BenchOptions) -> anyhow::Result<bool> {
+    let (n, rate) = (opts.lifecycle_people, opts.lifecycle_rate);
+    eprintln!("bench: the lifecycle, {n} people on the roster and in HikCentral, 1 % graduated, {rate} HikCentral requests/s…");
+    let r = lifecycle::run(dir, n, rate).await?;
+    let plan_met = r.plan_cpu_secs >= 0.0
+        && r.plan_cpu_secs <= 60.0
+        && r.plan_peak_rss_mib >= 0.0
+        && r.plan_peak_rss_mib <= 150.0;
+    println!("\n| scenario | people | plan wall s | plan CPU s | plan peak RSS MiB | revocations planned | target | met |");
+    println!("|---|---:|---:|---:|---:|---:|---|---|");
+    println!(
+        "| lifecycle plan (child process: roster, 80 HikCentral pages, ledger, photo versions) | {} | {:.1} | {:.1} | {:.0} | {} | CPU ≤ 60 s, RSS ≤ 150 MB | {} |",
+        r.people,
+        r.plan_wall.as_secs_f64(),
+        r.plan_cpu_secs,
+        r.plan_peak_rss_mib,
+        r.planned_revokes,
+        verdict(r.planned_revokes == u64::from(r.graduates), plan_met)
+    );
+    println!("\n| scenario | revocations | seconds | HikCentral requests | requests/s | configured | share of pace | revoked ok | level members | target | met |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
+    println!(
+        "| lifecycle apply (revoke in groups of 20) | {} | {:.1} | {} | {:.1} | {rate} | {:.1}% | {} | {} | ≥ 95% of the configured pace | {} |",
+        r.graduates,
+        r.apply_elapsed.as_secs_f64(),
+        r.apply_requests,
+        r.apply_requests as f64 / r.apply_elapsed.as_secs_f64().max(1e-9),
+        r.share_of_pace() * 100.0,
+        r.revoked_ok,
+        r.level_members,
+        verdict(r.verified(), r.share_of_pace() >= 0.95)
+    );
+    Ok(r.verified() && plan_met && r.share_of_pace() >= 0.95)
 }

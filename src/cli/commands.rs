@@ -29,6 +29,8 @@ pub async fn dispatch(cli: Cli, inherited: Inherited) -> anyhow::Result<i32> {
                 humand_window: std::time::Duration::from_secs(args.humand_window_secs.max(1)),
                 bulk_people: args.bulk_people.max(1),
                 bulk_rate: args.bulk_rate.max(1),
+                lifecycle_people: args.lifecycle_people.max(200),
+                lifecycle_rate: args.lifecycle_rate.max(1),
             })
             .await
         }

@@ -18,6 +18,9 @@ pub enum LifecycleCommand {
         /// Print only the counts and the guardrail, not every action.
         #[arg(long)]
         summary: bool,
+        /// Also print this process's CPU time and peak memory (for benchmarks).
+        #[arg(long)]
+        resources: bool,
     },
     /// Start a run in the store (the running service plans it, and applies it with --apply
     /// unless a guardrail holds it); prints its id. Recorded as the login name's.
@@ -62,7 +65,7 @@ async fn lifecycle(settings: &Settings) -> anyhow::Result<Lifecycle> {
 pub async fn run(cmd: LifecycleCommand, settings: &Settings) -> anyhow::Result<i32> {
     let lc = lifecycle(settings).await?;
     match cmd {
-        LifecycleCommand::Plan { summary } => {
+        LifecycleCommand::Plan { summary, resources } => {
             let made = lc
                 .compute_plan(chrono::Utc::now().timestamp_millis(), false)
                 .await?;
@@ -104,6 +107,11 @@ pub async fn run(cmd: LifecycleCommand, settings: &Settings) -> anyhow::Result<i
                 for a in &made.plan.actions {
                     println!("{}\t{}\t{}", a.ci, a.action, a.reason.escape_debug());
                 }
+            }
+            if resources {
+                let cpu = crate::procstat::cpu_time_of("self").map_or(-1.0, |d| d.as_secs_f64());
+                let rss = crate::procstat::peak_rss_of("self").unwrap_or(-1.0);
+                println!("resources: cpu_seconds={cpu:.2} peak_rss_mib={rss:.1}");
             }
             Ok(0)
         }

@@ -2,7 +2,8 @@
 //! Humand simulators run in-process on free local ports, a synthetic SIAD is seeded, people are
 //! registered through the real person-sync routes, a bulk job runs with progress, and a day of
 //! access events reaches the service through its real callback (pushed by the simulator's
-//! subscription) and its real poller. Punches go to the simulated Humand at its production
+//! subscription) and its real poller; then SIAD moves to its next period and a person-lifecycle
+//! run plans (and, once approved where a guardrail holds it, applies) what follows. Punches go to the simulated Humand at its production
 //! pace (50 requests per 60 s). Besides the legacy token (every scope, the dashboard's), two
 //! clients show least privilege: `demo-viewer` (`read`: the dashboard without actions) and
 //! `siad-demo` (`sync`, naming the person acting), which makes the script's registrations.
@@ -11,6 +12,7 @@
 //! time, removing only the files it creates itself.
 
 mod day;
+mod lifecycle;
 mod script;
 
 use crate::app::App;
@@ -151,6 +153,11 @@ pub async fn run(
         hik: hik.clone(),
         humand: humand.clone(),
         people,
+        lifecycle: lifecycle::LifecycleScript {
+            base: format!("http://{addr}"),
+            token: token.clone(),
+            siad_path: siad_path.clone(),
+        },
     };
     let play = tokio::spawn(async move {
         if let Err(e) = player.play().await {

@@ -1,7 +1,8 @@
 //! What the demo does once the service is up, in order: employees known to Humand, people
 //! registered through `/biometrico/sync-hikcentral/{ci}`, a bulk job, then the day of events
 //! ([`super::day::plan`]) pushed by the HikCentral simulator's subscription, one batch at a
-//! time so the dashboard's counts move.
+//! time so the dashboard's counts move; then SIAD's next period and a lifecycle run
+//! ([`super::lifecycle`]).
 
 use super::day::{plan, Delivery, Person};
 use crate::siad::seed::DemoPerson;
@@ -25,6 +26,8 @@ pub struct Script {
     pub hik: HikSim,
     pub humand: HumandSim,
     pub people: Vec<DemoPerson>,
+    /// The lifecycle's part (the operator's runs, SIAD's next period).
+    pub lifecycle: super::lifecycle::LifecycleScript,
 }
 
 impl Script {
@@ -82,6 +85,9 @@ impl Script {
         );
         self.start_job(&http, json!({"program": "SOFTWARE"}))
             .await?;
+        if let Err(e) = self.lifecycle.first_plan(&http).await {
+            tracing::warn!(error = %format!("{e:#}"), "demo: the first lifecycle plan failed");
+        }
         let (staff, stranger) = registered.split_at(staff.len());
         let day = plan(staff, stranger.first(), chrono::Utc::now());
         let total: usize = day.iter().map(|b| b.events.len()).sum();
@@ -117,7 +123,7 @@ impl Script {
         );
         self.start_job(&http, json!({"program": "MEDICINA"}))
             .await?;
-        Ok(())
+        self.lifecycle.next_period(&http).await
     }
 
     /// The service subscribes at start; pushes go nowhere until it has.

@@ -118,8 +118,16 @@ impl SqliteDirectory {
         for p in params {
             query = query.bind(p.map(str::to_owned));
         }
-        let rows = query.fetch_all(&self.pool).await.map_err(query_error)?;
-        rows.iter().map(person).collect()
+        // Row by row: a roster of tens of thousands never holds every raw row at once.
+        let mut rows = query.fetch(&self.pool);
+        let mut people = Vec::new();
+        while let Some(row) = futures::TryStreamExt::try_next(&mut rows)
+            .await
+            .map_err(query_error)?
+        {
+            people.push(person(&row)?);
+        }
+        Ok(people)
     }
 }
 

@@ -34,6 +34,20 @@ pub struct LedgerUpdate<'a> {
     pub reason: &'a str,
 }
 
+/// A ledger row as read by the queries below (every column of `LedgerEntry`).
+fn entry(r: &sqlx::any::AnyRow) -> Result<LedgerEntry, StoreError> {
+    Ok(LedgerEntry {
+        ci: r.try_get("ci")?,
+        person_id: r.try_get("person_id")?,
+        person_type: r.try_get("person_type")?,
+        photo_hash: r.try_get("photo_hash")?,
+        last_sync_at_ms: r.try_get("last_sync_at_ms")?,
+        last_outcome: r.try_get("last_outcome")?,
+        last_reason: r.try_get("last_reason")?,
+        siad_photo_version: r.try_get("siad_photo_version")?,
+    })
+}
+
 impl Store {
     pub async fn ledger_entry(&self, ci: &str) -> Result<Option<LedgerEntry>, StoreError> {
         let row = sqlx::query(
@@ -43,19 +57,7 @@ impl Store {
         .bind(ci)
         .fetch_optional(self.pool())
         .await?;
-        row.map(|r| {
-            Ok(LedgerEntry {
-                ci: r.try_get("ci")?,
-                person_id: r.try_get("person_id")?,
-                person_type: r.try_get("person_type")?,
-                photo_hash: r.try_get("photo_hash")?,
-                last_sync_at_ms: r.try_get("last_sync_at_ms")?,
-                last_outcome: r.try_get("last_outcome")?,
-                last_reason: r.try_get("last_reason")?,
-                siad_photo_version: r.try_get("siad_photo_version")?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(entry).transpose()
     }
 
     /// Record a sync result; absent fields keep what was stored.
@@ -82,28 +84,20 @@ impl Store {
         tx.finish(done).await
     }
 
-    /// Every ledger row (the lifecycle's plan reads them all at once).
+    /// Every ledger row (the lifecycle's plan reads them all), read row by row so the raw
+    /// rows are never all held at once.
     pub async fn ledger_all(&self) -> Result<Vec<LedgerEntry>, StoreError> {
-        let rows = sqlx::query(
+        use futures::TryStreamExt;
+        let mut rows = sqlx::query(
             "SELECT ci, person_id, person_type, photo_hash, last_sync_at_ms, last_outcome, \
              last_reason, siad_photo_version FROM ledger",
         )
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(LedgerEntry {
-                    ci: r.try_get("ci")?,
-                    person_id: r.try_get("person_id")?,
-                    person_type: r.try_get("person_type")?,
-                    photo_hash: r.try_get("photo_hash")?,
-                    last_sync_at_ms: r.try_get("last_sync_at_ms")?,
-                    last_outcome: r.try_get("last_outcome")?,
-                    last_reason: r.try_get("last_reason")?,
-                    siad_photo_version: r.try_get("siad_photo_version")?,
-                })
-            })
-            .collect()
+        .fetch(self.pool());
+        let mut out = Vec::new();
+        while let Some(r) = rows.try_next().await? {
+            out.push(entry(&r)?);
+        }
+        Ok(out)
     }
 
     /// Remember SIAD photo versions found unchanged in substance (compared, and alike): the

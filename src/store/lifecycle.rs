@@ -8,7 +8,7 @@ mod erasure;
 mod people;
 mod words;
 
-pub use actions::{audit_action, ActionEnd, LifecycleAction};
+pub use actions::{audit_action, ActionEnd, ActionFilter, LifecycleAction};
 pub use erasure::ErasureHalt;
 pub use people::{LifecyclePerson, PersonChange, PersonState};
 pub use words::{ActionKind, ActionState, RunKind, RunState};

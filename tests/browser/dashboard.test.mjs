@@ -14,7 +14,9 @@
 // Then the session and the audit log: the top bar names the client and its scopes as
 // GET /admin/session gave them; the audit view lists the Retry and Admit just made, a filter
 // (action event_*) narrows it, the CSV comes with the same filters and the token in a header,
-// and a CI's history shows what /admin/people/{ci}/history says.
+// and a CI's history shows what /admin/people/{ci}/history says. The lifecycle view shows the
+// demo's first run (planned only) and the next period's run; a held plan is approved with its
+// Approve, the run is applied, its per-action counts match the API and its CSV has every action.
 // With DASHBOARD_READONLY_URL (a client with only `read`): the views show and every action is
 // hidden; a call refused with 403 (the page told it may operate) shows the server's message and
 // the page then hides the action; the denied calls are listed, and paged, in the audit view.
@@ -37,7 +39,7 @@ const syncUrl = process.env.DASHBOARD_SYNC_URL || '';
 const screenshot = process.env.SCREENSHOT || '';
 // Everything together stays bounded even if a step misbehaves.
 const OVERALL_MS = 20 * WAIT + 30000;
-const OPERATE_ACTIONS = ['retry', 'discard', 'retry-event', 'admit-event', 'cancel'];
+const OPERATE_ACTIONS = ['retry', 'discard', 'retry-event', 'admit-event', 'cancel', 'lc-apply', 'lc-discard'];
 
 let passed = 0;
 let failed = 0;
@@ -446,6 +448,72 @@ async function main() {
         await page.locator('#audit-section').screenshot({ path: screenshot.replace(/(\.png)?$/i, '-audit.png') }).catch(() => {});
         await page.evaluate(() => { document.querySelector('.topbar').style.position = ''; });
       }
+    });
+
+    await step('the lifecycle view shows the first plan and the next period\'s run; Approve applies a held plan', async () => {
+      // The demo's first run only plans; after the day, SIAD's next period and a run asked to
+      // apply (held when it would revoke over the share). Both show; a held one is approved here.
+      await page.waitForFunction(() => document.querySelectorAll('#lifecycle-runs tbody tr[data-run-id]').length >= 2,
+        null, { timeout: 2 * WAIT, polling: 250 }).catch(async (e) => {
+        const rows = await page.evaluate(() => Array.from(document.querySelectorAll('#lifecycle-runs tbody tr[data-run-id]')).map((tr) => tr.dataset.state));
+        throw new Error(`two lifecycle runs did not show (${e.message.split('\n')[0]}); rows: ${JSON.stringify(rows)}`);
+      });
+      const states = () => page.evaluate(() => Array.from(document.querySelectorAll('#lifecycle-runs tbody tr[data-run-id]'))
+        .map((tr) => ({ id: tr.dataset.runId, state: tr.dataset.state })));
+      await page.waitForFunction(() => {
+        const tr = document.querySelector('#lifecycle-runs tbody tr[data-run-id]');
+        return tr && tr.dataset.state !== 'planning';
+      }, null, { timeout: 2 * WAIT, polling: 250 });
+      let runs = await states();
+      const first = runs[runs.length - 1];
+      // The first run only plans: planned, or held when it would revoke over the share (the
+      // demo's registrations include people SIAD's roster no longer has).
+      if (!['planned', 'held'].includes(first.state)) throw new Error(`the installation's first run is ${first.state}, not planned or held (it only plans): ${JSON.stringify(runs)}`);
+      const latest = runs[0];
+      const origin = new URL(url).origin;
+      const tok = tokenOf(url);
+      if (latest.state === 'held') {
+        const held = await page.evaluate(() => ({
+          banner: !document.querySelector('#lifecycle-latest-held')?.hidden,
+          approve: !!document.querySelector('#lifecycle-runs tbody tr[data-state="held"] button[data-action="lc-apply"]'),
+          discard: !!document.querySelector('#lifecycle-runs tbody tr[data-state="held"] button[data-action="lc-discard"]'),
+        }));
+        if (!held.banner || !held.approve || !held.discard) throw new Error(`a held plan lacks its reason, Approve or Discard: ${JSON.stringify(held)}`);
+        const answer = page.waitForResponse((r) => r.request().method() === 'POST' && /\/admin\/lifecycle\/runs\/[^/]+\/apply$/.test(new URL(r.url()).pathname), { timeout: WAIT });
+        await page.click(`#lifecycle-runs tbody tr[data-run-id="${latest.id}"] button[data-action="lc-apply"]`);
+        const res = await answer;
+        if (res.status() !== 202) throw new Error(`Approve answered ${res.status()}, not 202`);
+      }
+      await page.waitForFunction((id) => {
+        const tr = document.querySelector(`#lifecycle-runs tbody tr[data-run-id="${id}"]`);
+        return tr && ['applied', 'failed'].includes(tr.dataset.state);
+      }, latest.id, { timeout: 3 * WAIT, polling: 500 }).catch(async (e) => {
+        throw new Error(`run ${latest.id} was not applied (${e.message.split('\n')[0]}): ${JSON.stringify(await states())}`);
+      });
+      const run = await fetch(`${origin}/admin/lifecycle/runs/${latest.id}`, { headers: { Authorization: `Bearer ${tok}` } }).then((r) => r.json());
+      if (run.state !== 'applied') throw new Error(`run ${latest.id} ended ${run.state}: ${run.error}`);
+      // The page's per-action table says what the API says.
+      await page.waitForFunction((n) => document.querySelectorAll('#lifecycle-counts tbody tr[data-action-kind]').length === n,
+        Object.keys(run.counts).length, { timeout: WAIT, polling: 250 });
+      const shown = await page.evaluate(() => Array.from(document.querySelectorAll('#lifecycle-counts tbody tr[data-action-kind]'))
+        .map((tr) => [tr.dataset.actionKind, Number(tr.cells[1].textContent)]));
+      for (const [action, n] of shown) {
+        const want = Object.values(run.counts[action] || {}).reduce((a, b) => a + b, 0);
+        if (n !== want) throw new Error(`the page shows ${n} × ${action}, the API ${want}`);
+      }
+      for (const action of ['revoke', 'register']) {
+        if (!run.counts[action]?.ok) throw new Error(`the next period's run did no ${action}: ${JSON.stringify(run.counts)}`);
+      }
+      // The run's CSV, with the token in a header.
+      const csvDone = page.waitForEvent('download', { timeout: WAIT });
+      await page.click(`#lifecycle-runs tbody tr[data-run-id="${latest.id}"] [data-action="lc-csv"]`);
+      const download = await csvDone;
+      const csvPath = await download.path();
+      const { readFileSync } = await import('node:fs');
+      const rows = parseCsv(readFileSync(csvPath, 'utf8'));
+      const total = Object.values(run.counts).flatMap((by) => Object.values(by)).reduce((a, b) => a + b, 0);
+      if (rows.length - 1 !== total) throw new Error(`the CSV has ${rows.length - 1} actions, the run ${total}`);
+      log(`     runs: ${JSON.stringify(await states())}; counts ${JSON.stringify(run.counts)}`);
     });
 
     if (!readOnlyUrl) {

@@ -33,6 +33,25 @@ pub struct LifecycleAction {
 const ACTION_COLUMNS: &str = "run_id, position, ci, person_id, person_type, action, reason, \
     state, step, outcome, detail, upstream_code, upstream_msg, done_at_ms";
 
+/// Which of a run's actions to read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ActionFilter {
+    /// Only this action.
+    pub action: Option<ActionKind>,
+    /// Only actions that did not end well (failed, refused, or partial).
+    pub problems_only: bool,
+}
+
+impl ActionFilter {
+    /// Every action of one kind.
+    pub fn of(action: ActionKind) -> Self {
+        Self {
+            action: Some(action),
+            problems_only: false,
+        }
+    }
+}
+
 /// How an action ended.
 #[derive(Debug, Clone)]
 pub struct ActionEnd<'a> {
@@ -74,26 +93,27 @@ impl Store {
         .await?)
     }
 
-    /// Actions of a run in order after position `after` (optionally of one kind), at most
-    /// `limit`.
+    /// Actions of a run in order after position `after` (optionally of one kind, and only
+    /// those that did not end well: failed, refused or partial), at most `limit`.
     pub async fn lifecycle_actions(
         &self,
         run_id: &str,
-        action: Option<ActionKind>,
+        filter: ActionFilter,
         after: i64,
         limit: i64,
     ) -> Result<Vec<LifecycleAction>, StoreError> {
-        let filter = if action.is_some() {
-            " AND action = $4"
-        } else {
-            ""
-        };
-        let sql = format!(
-            "SELECT {ACTION_COLUMNS} FROM lifecycle_actions WHERE run_id = $1 AND position > $2\
-             {filter} ORDER BY position LIMIT $3"
+        let mut sql = format!(
+            "SELECT {ACTION_COLUMNS} FROM lifecycle_actions WHERE run_id = $1 AND position > $2"
         );
+        if filter.action.is_some() {
+            sql.push_str(" AND action = $4");
+        }
+        if filter.problems_only {
+            sql.push_str(" AND (state = 'failed' OR outcome IN ('refused', 'failed', 'partial'))");
+        }
+        sql.push_str(" ORDER BY position LIMIT $3");
         let mut q = sqlx::query_as(&sql).bind(run_id).bind(after).bind(limit);
-        if let Some(a) = action {
+        if let Some(a) = filter.action {
             q = q.bind(a.as_str());
         }
         Ok(q.fetch_all(self.pool()).await?)

@@ -1,21 +1,24 @@
 //! `/admin/lifecycle/…` and erasure requests: start a run (plan only, or plan and apply),
 //! follow it (state, counts per action and outcome, why it is held), apply or approve it,
 //! discard or cancel it, read its actions (JSON pages and CSV); request a person's erasure and
-//! lift its block (`erasure.rs`). Every change is recorded in the audit log with who asked.
+//! lift its block (`erasure.rs`). A run's actions are read in `actions.rs`. Every change is recorded in the audit log with who asked.
 
 use crate::error::ApiError;
 use crate::http::openapi::schemas::ErrorBody;
 use crate::http::AppState;
 use crate::store::audit::Actor;
-use crate::store::lifecycle::{ActionKind, LifecycleAction, LifecycleRun, RunKind};
-use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use crate::store::lifecycle::{LifecycleRun, RunKind};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
+
+mod actions;
+pub(super) use actions::{__path_actions, __path_actions_csv, actions, actions_csv};
 
 pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
@@ -264,133 +267,4 @@ async fn discard(
     }
     let run = find(&s, &id).await?;
     Ok(Json(view(&s, run).await?))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-struct ActionQuery {
-    /// Only this action: `register`, `refresh_face`, `refresh_person`, `revoke`, `restore`,
-    /// `erase`, `unmanaged` or `skip`.
-    action: Option<String>,
-    /// After this position (the previous page's last).
-    after: Option<i64>,
-    /// 200 by default, at most 1000.
-    limit: Option<i64>,
-}
-
-fn kind(q: &ActionQuery) -> Result<Option<ActionKind>, ApiError> {
-    q.action
-        .as_deref()
-        .map(|a| {
-            a.parse::<ActionKind>().map_err(|_| {
-                ApiError::bad_request(format!(
-                    "action {:?} is not one of {}",
-                    a.escape_debug().to_string(),
-                    ActionKind::words()
-                ))
-            })
-        })
-        .transpose()
-}
-
-/// A run's actions, in order
-#[utoipa::path(get, path = "/admin/lifecycle/runs/{id}/actions", operation_id = "lifecycle_run_actions", tag = "lifecycle",
-    params(("id" = String, Path, description = "The run's id"), ActionQuery),
-    responses(
-        (status = 200, description = "One page of actions", body = [LifecycleAction]),
-        (status = 400, description = "`bad_request`: an unknown action", body = ErrorBody),
-        (status = 404, description = "`not_found`", body = ErrorBody),
-    ))]
-async fn actions(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    Query(q): Query<ActionQuery>,
-) -> Result<Json<Vec<LifecycleAction>>, ApiError> {
-    find(&s, &id).await?;
-    let rows = s
-        .store()
-        .lifecycle_actions(
-            &id,
-            kind(&q)?,
-            q.after.unwrap_or(-1),
-            q.limit.unwrap_or(200).clamp(1, 1000),
-        )
-        .await
-        .map_err(store_err)?;
-    Ok(Json(rows))
-}
-
-const CSV_COLUMNS: [&str; 11] = [
-    "position",
-    "ci",
-    "person_id",
-    "person_type",
-    "action",
-    "reason",
-    "state",
-    "outcome",
-    "detail",
-    "upstream_code",
-    "upstream_msg",
-];
-
-/// A run's actions as CSV
-///
-/// Every action with its reason and outcome (RFC 4180; cells starting with `= + - @` are
-/// prefixed with `'`).
-#[utoipa::path(get, path = "/admin/lifecycle/runs/{id}/actions.csv", operation_id = "lifecycle_run_actions_csv", tag = "lifecycle",
-    params(("id" = String, Path, description = "The run's id"), ActionQuery),
-    responses(
-        (status = 200, description = "Attachment `lifecycle-<id>.csv`", content_type = "text/csv", body = String),
-        (status = 400, description = "`bad_request`", body = ErrorBody),
-        (status = 404, description = "`not_found`", body = ErrorBody),
-    ))]
-async fn actions_csv(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    Query(q): Query<ActionQuery>,
-) -> Result<Response, ApiError> {
-    find(&s, &id).await?;
-    let filter = kind(&q)?;
-    let mut rows: Vec<[String; 11]> = Vec::new();
-    let mut after = -1;
-    loop {
-        let page = s
-            .store()
-            .lifecycle_actions(&id, filter, after, 5000)
-            .await
-            .map_err(store_err)?;
-        let Some(last) = page.last().map(|a| a.position) else {
-            break;
-        };
-        rows.extend(page.into_iter().map(|a| {
-            [
-                a.position.to_string(),
-                a.ci,
-                a.person_id.unwrap_or_default(),
-                a.person_type.unwrap_or_default(),
-                a.action.as_str().to_owned(),
-                a.reason,
-                a.state.as_str().to_owned(),
-                a.outcome.unwrap_or_default(),
-                a.detail.unwrap_or_default(),
-                a.upstream_code.unwrap_or_default(),
-                a.upstream_msg.unwrap_or_default(),
-            ]
-        }));
-        after = last;
-    }
-    let csv = super::csv_io::table(&CSV_COLUMNS, rows).map_err(ApiError::internal)?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"lifecycle-{id}.csv\""),
-            ),
-        ],
-        csv,
-    )
-        .into_response())
 }
