@@ -39,7 +39,7 @@ M = {
     "hikbridge_delivery_paused": ("gauge", {}),
     "hikbridge_upstream_request_duration_seconds": ("histogram", {"upstream": {"hikcentral", "humand"}, "operation": None, "status": None}),
     "hikbridge_worker_up": ("gauge", {"worker": {"leadership", "inbox_writer", "decider", "poller", "reconciler", "delivery", "retention", "sync_jobs", "lifecycle_schedule", "alerts"}}),
-    "hikbridge_lifecycle_actions_total": ("counter", {"action": {"register", "refresh_face", "refresh_person", "revoke", "restore", "erase", "unmanaged", "skip"}, "outcome": {"ok", "refused", "partial", "failed"}}),
+    "hikbridge_lifecycle_actions_total": ("counter", {"action": {"register", "refresh_face", "refresh_person", "revoke", "restore", "erase", "unmanaged", "skip"}, "outcome": {"ok", "refused", "partial", "skipped", "failed"}}),
     "hikbridge_lifecycle_plan_held": ("gauge", {}),
     "hikbridge_lifecycle_erasure_halted": ("gauge", {}),
     "hikbridge_lifecycle_runs_failed_total": ("counter", {}),

@@ -124,6 +124,7 @@ pub fn lifecycle_action(action: &'static str, outcome: &str) {
         "ok" => "ok",
         "refused" => "refused",
         "partial" => "partial",
+        "skipped" => "skipped",
         _ => "failed",
     };
     counter!("hikbridge_lifecycle_actions_total", "action" => action, "outcome" => outcome)

@@ -5,7 +5,10 @@
 //! person refreshed, an erasure request done with its evidence kept, unmanaged people
 //! untouched), and the guardrails: an empty roster revokes nobody, a plan over the share is
 //! held until approved, an interrupted run resumes without a repeated call, a refused admin
-//! password stops erasure after one attempt.
+//! password stops erasure after one attempt (with or without a count of attempts left), and the
+//! gaps a review found: validity and cards kept by a rewrite, a missing access level or person
+//! in a level call, an erasure before the first plan, an unreadable application result, an
+//! erasure of someone already gone, a failing students query, an exemption made after a plan.
 
 #![cfg(feature = "sim")]
 
@@ -16,7 +19,7 @@ use common::upstreams::{hikcentral, settings_for};
 use futures::future::BoxFuture;
 use hikbridge::artemis::ArtemisClient;
 use hikbridge::config::Settings;
-use hikbridge::lifecycle::{Lifecycle, LifecycleConfig};
+use hikbridge::lifecycle::{hik, Lifecycle, LifecycleConfig};
 use hikbridge::person_sync::PersonSync;
 use hikbridge::photo::placeholder_portrait;
 use hikbridge::siad::{photo_version, Directory, PhotoVersions, SiadError, SiadPerson};
@@ -39,6 +42,8 @@ struct Siad {
     students: BTreeSet<String>,
     staff: BTreeSet<String>,
     period: String,
+    /// The students query fails (SIAD refuses it).
+    students_fail: bool,
 }
 
 #[derive(Clone, Default)]
@@ -97,15 +102,18 @@ impl Directory for FakeDirectory {
     }
     fn active_students(&self, period: &str) -> BoxFuture<'_, Result<Vec<SiadPerson>, SiadError>> {
         let list = self.with(|s| {
-            if s.period != period {
-                return Vec::new();
+            if s.students_fail {
+                return Err(SiadError::Query("the enrolment view is missing".into()));
             }
-            s.students
+            if s.period != period {
+                return Ok(Vec::new());
+            }
+            Ok(s.students
                 .iter()
                 .filter_map(|ci| s.people.get(ci).map(|(p, _)| p.clone()))
-                .collect()
+                .collect())
         });
-        Box::pin(async move { Ok(list) })
+        Box::pin(async move { list })
     }
     fn active_staff(&self) -> BoxFuture<'_, Result<Vec<SiadPerson>, SiadError>> {
         let list = self.with(|s| {
@@ -245,6 +253,21 @@ impl World {
             .to_owned()
     }
 
+    /// Give `ci` a card in HikCentral (as the HikCentral client would: the whole record
+    /// rewritten, its validity included).
+    async fn give_card(&self, ci: &str, card: &str) {
+        let pid = self.pid(ci);
+        let record = hik::record(&self.hik, &pid).await.unwrap();
+        let mut changes = serde_json::Map::new();
+        changes.insert("cards".into(), json!([{ "cardNo": card }]));
+        changes.insert("beginTime".into(), json!(VALID_FROM));
+        changes.insert("endTime".into(), json!(VALID_UNTIL));
+        hik::update(&self.hik, &hik::update_body(&pid, &record, &changes))
+            .await
+            .unwrap();
+        assert_eq!(self.person(ci)["cards"], json!([{ "cardNo": card }]));
+    }
+
     /// The face of `ci` at a door now: the event type the doors report.
     fn swipe(&self, ci: &str, n: u32) -> u64 {
         let id = format!("ev-{ci}-{n}");
@@ -262,6 +285,9 @@ impl World {
 }
 
 const GRANTED: u64 = 196893;
+/// The validity every type gets by default (`biometrico.validity`).
+const VALID_FROM: &str = "2020-01-01T00:00:00-05:00";
+const VALID_UNTIL: &str = "2037-12-31T23:59:59-05:00";
 
 fn operator() -> Actor {
     Actor::new("ops-desk", Some("mlopez".into()))
@@ -284,6 +310,10 @@ async fn a_two_period_story(#[case] backend: Db) {
     else {
         return;
     };
+    // This test's own recorder (the test runs on one thread), so other tests' counts stay out.
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    let counts = recorder.handle();
+    let _local = metrics::set_default_local_recorder(&recorder);
     // Period 2026-1: eight students and two teachers, registered as the frontend does.
     let students: Vec<String> = (1..=8).map(|i| format!("17000000{i:02}")).collect();
     for (i, ci) in students.iter().enumerate() {
@@ -343,7 +373,10 @@ async fn a_two_period_story(#[case] backend: Db) {
         assert!(w.person(ci)["personId"].is_string(), "revoked, not deleted");
         let state = w.db.store.lifecycle_person(ci).await.unwrap().unwrap();
         assert_eq!(state.state, PersonState::Revoked);
-        assert!(state.valid_until.is_some());
+        let until = state.valid_until.expect("the window sent is kept");
+        // Ended on HikCentral's own record, not only in the store.
+        assert_eq!(w.person(ci)["endTime"], until.as_str(), "{ci}");
+        assert_eq!(w.person(ci)["beginTime"], VALID_FROM, "{ci}");
     }
     assert_ne!(
         w.swipe("1700000001", 1),
@@ -358,6 +391,8 @@ async fn a_two_period_story(#[case] backend: Db) {
     );
     assert!(w.sim.calls_to("visitor/v1/auth/reapplication") >= 1);
 
+    // The teacher about to be renamed carries a card, given in HikCentral.
+    w.give_card("1600000001", "3405551234").await;
     // Back for 2026-3: the dropout returns; a photo changes; a teacher is renamed.
     w.siad.with(|s| {
         s.period = "2026-3".into();
@@ -382,7 +417,16 @@ async fn a_two_period_story(#[case] backend: Db) {
         done["1600000001"],
         (ActionKind::RefreshPerson, "done".into(), Some("ok".into()))
     );
-    assert_eq!(w.person("1600000001")["personGivenName"], "Raúl Andrés");
+    let renamed = w.person("1600000001");
+    assert_eq!(renamed["personGivenName"], "Raúl Andrés");
+    // The rewrite kept what it did not change: the validity window and the card.
+    assert_eq!(renamed["beginTime"], VALID_FROM, "{renamed}");
+    assert_eq!(renamed["endTime"], VALID_UNTIL, "{renamed}");
+    assert_eq!(
+        renamed["cards"],
+        json!([{"cardNo": "3405551234"}]),
+        "{renamed}"
+    );
     assert!(w
         .sim
         .access_level_members(LEVEL)
@@ -467,18 +511,21 @@ async fn a_two_period_story(#[case] backend: Db) {
     assert!(revokes.iter().all(|r| r.client == "ops-desk"
         && r.request_id.as_deref() == Some(format!("run:{}", second.id).as_str())));
     assert!(w.db.store.verify_audit().await.unwrap().is_ok());
-    // Counted for Prometheus, by action and outcome (other tests of this binary add to them).
-    let text = hikbridge::metrics::handle().unwrap().render();
-    let revoked: f64 = text
-        .lines()
-        .find(|l| {
-            l.starts_with("hikbridge_lifecycle_actions_total{")
-                && l.contains(r#"action="revoke""#)
-                && l.contains(r#"outcome="ok""#)
-        })
-        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
-        .unwrap_or(0.0);
-    assert!(revoked >= 3.0, "{text}");
+    // Counted for Prometheus, by action and outcome: exactly this story's actions.
+    let text = counts.render();
+    let count = |action: &str, outcome: &str| -> f64 {
+        text.lines()
+            .find(|l| {
+                l.starts_with("hikbridge_lifecycle_actions_total{")
+                    && l.contains(&format!(r#"action="{action}""#))
+                    && l.contains(&format!(r#"outcome="{outcome}""#))
+            })
+            .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+            .unwrap_or(0.0)
+    };
+    assert_eq!(count("revoke", "ok"), 3.0, "{text}");
+    assert_eq!(count("restore", "ok"), 1.0, "{text}");
+    assert_eq!(count("erase", "ok"), 1.0, "{text}");
     w.db.cleanup().await;
 }
 
@@ -548,6 +595,7 @@ async fn an_empty_roster_revokes_nobody_and_a_large_plan_waits_for_approval(#[ca
             )
             .await
             .unwrap();
+    assert_eq!(rows.len(), 2, "one row per revocation: {rows:?}");
     assert!(
         rows.iter().all(|r| r.client == "rrhh-admin"),
         "recorded as the approver's"
@@ -611,6 +659,19 @@ async fn an_interrupted_run_resumes_without_repeating_a_call(#[case] backend: Db
 #[case::postgres(Db::Postgres)]
 #[tokio::test]
 async fn a_refused_admin_password_stops_erasure_after_one_attempt(#[case] backend: Db) {
+    refused_password_stops_erasure(backend, true).await;
+}
+
+#[rstest]
+#[case::sqlite(Db::Sqlite)]
+#[case::postgres(Db::Postgres)]
+#[tokio::test]
+async fn a_refusal_without_a_lock_count_also_stops_erasure_after_one_attempt(#[case] backend: Db) {
+    refused_password_stops_erasure(backend, false).await;
+}
+
+/// A wrong admin password, answered with `remainLockNumber` (`with_count`) or without it.
+async fn refused_password_stops_erasure(backend: Db, with_count: bool) {
     let Some(w) = World::new(
         backend,
         &[("HIKBRIDGE__LIFECYCLE__ADMIN_PASSWORD", "a-wrong-password")],
@@ -619,6 +680,8 @@ async fn a_refused_admin_password_stops_erasure_after_one_attempt(#[case] backen
     else {
         return;
     };
+    w.sim
+        .configure(|s| s.wrong_password_without_count = !with_count);
     for (i, ci) in ["1700000001", "1700000002"].into_iter().enumerate() {
         w.siad.add(ci, "E", "Ana", "Mora", i as u64);
         w.register(ci).await;
@@ -662,6 +725,345 @@ async fn a_refused_admin_password_stops_erasure_after_one_attempt(#[case] backen
     ));
     assert!(w.sim.person_by_code("1700000002").is_some());
     let halt = lc.erasure_blocked().await.unwrap().unwrap();
-    assert!(halt.message.contains("attempt(s) left"), "{halt:?}");
+    assert!(
+        halt.message.contains("refused the admin password"),
+        "{halt:?}"
+    );
+    assert_eq!(
+        halt.message.contains("attempt(s) left"),
+        with_count,
+        "{halt:?}"
+    );
+    w.db.cleanup().await;
+}
+
+/// The people the lifecycle revokes in a first plan-only run and then applies: three students
+/// and a teacher, registered.
+async fn three_students_and_a_teacher(w: &World) -> Lifecycle {
+    for (i, ci) in ["1700000001", "1700000002", "1700000003"]
+        .into_iter()
+        .enumerate()
+    {
+        w.siad.add(ci, "E", "Ana", "Mora", i as u64);
+        w.register(ci).await;
+    }
+    w.siad.add("1600000001", "D", "Raúl", "Ortiz", 50);
+    w.register("1600000001").await;
+    let lc = w.lifecycle();
+    let first = w.run(&lc, false, &operator()).await;
+    assert_eq!(first.state, RunState::Planned);
+    lc
+}
+
+#[rstest]
+#[case::sqlite(Db::Sqlite)]
+#[case::postgres(Db::Postgres)]
+#[tokio::test]
+async fn leaving_an_access_level_passes_over_only_people_hikcentral_no_longer_has(
+    #[case] backend: Db,
+) {
+    let Some(w) = World::new(backend, &[]).await else {
+        return;
+    };
+    let cis = ["1700000001", "1700000002", "1700000003"];
+    for (i, ci) in cis.into_iter().enumerate() {
+        w.siad.add(ci, "E", "Ana", "Mora", i as u64);
+        w.register(ci).await;
+    }
+    let pids: Vec<String> = cis.iter().map(|ci| w.pid(ci)).collect();
+    let ids: Vec<&str> = pids.iter().map(String::as_str).collect();
+    assert_eq!(w.sim.access_level_members(LEVEL).len(), 3);
+    // One of them is deleted in HikCentral: a call naming them is refused as a whole.
+    assert!(w.sim.remove_person("1700000002"));
+    hik::set_level(&w.hik, LEVEL, &ids, false).await.unwrap();
+    assert_eq!(
+        w.sim.access_level_members(LEVEL),
+        Vec::<String>::new(),
+        "the others left the level all the same"
+    );
+    // A level HikCentral does not have is a refusal with its message, for one or for a group.
+    let (one, two) = ([ids[0]], [ids[0], ids[2]]);
+    for group in [&one[..], &two[..]] {
+        let err = hik::set_level(&w.hik, "999", group, false)
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("privilege group 999 does not exist"),
+            "{err}"
+        );
+    }
+    w.db.cleanup().await;
+}
+
+#[rstest]
+#[case::sqlite(Db::Sqlite)]
+#[case::postgres(Db::Postgres)]
+#[tokio::test]
+async fn a_revocation_from_an_access_level_hikcentral_lacks_fails(#[case] backend: Db) {
+    let Some(mut w) = World::new(backend, &[("HIKBRIDGE__LIFECYCLE__MAX_REVOKE_SHARE", "1")]).await
+    else {
+        return;
+    };
+    three_students_and_a_teacher(&w).await;
+    // The lifecycle is configured with a level id HikCentral does not have (a typo).
+    let url = w._running.base_url.clone();
+    w.settings.biometrico = settings_for(
+        &url,
+        &[
+            ("HIKBRIDGE__BIOMETRICO__ORG_BY_PERSON_TYPE", "E=2, D=3, *=4"),
+            ("HIKBRIDGE__BIOMETRICO__ACCESS_LEVELS", "*=9"),
+        ],
+    )
+    .biometrico;
+    let lc = w.lifecycle();
+    w.siad.with(|s| s.students.remove("1700000001"));
+    let run = w.run(&lc, true, &operator()).await;
+    assert_eq!(run.state, RunState::Applied, "{run:?}");
+    let actions =
+        w.db.store
+            .lifecycle_actions(&run.id, None, -1, 10)
+            .await
+            .unwrap();
+    let revoke: Vec<_> = actions
+        .iter()
+        .filter(|a| a.action == ActionKind::Revoke)
+        .collect();
+    assert_eq!(revoke.len(), 1, "{actions:?}");
+    assert_eq!(revoke[0].outcome.as_deref(), Some("failed"), "{revoke:?}");
+    let detail = revoke[0].detail.as_deref().unwrap_or_default();
+    assert!(
+        detail.contains("access level 9") && detail.contains("does not exist"),
+        "{detail}"
+    );
+    w.db.cleanup().await;
+}
+
+#[rstest]
+#[case::sqlite(Db::Sqlite)]
+#[case::postgres(Db::Postgres)]
+#[tokio::test]
+async fn an_erasure_is_not_the_installations_first_plan(#[case] backend: Db) {
+    let Some(w) = World::new(backend, &[("HIKBRIDGE__LIFECYCLE__MAX_REVOKE_SHARE", "1")]).await
+    else {
+        return;
+    };
+    for (i, ci) in ["1700000001", "1700000002", "1700000003"]
+        .into_iter()
+        .enumerate()
+    {
+        w.siad.add(ci, "E", "Ana", "Mora", i as u64);
+        w.register(ci).await;
+    }
+    let lc = w.lifecycle();
+    // Before any run: an erasure request, applied at once.
+    let erasure = lc
+        .request_erasure("1700000001", "request 1", &administrator())
+        .await
+        .unwrap();
+    assert_eq!(w.settle(&lc, &erasure).await.state, RunState::Applied);
+    w.siad.with(|s| {
+        s.students.remove("1700000001");
+        s.students.remove("1700000002");
+    });
+    let first = w.run(&lc, true, &operator()).await;
+    assert_eq!(first.state, RunState::Planned, "{first:?}");
+    assert!(
+        first
+            .note
+            .as_deref()
+            .unwrap_or_default()
+            .contains("first run"),
+        "{first:?}"
+    );
+    assert!(
+        w.sim
+            .access_level_members(LEVEL)
+            .contains(&w.pid("1700000002")),
+        "nothing revoked by the first run"
+    );
+    w.db.cleanup().await;
+}
+
+#[rstest]
+#[case::sqlite(Db::Sqlite)]
+#[case::postgres(Db::Postgres)]
+#[tokio::test]
+async fn an_unreadable_application_result_leaves_the_revocation_unconfirmed(#[case] backend: Db) {
+    let Some(w) = World::new(backend, &[("HIKBRIDGE__LIFECYCLE__MAX_REVOKE_SHARE", "1")]).await
+    else {
+        return;
+    };
+    let lc = three_students_and_a_teacher(&w).await;
+    // This HikCentral has no applicationResult (older than V1.7.0).
+    w.sim.configure(|s| s.application_result_unsupported = true);
+    w.siad.with(|s| s.students.remove("1700000001"));
+    let run = w.run(&lc, true, &operator()).await;
+    assert_eq!(run.state, RunState::Applied, "{run:?}");
+    let actions =
+        w.db.store
+            .lifecycle_actions(&run.id, None, -1, 10)
+            .await
+            .unwrap();
+    let revoke = actions
+        .iter()
+        .find(|a| a.action == ActionKind::Revoke)
+        .expect("a revocation");
+    assert_eq!(revoke.outcome.as_deref(), Some("partial"), "{revoke:?}");
+    assert!(
+        revoke
+            .detail
+            .as_deref()
+            .unwrap_or_default()
+            .contains("application not confirmed"),
+        "{revoke:?}"
+    );
+    assert!(!w
+        .sim
+        .access_level_members(LEVEL)
+        .contains(&w.pid("1700000001")));
+    w.db.cleanup().await;
+}
+
+#[rstest]
+#[case::sqlite(Db::Sqlite)]
+#[case::postgres(Db::Postgres)]
+#[tokio::test]
+async fn erasing_someone_hikcentral_no_longer_has_removes_the_local_data(#[case] backend: Db) {
+    let Some(w) = World::new(backend, &[]).await else {
+        return;
+    };
+    w.siad.add("1700000001", "E", "Ana", "Mora", 1);
+    w.register("1700000001").await;
+    assert!(w
+        .db
+        .store
+        .ledger_entry("1700000001")
+        .await
+        .unwrap()
+        .is_some());
+    // Deleted by hand in the HikCentral client.
+    assert!(w.sim.remove_person("1700000001"));
+    let lc = w.lifecycle();
+    let id = lc
+        .request_erasure("1700000001", "request 1", &administrator())
+        .await
+        .unwrap();
+    assert_eq!(w.settle(&lc, &id).await.state, RunState::Applied);
+    let action = &w
+        .db
+        .store
+        .lifecycle_actions(&id, None, -1, 10)
+        .await
+        .unwrap()[0];
+    assert_eq!(action.outcome.as_deref(), Some("ok"), "{action:?}");
+    assert!(
+        action
+            .detail
+            .as_deref()
+            .unwrap_or_default()
+            .contains("already absent from HikCentral"),
+        "{action:?}"
+    );
+    assert!(
+        w.db.store
+            .ledger_entry("1700000001")
+            .await
+            .unwrap()
+            .is_none(),
+        "fingerprint gone"
+    );
+    let state = w.db.store.lifecycle_person("1700000001").await.unwrap();
+    assert_eq!(state.map(|p| p.state), Some(PersonState::Erased));
+    assert!(w.sim.delete_attempts().is_empty(), "no password sent");
+    let history =
+        w.db.store
+            .audit_rows(
+                &AuditFilter {
+                    target: Some("1700000001".into()),
+                    action: Some("person_erase".into()),
+                    ..Default::default()
+                },
+                10,
+            )
+            .await
+            .unwrap();
+    assert_eq!(history.len(), 1, "{history:?}");
+    w.db.cleanup().await;
+}
+
+#[rstest]
+#[case::sqlite(Db::Sqlite)]
+#[case::postgres(Db::Postgres)]
+#[tokio::test]
+async fn a_failing_students_query_revokes_none_of_the_students(#[case] backend: Db) {
+    let Some(w) = World::new(backend, &[("HIKBRIDGE__LIFECYCLE__MAX_REVOKE_SHARE", "1")]).await
+    else {
+        return;
+    };
+    let lc = three_students_and_a_teacher(&w).await;
+    let updates = w.sim.calls_to("person/single/update");
+    // SIAD refuses the students query; a student also left (the plan must not learn it).
+    w.siad.with(|s| {
+        s.students_fail = true;
+        s.students.remove("1700000001");
+    });
+    let run = w.run(&lc, true, &operator()).await;
+    let plan = w.actions(&run.id).await;
+    assert_eq!(plan.len(), 3, "each student reported: {plan:?}");
+    assert!(
+        plan.values().all(|(a, _, _)| *a == ActionKind::Skip),
+        "{plan:?}"
+    );
+    assert_eq!(w.sim.access_level_members(LEVEL).len(), 4);
+    assert_eq!(w.sim.calls_to("person/single/update"), updates);
+    w.db.cleanup().await;
+}
+
+#[rstest]
+#[case::sqlite(Db::Sqlite)]
+#[case::postgres(Db::Postgres)]
+#[tokio::test]
+async fn someone_made_exempt_after_a_plan_is_not_revoked_when_it_is_applied(#[case] backend: Db) {
+    let Some(mut w) = World::new(backend, &[]).await else {
+        return;
+    };
+    let lc = three_students_and_a_teacher(&w).await;
+    w.siad.with(|s| {
+        s.students.remove("1700000001");
+        s.students.remove("1700000002");
+    });
+    // Two of four is over max_revoke_share: held.
+    let held = w.run(&lc, true, &operator()).await;
+    assert_eq!(held.state, RunState::Held, "{held:?}");
+    // Meanwhile one of them is made exempt; the plan is approved afterwards.
+    w.settings.lifecycle.exempt = vec!["1700000001".into()];
+    let lc = w.lifecycle();
+    assert!(w
+        .db
+        .store
+        .approve_lifecycle_run(&held.id, &administrator(), 2)
+        .await
+        .unwrap());
+    assert_eq!(w.settle(&lc, &held.id).await.state, RunState::Applied);
+    let done = w.actions(&held.id).await;
+    assert_eq!(
+        done["1700000001"],
+        (
+            ActionKind::Revoke,
+            "reported".into(),
+            Some("skipped".into())
+        )
+    );
+    assert_eq!(
+        done["1700000002"],
+        (ActionKind::Revoke, "done".into(), Some("ok".into()))
+    );
+    let members = w.sim.access_level_members(LEVEL);
+    assert!(
+        members.contains(&w.pid("1700000001")),
+        "the exempt one kept access"
+    );
+    assert!(!members.contains(&w.pid("1700000002")));
     w.db.cleanup().await;
 }

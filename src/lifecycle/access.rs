@@ -7,7 +7,8 @@
 //!    for the whole group;
 //! 3. the changes re-applied to the doors, one call for the group;
 //! 4. the application result read back: devices that refused a person make its outcome
-//!    `partial`, with HikCentral's error items.
+//!    `partial`, with HikCentral's error items; a result that cannot be read makes every
+//!    outcome `partial` ("application not confirmed").
 
 use super::apply::{is_transient, Step};
 use super::{hik, Lifecycle};
@@ -195,12 +196,12 @@ impl Lifecycle {
             .iter()
             .filter_map(|a| self.rules().code(&a.ci))
             .collect();
-        let (failures, pending) = match hik::application_result(hik, &codes).await {
-            Ok(r) => r,
+        let (failures, pending, unconfirmed) = match hik::application_result(hik, &codes).await {
+            Ok((failures, pending)) => (failures, pending, None),
             Err(e) if is_transient(&e) => return Err(e.into()),
             Err(e) => {
                 tracing::warn!(error = %e.to_string().escape_debug(), "the application result could not be read");
-                (Default::default(), 0)
+                (Default::default(), 0, Some(e.to_string()))
             }
         };
         for a in live {
@@ -218,6 +219,13 @@ impl Lifecycle {
                 format!("validity {begin} to {end}; added to access levels [{levels}]; re-applied to the doors")
             };
             let (outcome, detail) = match failures.get(&code) {
+                _ if unconfirmed.is_some() => (
+                    "partial",
+                    format!(
+                        "{verb}; application not confirmed: the application result could not be read ({})",
+                        unconfirmed.as_deref().unwrap_or_default()
+                    ),
+                ),
                 Some(items) => (
                     "partial",
                     format!("{verb}; devices refused it (errorItems {items})"),

@@ -72,6 +72,9 @@ impl Lifecycle {
                 return Ok(());
             }
             let pending = self.store.pending_lifecycle_actions(&run.id, ROUND).await?;
+            if self.skip_exempt(&pending).await? {
+                continue;
+            }
             let Some(first) = pending.first() else {
                 let now = chrono::Utc::now().timestamp_millis();
                 self.store
@@ -108,6 +111,27 @@ impl Lifecycle {
                 }
             }
         }
+    }
+
+    /// Revocations and erasures of people made exempt (`lifecycle.exempt`) since the plan was
+    /// made (a held plan approved later) are not applied: reported, with the reason. True when
+    /// any was found.
+    async fn skip_exempt(&self, pending: &[LifecycleAction]) -> anyhow::Result<bool> {
+        let mut found = false;
+        for a in pending.iter().filter(|a| {
+            matches!(a.action, ActionKind::Revoke | ActionKind::Erase)
+                && self.config.lifecycle.is_exempt(&a.ci)
+        }) {
+            let end = ActionEnd {
+                state: ActionState::Reported,
+                outcome: "skipped",
+                detail: "exempt (lifecycle.exempt) when the run was applied: not done",
+                upstream: None,
+            };
+            self.finish(a, &end, None, None).await?;
+            found = true;
+        }
+        Ok(found)
     }
 
     /// Register or replace the face through person sync, exactly as the frontend's routes do
@@ -161,8 +185,33 @@ impl Lifecycle {
         }
     }
 
-    /// Rewrite name, e-mail and organisation from SIAD on the whole record (cards, validity and
-    /// the rest kept as they are).
+    /// The validity window a person keeps across a rewrite (`person/single/update` clears what
+    /// it is not sent, and personInfo may not answer it): the window last sent by the lifecycle,
+    /// else the one HikCentral answered, else the window configured for the person type.
+    async fn kept_window(
+        &self,
+        ci: &str,
+        person_type: &str,
+        record: &serde_json::Value,
+    ) -> anyhow::Result<Option<(String, String)>> {
+        let stored = self
+            .store
+            .lifecycle_person(ci)
+            .await?
+            .and_then(|k| Some((k.valid_from?, k.valid_until?)));
+        let answered = || {
+            let begin = record.get("beginTime")?.as_str()?.to_owned();
+            let end = record.get("endTime")?.as_str()?.to_owned();
+            Some((begin, end))
+        };
+        Ok(stored
+            .or_else(answered)
+            .or_else(|| self.config.biometrico.validity_for(person_type)))
+    }
+
+    /// Rewrite name, e-mail and organisation from SIAD on the whole record: cards and the rest
+    /// sent back as they are, and the validity window the person should have (see
+    /// [`Self::kept_window`]).
     async fn apply_refresh_person(&self, a: &LifecycleAction, actor: &Actor) -> anyhow::Result<()> {
         let hik = self.hik()?;
         let Some(pid) = a.person_id.as_deref() else {
@@ -183,20 +232,31 @@ impl Lifecycle {
         if let Some(org) = self.config.biometrico.org_for(&p.person_type) {
             changes.insert("orgIndexCode".into(), org.into());
         }
-        let done = async {
-            let record = super::hik::record(hik, pid).await?;
-            super::hik::update(hik, &super::hik::update_body(pid, &record, &changes)).await
+        let record = match super::hik::record(hik, pid).await {
+            Ok(r) => r,
+            Err(e) if is_transient(&e) => return Err(e.into()),
+            Err(e) => {
+                return self
+                    .fail(a, "the record could not be read", Some(&e), actor)
+                    .await
+            }
+        };
+        let window = self.kept_window(&a.ci, &p.person_type, &record).await?;
+        if let Some((begin, end)) = &window {
+            changes.insert("beginTime".into(), begin.clone().into());
+            changes.insert("endTime".into(), end.clone().into());
         }
-        .await;
-        match done {
+        let body = super::hik::update_body(pid, &record, &changes);
+        match super::hik::update(hik, &body).await {
             Ok(()) => {
+                let kept = match &window {
+                    Some((begin, end)) => format!("cards and validity {begin} to {end} kept"),
+                    None => "cards kept; no validity known to send".to_owned(),
+                };
                 let end = ActionEnd {
                     state: ActionState::Done,
                     outcome: "ok",
-                    detail: &format!(
-                        "rewritten from SIAD ({}); cards and validity kept",
-                        a.reason
-                    ),
+                    detail: &format!("rewritten from SIAD ({}); {kept}", a.reason),
                     upstream: None,
                 };
                 self.finish(a, &end, Some(&PersonChange::Active), Some(actor))

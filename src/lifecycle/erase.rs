@@ -3,8 +3,12 @@
 //! fingerprint and version, the personId cache); attendance records stay. A person still with
 //! access is revoked first (the same steps as a revocation, as a group of one).
 //!
+//! Someone HikCentral no longer has (looked up by personCode first) is erased locally at once,
+//! "already absent from HikCentral".
+//!
 //! The admin password: `deleteconfig/get` says whether HikCentral wants it; it is sent once per
-//! person and never retried (the request goes out exactly once). The first refusal stops every
+//! person and never retried (the request goes out exactly once). The first refusal (any answer
+//! but not-found to a delete that carried the password) stops every
 //! erasure — the caller's address is locked after a few wrong attempts — until another password
 //! is configured (its SHA-256 differs from the refused one's) or an operator clears the halt;
 //! an alert says so.
@@ -48,6 +52,36 @@ impl Lifecycle {
             return self.fail(a, &what, None, actor).await;
         }
         let hik = self.hik()?;
+        let code = self.rules().code(&a.ci).unwrap_or_else(|| a.ci.clone());
+        // Someone HikCentral no longer has (deleted there by hand, or never registered): there
+        // is nothing to revoke or delete, and the local data still has to go.
+        if a.step < 4 {
+            match hik::still_there(hik, &code).await {
+                Ok(false) => {
+                    let end = ActionEnd {
+                        state: ActionState::Done,
+                        outcome: "ok",
+                        detail: "already absent from HikCentral (it no longer finds the person): nothing deleted there; the local photo fingerprint and cached personal data removed; attendance records kept",
+                        upstream: None,
+                    };
+                    return self
+                        .finish(a, &end, Some(&PersonChange::Erased), Some(actor))
+                        .await;
+                }
+                Ok(true) => {}
+                Err(e) if super::apply::is_transient(&e) => return Err(e.into()),
+                Err(e) => {
+                    return self
+                        .fail(
+                            a,
+                            "whether HikCentral still has the person could not be read",
+                            Some(&e),
+                            actor,
+                        )
+                        .await
+                }
+            }
+        }
         let Some(pid) = a.person_id.clone() else {
             return self
                 .fail(
@@ -142,7 +176,6 @@ impl Lifecycle {
                 return self.fail(a, &what, None, actor).await;
             }
         }
-        let code = self.rules().code(&a.ci).unwrap_or_else(|| a.ci.clone());
         match hik::still_there(hik, &code).await {
             Ok(false) => {
                 let end = ActionEnd {

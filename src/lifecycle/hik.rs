@@ -28,8 +28,10 @@ pub const LEVEL_BATCH: usize = 20;
 /// Error pages read after a re-application at most.
 const MAX_ERROR_PAGES: u64 = 20;
 
-/// The fields `person/single/update` takes besides validity (V3.x body).
-const KEPT: [&str; 10] = [
+/// The fields of the record `person/single/update` is sent back (V3.x body); validity only when
+/// the answer carries it (the V2.1 guide's PersonInfo; the V3.x catalogue's has none, so the
+/// callers send the window the person should have on top).
+const KEPT: [&str; 12] = [
     "personCode",
     "personFamilyName",
     "personGivenName",
@@ -40,6 +42,8 @@ const KEPT: [&str; 10] = [
     "email",
     "cards",
     "keyfobs",
+    "beginTime",
+    "endTime",
 ];
 
 /// A person's current record.
@@ -67,9 +71,16 @@ pub async fn update(hik: &ArtemisClient, body: &Value) -> Result<(), ArtemisErro
     hik.call(UPDATE, body).await.map(|_| ())
 }
 
-/// Add (`true`) or remove the persons (≤ 20) from one access level. Removing someone no longer
-/// in it is not an error (a resumed run may repeat it).
-pub async fn set_level(
+/// Whether `e` is HikCentral's "does not exist" (code 128, or `0x00072203`).
+fn not_found(e: &ArtemisError) -> bool {
+    match e {
+        ArtemisError::Api(ArtemisCode::NotFound(_)) => true,
+        ArtemisError::Api(ArtemisCode::Other(c, _)) => c == "0x00072203",
+        _ => false,
+    }
+}
+
+async fn change_level(
     hik: &ArtemisClient,
     level: &str,
     person_ids: &[&str],
@@ -77,15 +88,53 @@ pub async fn set_level(
 ) -> Result<(), ArtemisError> {
     let list: Vec<Value> = person_ids.iter().map(|id| json!({"id": id})).collect();
     let path = if add { ADD_TO_LEVEL } else { REMOVE_FROM_LEVEL };
-    match hik
-        .call(
-            path,
-            &json!({"privilegeGroupId": level, "type": 1, "list": list}),
-        )
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(ArtemisError::Api(ArtemisCode::NotFound(_))) if !add => Ok(()),
+    hik.call(
+        path,
+        &json!({"privilegeGroupId": level, "type": 1, "list": list}),
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Add (`true`) or remove the persons (≤ 20) from one access level.
+///
+/// HikCentral refuses a whole call when one person or the level does not exist. So a removal
+/// refused with not-found is retried one person at a time, and a single person's not-found is
+/// passed over only when HikCentral no longer knows that person (deleted meanwhile: out of every
+/// level). A level that does not exist is a failure, with HikCentral's code and message.
+pub async fn set_level(
+    hik: &ArtemisClient,
+    level: &str,
+    person_ids: &[&str],
+    add: bool,
+) -> Result<(), ArtemisError> {
+    let refused = match change_level(hik, level, person_ids, add).await {
+        Err(e) if !add && not_found(&e) => e,
+        other => return other,
+    };
+    if let [id] = person_ids {
+        return pass_if_gone(hik, id, refused).await;
+    }
+    for id in person_ids {
+        match change_level(hik, level, &[*id], false).await {
+            Err(e) if not_found(&e) => pass_if_gone(hik, id, e).await?,
+            other => other?,
+        }
+    }
+    Ok(())
+}
+
+/// A one-person removal refused with not-found: fine when HikCentral no longer knows the
+/// person, else (the level is missing) the refusal stands.
+async fn pass_if_gone(
+    hik: &ArtemisClient,
+    person_id: &str,
+    refused: ArtemisError,
+) -> Result<(), ArtemisError> {
+    match record(hik, person_id).await {
+        Err(e) if not_found(&e) => Ok(()),
+        Ok(v) if v.is_null() => Ok(()),
+        Ok(_) => Err(refused),
         Err(e) => Err(e),
     }
 }
@@ -178,14 +227,16 @@ pub enum Deleted {
     /// Already gone.
     NotFound,
     /// The admin password was refused (`remaining` attempts before the address is locked, when
-    /// HikCentral says), or the address is locked: never try again with this password.
+    /// HikCentral says), or the address is locked, or the delete was refused for any reason
+    /// but not-found while the password was sent: never try again with this password.
     PasswordRefused {
         remaining: Option<u64>,
         message: String,
     },
     /// This HikCentral cannot delete persons through OpenAPI (code 8).
     Unsupported(String),
-    /// Any other refusal, with HikCentral's code and message.
+    /// Any other refusal of a delete sent without the password, with HikCentral's code and
+    /// message.
     Refused {
         code: String,
         message: String,
@@ -212,6 +263,7 @@ pub async fn delete(
         .get("remainLockNumber")
         .and_then(|n| n.as_u64().or_else(|| n.as_str()?.trim().parse().ok()));
     let code = ArtemisCode::from_code(&env.code, &env.msg);
+    let sent = password.is_some();
     Ok(match code {
         _ if remaining.is_some() => Deleted::PasswordRefused {
             remaining,
@@ -224,6 +276,12 @@ pub async fn delete(
         Some(ArtemisCode::NotFound(_)) => Deleted::NotFound,
         Some(ArtemisCode::Other(c, _)) if c == "0x00072203" => Deleted::NotFound,
         _ if env.code.trim() == "8" => Deleted::Unsupported(env.msg),
+        // How a wrong password is answered is not documented beyond `remainLockNumber`: with
+        // the password sent, any other refusal may be one, and the address locks after a few.
+        Some(c) if sent => Deleted::PasswordRefused {
+            remaining: None,
+            message: format!("code {}: {}", c.code(), c.message()),
+        },
         Some(c) => Deleted::Refused {
             code: c.code(),
             message: c.message().to_owned(),
@@ -267,5 +325,7 @@ mod tests {
         assert_eq!(body["personGivenName"], "Ana María");
         assert_eq!(body["endTime"], "2026-12-06T10:00:00-05:00");
         assert!(body.get("personPhoto").is_none(), "update takes no face");
+        assert_eq!(body["beginTime"], "x", "validity answered is sent back");
+        assert!(body.get("endTime").is_some());
     }
 }

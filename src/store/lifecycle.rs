@@ -166,9 +166,11 @@ impl Store {
     }
 
     /// Whether any run was ever planned here (the first run of an installation only plans).
+    /// Erasure runs do not count: they are made ready to apply without a plan of the roster.
     pub async fn lifecycle_ever_planned(&self) -> Result<bool, StoreError> {
         let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM lifecycle_runs WHERE planned_at_ms IS NOT NULL",
+            "SELECT COUNT(*) FROM lifecycle_runs WHERE planned_at_ms IS NOT NULL \
+             AND kind <> 'erasure'",
         )
         .fetch_one(self.pool())
         .await?;

@@ -97,6 +97,12 @@ fn failures(store: &Store) -> Vec<Failure> {
 }
 
 pub(crate) fn application_result(sim: &HikSim, p: &Params) -> ApiResult {
+    if sim.cfg().lifecycle.application_result_unsupported {
+        return Err(ApiError::new(
+            code::VERSION_NOT_SUPPORTED,
+            "This product version is not supported.",
+        ));
+    }
     let visitors = match p.opt_int("type")? {
         None | Some(1) => false,
         Some(2) => true,

@@ -122,6 +122,21 @@ impl HikSim {
         self.store().persons.insert_raw(&person)
     }
 
+    /// Remove the person with `code` as if deleted in the HikCentral client (out of every level
+    /// and off the devices; no delete call recorded). False when there was none.
+    pub fn remove_person(&self, code: &str) -> bool {
+        let mut store = self.store();
+        let Some(id) = store.persons.by_code(code).map(|p| p.id) else {
+            return false;
+        };
+        let Some(removed) = store.persons.remove(id) else {
+            return false;
+        };
+        store.access.forget(removed.id);
+        store.devices.forget(&removed);
+        true
+    }
+
     /// Signed requests the gateway let through to an API (not rejected, not throttled).
     /// Calls that passed the gateway to a path ending with `suffix` (e.g. `person/single/update`).
     pub fn calls_to(&self, suffix: &str) -> u64 {

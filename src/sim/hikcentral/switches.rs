@@ -59,6 +59,9 @@ pub struct LifecycleSwitches {
     /// `person/single/delete` answers code 8 "product version not supported", as one
     /// deployment did.
     pub delete_unsupported: bool,
+    /// A wrong admin password is answered code 2 without `data.remainLockNumber` (the failure
+    /// answers are not documented: UNCONFIRMED). Default false: with it.
+    pub wrong_password_without_count: bool,
     pub not_found: NotFoundAnswer,
     /// personInfo / person lists carry `beginTime`/`endTime` (the V2.1 guide's PersonInfo).
     /// Default false: the V3.x catalogue's answers have none (UNCONFIRMED per version).
@@ -73,6 +76,9 @@ pub struct LifecycleSwitches {
     /// reapplication (UNCONFIRMED whether HikCentral applies edits by itself).
     pub edits_apply_at_once: bool,
     pub reapply_without_ids: ReapplyWithoutIds,
+    /// `acs/v1/auth/applicationResult` answers code 8 "product version not supported" (the API
+    /// is minVersion V1.7.0). Default false.
+    pub application_result_unsupported: bool,
     /// A validity after 2037-12-31T23:59:59 (wall time) is refused with code 0x00072002
     /// (device firmware's limit; UNCONFIRMED for HikCentral itself). Default true.
     pub validity_capped_2037: bool,
@@ -93,12 +99,14 @@ impl Default for LifecycleSwitches {
             ip_lock_duration: Duration::from_secs(30 * 60),
             ip_lock_scope: IpLockScope::default(),
             delete_unsupported: false,
+            wrong_password_without_count: false,
             not_found: NotFoundAnswer::default(),
             validity_in_answers: false,
             show_access_level: false,
             privilege_groups_flat: false,
             edits_apply_at_once: false,
             reapply_without_ids: ReapplyWithoutIds::default(),
+            application_result_unsupported: false,
             validity_capped_2037: true,
             doors_enforce_access: true,
             max_answer_bytes: None,
@@ -115,12 +123,20 @@ impl fmt::Debug for LifecycleSwitches {
             .field("ip_lock_duration", &self.ip_lock_duration)
             .field("ip_lock_scope", &self.ip_lock_scope)
             .field("delete_unsupported", &self.delete_unsupported)
+            .field(
+                "wrong_password_without_count",
+                &self.wrong_password_without_count,
+            )
             .field("not_found", &self.not_found)
             .field("validity_in_answers", &self.validity_in_answers)
             .field("show_access_level", &self.show_access_level)
             .field("privilege_groups_flat", &self.privilege_groups_flat)
             .field("edits_apply_at_once", &self.edits_apply_at_once)
             .field("reapply_without_ids", &self.reapply_without_ids)
+            .field(
+                "application_result_unsupported",
+                &self.application_result_unsupported,
+            )
             .field("validity_capped_2037", &self.validity_capped_2037)
             .field("doors_enforce_access", &self.doors_enforce_access)
             .field("max_answer_bytes", &self.max_answer_bytes)

@@ -4,7 +4,8 @@
 //! will be locked when the maximum attempts reached". Its success demo also carries
 //! `remainLockNumber`. The failure codes are not documented (UNCONFIRMED): a wrong or missing
 //! password answers code 2, a locked IP code 65 ("user is locked"), both with
-//! `data.remainLockNumber`. Every call is recorded for the tests, never with the password.
+//! `data.remainLockNumber` (the switch `wrong_password_without_count` answers a wrong password
+//! without it). Every call is recorded for the tests, never with the password.
 
 use super::super::gateway::CallerIp;
 use super::super::switches::NotFoundAnswer;
@@ -161,8 +162,11 @@ fn delete_person(sim: &HikSim, ip: IpAddr, body: &[u8]) -> ApiResult {
                 DeleteOutcome::MissingPassword { remaining }
             };
             guard.record(&named, ip, outcome);
-            return Err(ApiError::bad("the admin password is incorrect")
-                .with_data(json!({ "remainLockNumber": remaining })));
+            let refused = ApiError::bad("the admin password is incorrect");
+            if sw.wrong_password_without_count {
+                return Err(refused);
+            }
+            return Err(refused.with_data(json!({ "remainLockNumber": remaining })));
         }
         guard.failures.remove(&ip);
     }
