@@ -822,7 +822,7 @@ async fn a_revocation_from_an_access_level_hikcentral_lacks_fails(#[case] backen
     assert_eq!(run.state, RunState::Applied, "{run:?}");
     let actions =
         w.db.store
-            .lifecycle_actions(&run.id, None, -1, 10)
+            .lifecycle_actions(&run.id, ActionFilter::default(), -1, 10)
             .await
             .unwrap();
     let revoke: Vec<_> = actions
@@ -902,7 +902,7 @@ async fn an_unreadable_application_result_leaves_the_revocation_unconfirmed(#[ca
     assert_eq!(run.state, RunState::Applied, "{run:?}");
     let actions =
         w.db.store
-            .lifecycle_actions(&run.id, None, -1, 10)
+            .lifecycle_actions(&run.id, ActionFilter::default(), -1, 10)
             .await
             .unwrap();
     let revoke = actions
@@ -953,7 +953,7 @@ async fn erasing_someone_hikcentral_no_longer_has_removes_the_local_data(#[case]
     let action = &w
         .db
         .store
-        .lifecycle_actions(&id, None, -1, 10)
+        .lifecycle_actions(&id, ActionFilter::default(), -1, 10)
         .await
         .unwrap()[0];
     assert_eq!(action.outcome.as_deref(), Some("ok"), "{action:?}");
