@@ -74,7 +74,8 @@ impl StatusSources {
         }
     }
 
-    /// A held plan, the newest run when it failed, and a halt of erasures.
+    /// A held plan, the newest run when it failed (or was applied with failed actions), and a
+    /// halt of erasures.
     async fn lifecycle_status(
         &self,
     ) -> Result<crate::metrics::LifecycleStatus, crate::store::StoreError> {
@@ -84,11 +85,7 @@ impl StatusSources {
             .iter()
             .find(|r| r.state == RunState::Held)
             .map(|r| (r.id.clone(), r.held_reason.clone().unwrap_or_default()));
-        let failed = runs
-            .iter()
-            .find(|r| r.kind != crate::store::lifecycle::RunKind::Erasure)
-            .filter(|r| r.state == RunState::Failed)
-            .map(|r| (r.id.clone(), r.error.clone().unwrap_or_default()));
+        let failed = self.store.lifecycle_latest_failure().await?;
         let erasure_halt = self.store.erasure_halt().await?.map(|h| h.message);
         Ok(crate::metrics::LifecycleStatus {
             held,

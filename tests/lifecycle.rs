@@ -836,6 +836,11 @@ async fn a_revocation_from_an_access_level_hikcentral_lacks_fails(#[case] backen
         detail.contains("access level 9") && detail.contains("does not exist"),
         "{detail}"
     );
+    // Applied, with a failed action: the run-failed alert's condition holds for it.
+    let failure = w.db.store.lifecycle_latest_failure().await.unwrap();
+    let (id, why) = failure.expect("an applied run with a failed action counts as failed");
+    assert_eq!(id, run.id);
+    assert!(why.starts_with("1 of its actions failed"), "{why}");
     w.db.cleanup().await;
 }
 

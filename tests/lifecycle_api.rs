@@ -1,6 +1,7 @@
-//! The lifecycle's HTTP API end to end, on both stores: the service's own job runner plans a
-//! run asked with `POST /admin/lifecycle/runs` against a demo SIAD and the HikCentral simulator;
-//! an operator cannot apply it (403 naming `admin`), an administrator can; the run's counts,
+//! The lifecycle's HTTP API end to end, on both stores: an operator cannot ask for a run that
+//! applies (403 naming `admin`); the service's own job runner plans a run asked with
+//! `POST /admin/lifecycle/runs` against a demo SIAD and the HikCentral simulator; an operator
+//! cannot apply it (403 naming `admin`), an administrator can; the run's counts,
 //! its actions (all, one kind, only the problems) and its CSV agree with each other and with
 //! HikCentral; a planned run is discarded once, and not twice.
 
@@ -47,12 +48,12 @@ async fn run_state(app: &TestApp, id: &str) -> Value {
     get(app, &format!("/admin/lifecycle/runs/{id}")).await
 }
 
-/// Start a run as the operator and wait until its plan is made.
-async fn planned_run(app: &TestApp, apply: bool) -> Value {
+/// Start a run as `token`'s client and wait until its plan is made.
+async fn planned_run(app: &TestApp, token: &str, apply: bool) -> Value {
     let res = app
         .server
         .post("/admin/lifecycle/runs")
-        .authorization_bearer(OPS)
+        .authorization_bearer(token)
         .json(&json!({ "apply": apply }))
         .await;
     assert_eq!(res.status_code(), StatusCode::ACCEPTED, "{}", res.text());
@@ -113,8 +114,25 @@ async fn a_run_is_planned_approved_by_an_administrator_applied_and_read_back(#[c
         .start()
         .await;
 
+    // An operator may plan, not ask for a run that applies (that is `admin`); nothing starts.
+    let denied = app
+        .server
+        .post("/admin/lifecycle/runs")
+        .authorization_bearer(OPS)
+        .json(&json!({ "apply": true }))
+        .await;
+    assert_eq!(denied.status_code(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        denied.json::<Value>()["error"]["details"]["required_scopes"],
+        json!(["admin"])
+    );
+    assert!(get(&app, "/admin/lifecycle/runs").await["runs"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+
     // The installation's first run only plans, even when asked to apply.
-    let first = planned_run(&app, true).await;
+    let first = planned_run(&app, ADMIN, true).await;
     let id = first["id"].as_str().unwrap().to_owned();
     assert!(
         ["planned", "held"].contains(&first["state"].as_str().unwrap()),
@@ -221,7 +239,7 @@ async fn a_run_is_planned_approved_by_an_administrator_applied_and_read_back(#[c
     assert_eq!(reader.records().count() as i64, total(counts));
 
     // A second plan finds nothing left to register; discarded once, not twice.
-    let second = planned_run(&app, false).await;
+    let second = planned_run(&app, OPS, false).await;
     assert_eq!(second["state"], "planned", "{second}");
     assert_eq!(of(&second["counts"], "register", "pending"), refused_n);
     let sid = second["id"].as_str().unwrap();

@@ -149,7 +149,7 @@ pub fn evaluate(snap: &Snapshot, th: &Thresholds) -> Evaluation {
                     run,
                     "The latest lifecycle run failed".into(),
                     format!(
-                        "Run {run}: {error}. Nobody was revoked by it; the next run tries again."
+                        "Run {run}: {error}. A run that could not plan revoked nobody; what an applied run could not do is left for the next run. The dashboard shows HikCentral's answers."
                     ),
                 );
             }

@@ -3,7 +3,9 @@
 //! discard or cancel it, read its actions (JSON pages and CSV); request a person's erasure and
 //! lift its block (`erasure.rs`). A run's actions are read in `actions.rs`. Every change is recorded in the audit log with who asked.
 
+use crate::config::Scope;
 use crate::error::ApiError;
+use crate::http::auth::Caller;
 use crate::http::openapi::schemas::ErrorBody;
 use crate::http::AppState;
 use crate::store::audit::Actor;
@@ -47,7 +49,8 @@ pub(super) fn now_ms() -> i64 {
 #[schema(examples(json!({"apply": true})))]
 pub(crate) struct CreateRun {
     /// `true`: apply the plan once made (unless a guardrail holds it, or this is the
-    /// installation's first run, which only plans). `false`: plan only.
+    /// installation's first run, which only plans); needs the scope `admin`. `false`: plan
+    /// only (`operate`).
     #[serde(default)]
     apply: bool,
 }
@@ -141,20 +144,36 @@ pub(super) async fn find(s: &AppState, id: &str) -> Result<LifecycleRun, ApiErro
 ///
 /// The job runner plans it (roster, HikCentral's list, one action per person) and, with
 /// `apply`, applies it — unless a guardrail holds it for an administrator or this is the
-/// installation's first run.
+/// installation's first run. Planning needs `operate`; `apply: true` needs `admin` too.
 #[utoipa::path(post, path = "/admin/lifecycle/runs", operation_id = "create_lifecycle_run", tag = "lifecycle", request_body = CreateRun,
     responses(
         (status = 202, description = "Waiting to be planned", body = RunView),
         (status = 400, description = "`bad_request`: the body is not `{\"apply\": bool}`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: `apply: true` needs the scope `admin`", body = ErrorBody),
         (status = 415, description = "`invalid_json`", body = ErrorBody),
         (status = 422, description = "`invalid_json`", body = ErrorBody),
     ))]
 async fn create(
     State(s): State<AppState>,
     Extension(actor): Extension<Actor>,
+    Extension(caller): Extension<Caller>,
     body: Result<Json<CreateRun>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(req) = body?;
+    if req.apply && !caller.scopes.contains(&Scope::Admin) {
+        // Planning is `operate`; applying what a plan does to HikCentral is `admin`, whether
+        // asked here or with …/apply.
+        crate::metrics::access_denied(&actor.client);
+        let message = format!(
+            "client {:?} lacks the scope `admin` that applying a run needs: ask for a plan              (`{{\"apply\": false}}`) and let an administrator apply it",
+            actor.client
+        );
+        return Err(
+            ApiError::forbidden(message.clone()).with_details(serde_json::json!({
+                "msg": message, "required_scopes": ["admin"], "client": actor.client
+            })),
+        );
+    }
     let id = s
         .lifecycle()
         .start_run(RunKind::OnDemand, req.apply, &actor)

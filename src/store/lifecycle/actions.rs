@@ -119,6 +119,38 @@ impl Store {
         Ok(q.fetch_all(self.pool()).await?)
     }
 
+    /// The newest run (erasure requests apart) when it failed, or was applied with actions
+    /// that failed (HikCentral errors; a refused photo is not a failure): its id and why.
+    pub async fn lifecycle_latest_failure(&self) -> Result<Option<(String, String)>, StoreError> {
+        use super::{RunKind, RunState};
+        let runs = self.lifecycle_runs(20).await?;
+        let Some(r) = runs.iter().find(|r| r.kind != RunKind::Erasure) else {
+            return Ok(None);
+        };
+        match r.state {
+            RunState::Failed => Ok(Some((r.id.clone(), r.error.clone().unwrap_or_default()))),
+            RunState::Applied => {
+                let n: i64 = self
+                    .lifecycle_counts(&r.id)
+                    .await?
+                    .iter()
+                    .filter(|(_, state, outcome, _)| {
+                        state == "failed" || outcome.as_deref() == Some("failed")
+                    })
+                    .map(|(_, _, _, n)| n)
+                    .sum();
+                Ok((n > 0).then(|| {
+                    let why = format!(
+                        "{n} of its actions failed (GET /admin/lifecycle/runs/{}/actions?problems=true)",
+                        r.id
+                    );
+                    (r.id.clone(), why)
+                }))
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// How many actions a run has, per (action, state, outcome).
     pub async fn lifecycle_counts(
         &self,
