@@ -1,8 +1,10 @@
 //! The demo's part of the person lifecycle: a first run that only plans (an installation's
-//! first run never changes HikCentral), then — after the day of events — SIAD moves to its next
-//! period (some students graduate, new ones arrive, one comes back, a contract ends, a photo
-//! and a name change) and a run is asked to apply. Its plan, the guardrail that may hold it and
-//! its result show on the dashboard; a held plan waits there for an administrator's *Approve*.
+//! first run never changes HikCentral), approved by the demo's administrator so that everyone on
+//! the roster is registered; then — after the day of events — SIAD moves to its next period
+//! (some students graduate, new ones arrive, one comes back, a contract ends, a photo and a name
+//! change) and a run is asked to apply. Its plan, the guardrail that may hold it and its result
+//! show on the dashboard; a held plan waits there for an administrator's *Approve* (the demo
+//! approves it itself after a few minutes when nobody did).
 //!
 //! The runs are asked with the operator's token (the legacy one, every scope), as a person at
 //! the dashboard would.
@@ -15,6 +17,8 @@ use std::time::Duration;
 /// How long the demo waits for a run's plan before it stops watching (the run goes on).
 const PLAN_WAIT: Duration = Duration::from_secs(180);
 const POLL: Duration = Duration::from_millis(500);
+/// How long a held plan waits for someone to press Approve before the demo approves it.
+const SELF_APPROVE_AFTER: Duration = Duration::from_secs(240);
 /// The seed the next period picks people with (the demo SIAD is seeded with the same).
 const NEXT_PERIOD_SEED: u64 = 42;
 
@@ -26,7 +30,9 @@ pub struct LifecycleScript {
 }
 
 impl LifecycleScript {
-    /// The installation's first run: a plan, shown, nothing applied.
+    /// The installation's first run: a plan, shown; then the demo's administrator approves it
+    /// (everyone on the roster registered, people without a current enrolment or contract
+    /// revoked), so that the next period has registered people whose photo and name change.
     pub async fn first_plan(&self, http: &reqwest::Client) -> anyhow::Result<()> {
         let id = self.start(http, false).await?;
         let run = self.wait_planned(http, &id).await?;
@@ -36,7 +42,28 @@ impl LifecycleScript {
             run["state"].as_str().unwrap_or("?"),
             counts_line(&run["counts"])
         );
+        self.approve(http, &id).await?;
+        println!(
+            "demo: the demo's administrator approved run {}: it is applied at HikCentral's pace",
+            short(&id)
+        );
         Ok(())
+    }
+
+    /// Apply a planned run or approve a held one, as the administrator.
+    async fn approve(&self, http: &reqwest::Client, id: &str) -> anyhow::Result<()> {
+        let answer = http
+            .post(format!("{}/admin/lifecycle/runs/{id}/apply", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .context("approve a lifecycle run")?;
+        match answer.status() {
+            s if s.is_success() => Ok(()),
+            // Someone approved or discarded it on the dashboard first.
+            reqwest::StatusCode::CONFLICT => Ok(()),
+            s => anyhow::bail!("approving lifecycle run {id} was refused: HTTP {s}"),
+        }
     }
 
     /// SIAD's next period, then a run asked to apply.
@@ -57,9 +84,18 @@ impl LifecycleScript {
         if state == "held" {
             println!(
                 "demo: the plan is held ({}): approve it on the dashboard (Approve, as an \
-                 administrator) to apply it",
-                run["held_reason"].as_str().unwrap_or("a guardrail")
+                 administrator) to apply it; the demo approves it itself in {} s otherwise",
+                run["held_reason"].as_str().unwrap_or("a guardrail"),
+                SELF_APPROVE_AFTER.as_secs()
             );
+            tokio::time::sleep(SELF_APPROVE_AFTER).await;
+            if self.state(http, &id).await?.as_str() == Some("held") {
+                self.approve(http, &id).await?;
+                println!(
+                    "demo: nobody approved run {} on the dashboard: the demo's administrator did",
+                    short(&id)
+                );
+            }
         } else {
             println!("demo: the plan is being applied at HikCentral's pace; its result shows on the dashboard");
         }
@@ -82,20 +118,26 @@ impl LifecycleScript {
         }
     }
 
+    async fn state(&self, http: &reqwest::Client, id: &str) -> anyhow::Result<Value> {
+        Ok(self.read(http, id).await?["state"].clone())
+    }
+
+    async fn read(&self, http: &reqwest::Client, id: &str) -> anyhow::Result<Value> {
+        http.get(format!("{}/admin/lifecycle/runs/{id}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .context("read a lifecycle run")?
+            .json()
+            .await
+            .context("read a lifecycle run")
+    }
+
     /// The run once its plan is made (any state after `planning`).
     async fn wait_planned(&self, http: &reqwest::Client, id: &str) -> anyhow::Result<Value> {
-        let url = format!("{}/admin/lifecycle/runs/{id}", self.base);
         let until = tokio::time::Instant::now() + PLAN_WAIT;
         loop {
-            let run: Value = http
-                .get(&url)
-                .bearer_auth(&self.token)
-                .send()
-                .await
-                .context("read a lifecycle run")?
-                .json()
-                .await
-                .context("read a lifecycle run")?;
+            let run = self.read(http, id).await?;
             if run["state"].as_str().is_some_and(|s| s != "planning") {
                 return Ok(run);
             }

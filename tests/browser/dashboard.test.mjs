@@ -15,8 +15,9 @@
 // GET /admin/session gave them; the audit view lists the Retry and Admit just made, a filter
 // (action event_*) narrows it, the CSV comes with the same filters and the token in a header,
 // and a CI's history shows what /admin/people/{ci}/history says. The lifecycle view shows the
-// demo's first run (planned only) and the next period's run; a held plan is approved with its
-// Approve, the run is applied, its per-action counts match the API and its CSV has every action.
+// demo's first run (planned, then approved by the demo) and the next period's run; a held plan is
+// approved with its Approve, the run is applied (revocations, registrations, a refreshed face and
+// person, a restored student), its per-action counts match the API and its CSV has every action.
 // With DASHBOARD_READONLY_URL (a client with only `read`): the views show and every action is
 // hidden; a call refused with 403 (the page told it may operate) shows the server's message and
 // the page then hides the action; the denied calls are listed, and paged, in the audit view.
@@ -466,9 +467,10 @@ async function main() {
       }, null, { timeout: 2 * WAIT, polling: 250 });
       let runs = await states();
       const first = runs[runs.length - 1];
-      // The first run only plans: planned, or held when it would revoke over the share (the
-      // demo's registrations include people SIAD's roster no longer has).
-      if (!['planned', 'held'].includes(first.state)) throw new Error(`the installation's first run is ${first.state}, not planned or held (it only plans): ${JSON.stringify(runs)}`);
+      // The first run only plans; the demo's administrator then approves it, so it is applied
+      // (or still applying) with an approver, never applied on its own.
+      const firstRun = await fetch(`${new URL(url).origin}/admin/lifecycle/runs/${first.id}`, { headers: { Authorization: `Bearer ${tokenOf(url)}` } }).then((r) => r.json());
+      if (!['applying', 'applied'].includes(first.state) || !firstRun.approved_by) throw new Error(`the installation's first run is ${first.state}, approved by ${JSON.stringify(firstRun.approved_by)}: it should have been planned, then approved by the demo: ${JSON.stringify(runs)}`);
       const latest = runs[0];
       const origin = new URL(url).origin;
       const tok = tokenOf(url);
@@ -501,7 +503,7 @@ async function main() {
         const want = Object.values(run.counts[action] || {}).reduce((a, b) => a + b, 0);
         if (n !== want) throw new Error(`the page shows ${n} × ${action}, the API ${want}`);
       }
-      for (const action of ['revoke', 'register']) {
+      for (const action of ['revoke', 'register', 'refresh_face', 'refresh_person', 'restore']) {
         if (!run.counts[action]?.ok) throw new Error(`the next period's run did no ${action}: ${JSON.stringify(run.counts)}`);
       }
       // The run's CSV, with the token in a header.
