@@ -526,6 +526,33 @@ async fn a_two_period_story(#[case] backend: Db) {
     assert_eq!(count("revoke", "ok"), 3.0, "{text}");
     assert_eq!(count("restore", "ok"), 1.0, "{text}");
     assert_eq!(count("erase", "ok"), 1.0, "{text}");
+    // An administrator lifts the erasure's block once (recorded); a second lift finds none.
+    let admin = administrator();
+    assert!(w
+        .db
+        .store
+        .lift_erasure_block("1700000001", &admin, 1)
+        .await
+        .unwrap());
+    assert!(!w
+        .db
+        .store
+        .lift_erasure_block("1700000001", &admin, 2)
+        .await
+        .unwrap());
+    let lifts =
+        w.db.store
+            .audit_rows(
+                &AuditFilter {
+                    action: Some("person_erase_lift".into()),
+                    ..Default::default()
+                },
+                10,
+            )
+            .await
+            .unwrap();
+    assert_eq!(lifts.len(), 1, "{lifts:?}");
+    assert_eq!(lifts[0].target.as_deref(), Some("1700000001"));
     w.db.cleanup().await;
 }
 

@@ -2,6 +2,7 @@
 
 use super::audit::{append, Actor, AuditAction, AuditOutcome, AuditRecord};
 use super::{Store, StoreError};
+use crate::store::operator::{Key, OneRow};
 use serde::Serialize;
 use sqlx::Row;
 use std::collections::HashMap;
@@ -204,7 +205,6 @@ impl Store {
         Ok(())
     }
 
-    /// Cancel a queued or running job; false when it had already ended.
     /// Cancel a queued or running job, recorded. False when it had ended already.
     pub async fn cancel_sync_job(
         &self,
@@ -212,31 +212,16 @@ impl Store {
         actor: &Actor,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let result = async {
-            let n = sqlx::query(
-                "UPDATE sync_jobs SET state = 'cancelled', updated_at_ms = $2, finished_at_ms = $2, \
-                 current_ci = NULL, current_name = NULL WHERE id = $1 AND state IN ('queued', 'running')",
-            )
-            .bind(id)
-            .bind(now_ms)
-            .execute(tx.conn())
-            .await?
-            .rows_affected();
-            if n == 1 {
-                let rec = AuditRecord {
-                    action: AuditAction::JobCancel,
-                    target_kind: "job",
-                    target: id,
-                    outcome: AuditOutcome::Ok,
-                    detail: "cancelled: the persons not yet processed are left as they are",
-                };
-                append(&mut tx, actor, &rec, now_ms).await?;
-            }
-            Ok(n == 1)
-        }
-        .await;
-        tx.finish(result).await
+        let change = OneRow {
+            sql: "UPDATE sync_jobs SET state = 'cancelled', updated_at_ms = $2, finished_at_ms = $2, \
+                  current_ci = NULL, current_name = NULL WHERE id = $1 AND state IN ('queued', 'running')",
+            with_time: true,
+            key: Key::Text(id),
+            action: AuditAction::JobCancel,
+            kind: "job",
+            detail: "cancelled: the persons not yet processed are left as they are",
+        };
+        self.change_one(change, actor, now_ms).await
     }
 
     pub async fn set_sync_job_current(

@@ -27,26 +27,26 @@ async fn record(
 }
 
 /// A value bound to one of the statements below (`$1` the key, `$2` the time when used).
-enum Key<'a> {
+pub(super) enum Key<'a> {
     Id(i64),
     Text(&'a str),
 }
 
 /// What one single-row operator change is: its statement (`$1` the key; `$2`, when
 /// `with_time`, the time now), its key, and its audit row.
-struct OneRow<'a> {
-    sql: &'a str,
-    with_time: bool,
-    key: Key<'a>,
-    action: AuditAction,
-    kind: &'a str,
-    detail: &'a str,
+pub(super) struct OneRow<'a> {
+    pub sql: &'a str,
+    pub with_time: bool,
+    pub key: Key<'a>,
+    pub action: AuditAction,
+    pub kind: &'a str,
+    pub detail: &'a str,
 }
 
 impl Store {
     /// Run a statement that changes at most one row; when it did, record it in the same
     /// transaction. False (and nothing recorded) when no row was in the expected state.
-    async fn change_one(
+    pub(super) async fn change_one(
         &self,
         c: OneRow<'_>,
         actor: &Actor,

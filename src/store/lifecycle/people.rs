@@ -4,6 +4,7 @@
 //! `register` until an administrator lifts it.
 
 use crate::store::audit::{append, Actor, AuditAction, AuditOutcome, AuditRecord};
+use crate::store::operator::{Key, OneRow};
 use crate::store::words::stored_words;
 use crate::store::{placeholders, Store, StoreError, WriteTx, MAX_LIST_PARAMS};
 use serde::Serialize;
@@ -214,31 +215,16 @@ impl Store {
         actor: &Actor,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let done = async {
-            let n = sqlx::query(
-                "UPDATE lifecycle_people SET register_blocked = 0, updated_at_ms = $2 \
-                 WHERE ci = $1 AND register_blocked = 1",
-            )
-            .bind(ci)
-            .bind(now_ms)
-            .execute(tx.conn())
-            .await?
-            .rows_affected();
-            if n == 1 {
-                let rec = AuditRecord {
-                    action: AuditAction::PersonEraseLift,
-                    target_kind: "person",
-                    target: ci,
-                    outcome: AuditOutcome::Ok,
-                    detail: "erasure block lifted: later runs may register this person again",
-                };
-                append(&mut tx, actor, &rec, now_ms).await?;
-            }
-            Ok(n == 1)
-        }
-        .await;
-        tx.finish(done).await
+        let change = OneRow {
+            sql: "UPDATE lifecycle_people SET register_blocked = 0, updated_at_ms = $2 \
+                  WHERE ci = $1 AND register_blocked = 1",
+            with_time: true,
+            key: Key::Text(ci),
+            action: AuditAction::PersonEraseLift,
+            kind: "person",
+            detail: "erasure block lifted: later runs may register this person again",
+        };
+        self.change_one(change, actor, now_ms).await
     }
 }
 
