@@ -233,6 +233,28 @@ async fn cors_allows_only_configured_origins() {
     assert!(other.maybe_header("access-control-allow-origin").is_none());
 }
 
+#[tokio::test]
+async fn without_configured_origins_no_origin_is_allowed() {
+    let app = TestApp::builder().start().await;
+    for origin in ["https://siad.example.edu", "null"] {
+        let res = app
+            .server
+            .method(Method::OPTIONS, "/ready")
+            .add_header("origin", origin)
+            .add_header("access-control-request-method", "GET")
+            .await;
+        assert!(
+            res.maybe_header("access-control-allow-origin").is_none(),
+            "{origin}"
+        );
+        let res = app.server.get("/ready").add_header("origin", origin).await;
+        assert!(
+            res.maybe_header("access-control-allow-origin").is_none(),
+            "{origin}"
+        );
+    }
+}
+
 /// Paused time: the runtime jumps to the next timer when everything waits, so the 1 s limit
 /// fires at once and the handler's 5 s would only be reached if the limit were missing.
 #[tokio::test(start_paused = true)]

@@ -486,12 +486,12 @@ async fn one_group_commit_counts_repeats_inside_the_batch_and_spans_many_insert_
     // and a second group that repeats one of the first group's events.
     let mut ids: Vec<String> = (0..1000).map(|i| format!("m-{i}")).collect();
     ids.push("m-7".into());
-    let a = notify(&ids);
-    let b = notify(&["m-7".to_string(), "n-1".to_string()]);
+    let a = std::sync::Arc::new(notify(&ids));
+    let b = std::sync::Arc::new(notify(&["m-7".to_string(), "n-1".to_string()]));
     let reports = db
         .store
         .inbox()
-        .commit_groups(&[a.as_slice(), b.as_slice()], "push", 1)
+        .commit_groups(&[a, b], "push", 1)
         .await
         .unwrap();
     assert_eq!(
@@ -538,7 +538,7 @@ async fn the_decider_writes_rounds_of_many_events_and_can_stop_after_one_round(
     };
     db.store
         .inbox()
-        .commit_groups(&[parsed.as_slice()], "push", 1)
+        .commit_groups(&[std::sync::Arc::new(parsed)], "push", 1)
         .await
         .unwrap();
     let notify = || std::sync::Arc::new(tokio::sync::Notify::new());

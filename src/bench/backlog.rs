@@ -91,10 +91,9 @@ pub async fn fill_inbox(
         }
         // Committed as they are made, so the generator holds one commit's worth at a time.
         if pushes.len() == GROUPS_PER_COMMIT || n + 1 == events {
-            let groups: Vec<&[_]> = pushes.iter().map(Vec::as_slice).collect();
+            let groups: Vec<_> = pushes.drain(..).map(std::sync::Arc::new).collect();
             let now_ms = chrono::Utc::now().timestamp_millis();
             store.inbox().commit_groups(&groups, "push", now_ms).await?;
-            pushes.clear();
         }
     }
     Ok(())

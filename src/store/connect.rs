@@ -14,11 +14,13 @@ pub(super) struct Pools {
     /// SQLite file: the one connection every write transaction uses ([`writer_pool`]).
     pub writer: Option<AnyPool>,
     pub backend: Backend,
+    /// SQLite file: its absolute path, and whether the URL opened it read-only (`mode=ro`).
+    pub sqlite_file: Option<(std::path::PathBuf, bool)>,
 }
 
 pub(super) async fn open_pools(url: &str, opts: &StoreOptions) -> Result<Pools, StoreError> {
-    let (pool, backend, writer_url) = open_pool(url, opts).await?;
-    let writer = match writer_url {
+    let (pool, backend, file) = open_pool(url, opts).await?;
+    let writer = match file.as_ref().map(|f| f.connect_url.clone()) {
         Some(connect_url) => match writer_pool(opts).connect(&connect_url).await {
             Ok(writer) => Some(writer),
             Err(e) => {
@@ -32,7 +34,15 @@ pub(super) async fn open_pools(url: &str, opts: &StoreOptions) -> Result<Pools, 
         pool,
         writer,
         backend,
+        sqlite_file: file.map(|f| (f.path, f.read_only)),
     })
+}
+
+/// A SQLite file store: what its writers connect to.
+struct SqliteFile {
+    connect_url: String,
+    path: std::path::PathBuf,
+    read_only: bool,
 }
 
 /// SQLite file: write transactions take their turns anyway (the store's write gate), so they
@@ -56,12 +66,12 @@ fn one_kept_connection(options: AnyPoolOptions) -> AnyPoolOptions {
         .max_lifetime(None)
 }
 
-/// The main pool, and for a SQLite file the URL its writer connects to. On a SQLite file the
+/// The main pool, and for a SQLite file what its writers connect to. On a SQLite file the
 /// writer is one of `max_connections`.
 async fn open_pool(
     url: &str,
     opts: &StoreOptions,
-) -> Result<(AnyPool, Backend, Option<String>), StoreError> {
+) -> Result<(AnyPool, Backend, Option<SqliteFile>), StoreError> {
     validate(opts)?;
     sqlx::any::install_default_drivers(); // idempotent (guarded by a `Once` inside sqlx)
     let target = classify(url)?;
@@ -71,29 +81,36 @@ async fn open_pool(
         Target::Postgres => (
             base.max_connections(opts.max_connections),
             url.trim().to_owned(),
-            false,
+            None,
         ),
         // Every new connection to `sqlite::memory:` is a new, empty database, so keep exactly one.
         Target::SqliteMemory => (
             one_kept_connection(with_sqlite_pragmas(base, opts.busy_timeout)),
             "sqlite::memory:".to_owned(),
-            false,
+            None,
         ),
         Target::SqliteFile { path, params } => {
             let absolute = std::path::absolute(&path).map_err(|e| StoreError::InvalidUrl {
                 reason: format!("cannot resolve SQLite path {}: {e}", path.display()),
             })?;
             create_parent_dir(&absolute).await?;
+            let connect_url = sqlite_connect_url(&absolute, &params)?;
+            let read_only = ::url::form_urlencoded::parse(params.as_bytes())
+                .any(|(k, v)| k == "mode" && v == "ro");
             (
                 with_sqlite_pragmas(base, opts.busy_timeout)
                     .max_connections(opts.max_connections.saturating_sub(1).max(1)),
-                sqlite_connect_url(&absolute, &params)?,
-                true,
+                connect_url.clone(),
+                Some(SqliteFile {
+                    connect_url,
+                    path: absolute,
+                    read_only,
+                }),
             )
         }
     };
     match pool_options.connect(&connect_url).await {
-        Ok(pool) => Ok((pool, backend, writer.then_some(connect_url))),
+        Ok(pool) => Ok((pool, backend, writer)),
         Err(e) => Err(connect_error(backend, url, &connect_url, e, opts).await),
     }
 }

@@ -36,6 +36,14 @@ pub enum StoreError {
     /// A statement failed on an open connection.
     #[error("database query failed: {0}")]
     Query(#[from] sqlx::Error),
+
+    /// A statement failed on a connection the store drives directly (the inbox's, on SQLite).
+    #[error("database query failed: {0}")]
+    Direct(#[from] rusqlite::Error),
+
+    /// The thread running a transaction stopped before it finished (nothing was committed).
+    #[error("the database write was interrupted: {0}")]
+    Interrupted(String),
 }
 
 impl StoreError {
@@ -48,6 +56,10 @@ impl StoreError {
                 c.starts_with("22") || c.starts_with("54") || c == "18" // SQLITE_TOOBIG
             }),
             StoreError::Query(sqlx::Error::Encode(_)) => true,
+            StoreError::Direct(rusqlite::Error::SqliteFailure(e, _)) => {
+                e.code == rusqlite::ErrorCode::TooBig
+            }
+            StoreError::Direct(rusqlite::Error::ToSqlConversionFailure(_)) => true,
             _ => false,
         }
     }

@@ -3,7 +3,7 @@
 //! Events whose meaning is unusable go to `rejected_events` with the reason; well-formed events
 //! outside the time window are stored like any other, in state `out_of_window` with the reason.
 
-use super::StoreError;
+use super::{EventGroup, StoreError};
 use crate::attendance::event::{AccessEvent, OutsideWindow, Parsed};
 use serde::Serialize;
 use sqlx::{AnyPool, Row};
@@ -93,14 +93,28 @@ impl<'a> Inbox<'a> {
 
     /// Store several groups in **one** transaction (group commit): either every event of every
     /// group is durable, or none is. Returns one report per group, in order.
+    ///
+    /// On a SQLite file the transaction runs on the inbox's own connection, on a blocking
+    /// thread ([`super::inbox_direct`]); otherwise through the pool.
     pub async fn commit_groups(
         &self,
-        groups: &[&[Parsed]],
-        source: &str,
+        groups: &[EventGroup],
+        source: &'static str,
         received_at_ms: i64,
     ) -> Result<Vec<IngestReport>, StoreError> {
+        if let Some(direct) = &self.store.direct_inbox {
+            let turn = self.store.write_turn().await;
+            let (direct, groups) = (direct.clone(), groups.to_vec());
+            return tokio::task::spawn_blocking(move || {
+                let _turn = turn;
+                direct.commit(&groups, source, received_at_ms)
+            })
+            .await
+            .map_err(|e| StoreError::Interrupted(e.to_string()))?;
+        }
+        let groups: Vec<&[Parsed]> = groups.iter().map(|g| g.as_slice()).collect();
         let mut tx = self.store.begin_write().await?;
-        let result = Self::insert_groups(&mut tx, groups, source, received_at_ms).await;
+        let result = Self::insert_groups(&mut tx, &groups, source, received_at_ms).await;
         tx.finish(result).await
     }
 

@@ -18,6 +18,7 @@ mod error;
 mod event_state;
 mod health;
 mod inbox;
+mod inbox_direct;
 mod job_state;
 mod jobs;
 mod ledger;
@@ -40,6 +41,7 @@ pub use error::StoreError;
 pub use event_state::{EventState, UnknownEventState};
 pub use health::{WriteFailure, WriteHealth};
 pub use inbox::{Inbox, IngestReport, RejectedEvent, StoredEvent};
+pub use inbox_direct::EventGroup;
 pub use job_state::{JobState, UnknownJobState};
 pub use jobs::{SyncJob, SyncJobItem};
 pub use ledger::{LedgerEntry, LedgerUpdate};
@@ -126,6 +128,8 @@ pub struct Store {
     /// SQLite: write transactions of this process take turns here (FIFO, woken at once) instead
     /// of in SQLite's busy handler, which sleeps up to 100 ms between tries.
     write_gate: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// SQLite file: the inbox's group commits, on a connection of their own.
+    direct_inbox: Option<Arc<inbox_direct::DirectInbox>>,
 }
 
 impl fmt::Debug for Store {
@@ -146,14 +150,25 @@ impl Store {
             pool,
             writer,
             backend,
+            sqlite_file,
         } = connect::open_pools(url, opts).await?;
+        let health = Arc::new(WriteHealth::default());
+        let direct_inbox = sqlite_file.map(|(path, read_only)| {
+            Arc::new(inbox_direct::DirectInbox::new(
+                path,
+                read_only,
+                opts.busy_timeout,
+                health.clone(),
+            ))
+        });
         Ok(Store {
             pool,
             writer,
             backend,
             redacted_url: redact_url(url).into(),
-            health: Arc::new(WriteHealth::default()),
+            health,
             write_gate: (backend == Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(()))),
+            direct_inbox,
         })
     }
 
@@ -195,6 +210,11 @@ impl Store {
 
     /// Close every connection, waiting for those in use to be returned.
     pub async fn close(&self) {
+        if let Some(direct) = &self.direct_inbox {
+            // Taken in turn, so no commit is half-way through on it.
+            let _turn = self.write_turn().await;
+            direct.close();
+        }
         if let Some(writer) = &self.writer {
             writer.close().await;
         }
@@ -204,12 +224,17 @@ impl Store {
     /// Start a write transaction; see [`WriteTx`] for why this is the only way to write in
     /// more than one statement.
     pub async fn begin_write(&self) -> Result<WriteTx, StoreError> {
-        let turn = match &self.write_gate {
-            Some(gate) => Some(gate.clone().lock_owned().await),
-            None => None,
-        };
+        let turn = self.write_turn().await;
         let pool = self.writer.as_ref().unwrap_or(&self.pool);
         WriteTx::begin(pool, self.backend, self.health.clone(), turn).await
+    }
+
+    /// SQLite: wait for this process's turn to write (held until the guard drops).
+    async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match &self.write_gate {
+            Some(gate) => Some(gate.clone().lock_owned().await),
+            None => None,
+        }
     }
 
     /// Whether writes succeed (the last write transaction's outcome).

@@ -12,7 +12,7 @@
 
 use super::pressure::IngestPressure;
 use crate::attendance::event::Parsed;
-use crate::store::{IngestReport, Store, StoreError};
+use crate::store::{EventGroup, IngestReport, Store, StoreError};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, Mutex, Notify};
 
@@ -22,7 +22,7 @@ pub const MAX_EVENTS_PER_COMMIT: usize = 2048;
 pub const DEFAULT_QUEUE_DEPTH: usize = 256;
 
 struct Job {
-    items: Vec<Parsed>,
+    items: EventGroup,
     source: &'static str,
     done: oneshot::Sender<Result<IngestReport, IngestError>>,
 }
@@ -93,7 +93,7 @@ impl InboxWriter {
     ) -> Result<IngestReport, IngestError> {
         let (done, wait) = oneshot::channel();
         let job = Job {
-            items,
+            items: Arc::new(items),
             source,
             done,
         };
@@ -114,7 +114,7 @@ impl InboxWriter {
         let (done, wait) = oneshot::channel();
         self.tx
             .send(Job {
-                items,
+                items: Arc::new(items),
                 source,
                 done,
             })
@@ -160,7 +160,7 @@ async fn commit(store: &Store, jobs: Vec<Job>) {
             continue;
         };
         let now = chrono::Utc::now().timestamp_millis();
-        let groups: Vec<&[Parsed]> = batch.iter().map(|j| j.items.as_slice()).collect();
+        let groups: Vec<EventGroup> = batch.iter().map(|j| j.items.clone()).collect();
         let started = std::time::Instant::now();
         match store.inbox().commit_groups(&groups, source, now).await {
             Ok(reports) => {
@@ -177,7 +177,7 @@ async fn commit(store: &Store, jobs: Vec<Job>) {
             Err(e) => {
                 tracing::warn!(error = %e.to_string().escape_debug(), requests = batch.len(), "group commit failed; committing each request alone");
                 for job in batch {
-                    let groups = [job.items.as_slice()];
+                    let groups = [job.items.clone()];
                     match store.inbox().commit_groups(&groups, source, now).await {
                         Ok(mut r) => {
                             let report = r.pop().unwrap_or_default();

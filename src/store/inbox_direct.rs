@@ -1,0 +1,224 @@
+//! The inbox's group commit on a SQLite file, on a connection of its own that a blocking thread
+//! drives directly (rusqlite, the same SQLite library sqlx links).
+//!
+//! Through sqlx every statement of a commit (`BEGIN`, the inserts, `COMMIT`) and every row an
+//! insert returns is a round trip to sqlx's connection thread: a channel message and a futex
+//! wake-up each way. A perf profile of the ingest benchmark put those thread switches first
+//! (`docs/performance.md`). Here one commit is one hand-off: the batch goes to a blocking
+//! thread, which runs the whole transaction with cached prepared statements and comes back
+//! with the reports.
+//!
+//! The semantics are the [`super::WriteTx`] ones: the store's write gate is held for the whole
+//! transaction, `BEGIN IMMEDIATE` waits up to `busy_timeout` for another process, the
+//! connection runs `synchronous = FULL` (the commit is fsynced before anyone is answered), and a
+//! connection whose transaction failed is closed, never reused: the next commit opens a fresh
+//! one, so the store recovers by itself once the disk has room again.
+
+use super::{EventState, IngestReport, StoreError, WriteHealth};
+use crate::attendance::event::{AccessEvent, OutsideWindow, Parsed};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// One event group of a commit (one POST, one polled page), shared with the blocking thread.
+pub type EventGroup = Arc<Vec<Parsed>>;
+
+const INSERT_EVENT: &str = "INSERT INTO events (event_id, source, event_type, happen_at_ms, \
+     happen_time, door_index, door_name, person_code, person_id, isc_person_no, card_no, \
+     isc_in_out, raw, received_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+     ON CONFLICT (event_id) DO UPDATE SET repeats = events.repeats + 1 RETURNING repeats";
+
+const INSERT_OUTSIDE: &str = "INSERT INTO events (event_id, source, event_type, happen_at_ms, \
+     happen_time, door_index, door_name, person_code, person_id, isc_person_no, card_no, \
+     isc_in_out, raw, received_at_ms, state, reason, detail) \
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+     ON CONFLICT (event_id) DO UPDATE SET repeats = events.repeats + 1 RETURNING repeats";
+
+const INSERT_REJECTED: &str = "INSERT INTO rejected_events (event_id, source, reason, raw, \
+     received_at_ms) VALUES (?, ?, ?, ?, ?)";
+
+/// The inbox's own connection to a SQLite file; opened on the first commit.
+pub(super) struct DirectInbox {
+    path: PathBuf,
+    read_only: bool,
+    busy_timeout: Duration,
+    health: Arc<WriteHealth>,
+    conn: Mutex<Option<Connection>>,
+}
+
+impl DirectInbox {
+    pub(super) fn new(
+        path: PathBuf,
+        read_only: bool,
+        busy_timeout: Duration,
+        health: Arc<WriteHealth>,
+    ) -> Self {
+        Self {
+            path,
+            read_only,
+            busy_timeout,
+            health,
+            conn: Mutex::new(None),
+        }
+    }
+
+    /// Commit `groups` in one transaction (blocking: call from a blocking thread, holding the
+    /// store's write gate). One report per group, in order; on error nothing was stored.
+    pub(super) fn commit(
+        &self,
+        groups: &[EventGroup],
+        source: &str,
+        received_at_ms: i64,
+    ) -> Result<Vec<IngestReport>, StoreError> {
+        let mut slot = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let conn = match slot.take() {
+            Some(c) => c,
+            None => self
+                .open()
+                .inspect_err(|e| self.health.failed(&e.to_string()))?,
+        };
+        let result = conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(StoreError::from)
+            .and_then(|()| insert_groups(&conn, groups, source, received_at_ms))
+            .and_then(|r| conn.execute_batch("COMMIT").map(|()| r).map_err(Into::into));
+        match result {
+            Ok(reports) => {
+                self.health.succeeded();
+                *slot = Some(conn);
+                Ok(reports)
+            }
+            Err(e) => {
+                // Never reuse a connection whose transaction failed: closing it rolls back
+                // whatever SQLite still holds (see `WriteTx`).
+                self.health.failed(&e.to_string());
+                drop(conn);
+                Err(e)
+            }
+        }
+    }
+
+    /// Close the connection (the store is closing).
+    pub(super) fn close(&self) {
+        let mut slot = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        drop(slot.take());
+    }
+
+    fn open(&self) -> Result<Connection, StoreError> {
+        let access = if self.read_only {
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+        } else {
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+        };
+        let conn =
+            Connection::open_with_flags(&self.path, access | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+        conn.busy_timeout(self.busy_timeout)?;
+        // The mode is stored in the file and the pool set it to WAL when it opened the store.
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+        Ok(conn)
+    }
+}
+
+/// Each event alone, with a cached statement. An event id already in the inbox (or earlier in
+/// this commit) is counted on the stored row and never changes its state.
+fn insert_groups(
+    conn: &Connection,
+    groups: &[EventGroup],
+    source: &str,
+    received_at_ms: i64,
+) -> Result<Vec<IngestReport>, StoreError> {
+    let mut reports = vec![IngestReport::default(); groups.len()];
+    for (group, report) in groups.iter().zip(reports.iter_mut()) {
+        for item in group.iter() {
+            match item {
+                Parsed::Accepted(ev) => {
+                    if insert_event(conn, ev, None, source, received_at_ms)? {
+                        report.accepted += 1;
+                    } else {
+                        report.duplicates += 1;
+                    }
+                }
+                Parsed::OutOfWindow(ev, why) => {
+                    if insert_event(conn, ev, Some(why), source, received_at_ms)? {
+                        report.out_of_window += 1;
+                    } else {
+                        report.duplicates += 1;
+                    }
+                }
+                Parsed::Rejected {
+                    event_id,
+                    reason,
+                    raw,
+                    ..
+                } => {
+                    conn.prepare_cached(INSERT_REJECTED)?.execute(params![
+                        event_id,
+                        source,
+                        reason,
+                        raw.to_string(),
+                        received_at_ms
+                    ])?;
+                    report.rejected += 1;
+                }
+            }
+        }
+    }
+    Ok(reports)
+}
+
+/// Insert one event; whether it was new.
+fn insert_event(
+    conn: &Connection,
+    ev: &AccessEvent,
+    outside: Option<&OutsideWindow>,
+    source: &str,
+    received_at_ms: i64,
+) -> Result<bool, StoreError> {
+    let raw: std::borrow::Cow<'_, str> = match ev.raw_text.as_deref() {
+        Some(text) => text.into(),
+        None => ev.raw.to_string().into(),
+    };
+    let happen_time = ev.happen_time.to_rfc3339();
+    let (event_type, happen_at_ms) = (i64::from(ev.event_type), ev.happen_time.timestamp_millis());
+    let (event_id, door_index, door_name) = (
+        ev.event_id.as_str(),
+        ev.door.index_code.as_str(),
+        ev.door.name.as_str(),
+    );
+    let person_code = ev.person_code.as_ref().map(|c| c.as_str());
+    let isc_in_out = ev.isc_in_out.map(|d| d.as_str());
+    let mut columns: Vec<&dyn rusqlite::ToSql> = vec![
+        &event_id,
+        &source,
+        &event_type,
+        &happen_at_ms,
+        &happen_time,
+        &door_index,
+        &door_name,
+        &person_code,
+        &ev.person_id,
+        &ev.isc_person_no,
+        &ev.card_no,
+        &isc_in_out,
+        &raw,
+        &received_at_ms,
+    ];
+    let state = EventState::OutOfWindow.as_str();
+    let (sql, reason, detail) = match outside {
+        None => (INSERT_EVENT, None, None),
+        Some(why) => (
+            INSERT_OUTSIDE,
+            Some(why.side.code()),
+            Some(why.detail.as_str()),
+        ),
+    };
+    if outside.is_some() {
+        columns.extend_from_slice(&[&state, &reason, &detail]);
+    }
+    let repeats: Option<i64> = conn
+        .prepare_cached(sql)?
+        .query_row(columns.as_slice(), |r| r.get(0))
+        .optional()?;
+    Ok(repeats == Some(0))
+}
