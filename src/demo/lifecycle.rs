@@ -16,6 +16,8 @@ use std::time::Duration;
 
 /// How long the demo waits for a run's plan before it stops watching (the run goes on).
 const PLAN_WAIT: Duration = Duration::from_secs(180);
+/// How long the first run may take to be applied.
+const APPLY_WAIT: Duration = Duration::from_secs(300);
 const POLL: Duration = Duration::from_millis(500);
 /// How long a held plan waits for someone to press Approve before the demo approves it.
 const SELF_APPROVE_AFTER: Duration = Duration::from_secs(240);
@@ -33,7 +35,7 @@ impl LifecycleScript {
     /// The installation's first run: a plan, shown; then the demo's administrator approves it
     /// (everyone on the roster registered, people without a current enrolment or contract
     /// revoked), so that the next period has registered people whose photo and name change.
-    pub async fn first_plan(&self, http: &reqwest::Client) -> anyhow::Result<()> {
+    pub async fn first_plan(&self, http: &reqwest::Client) -> anyhow::Result<String> {
         let id = self.start(http, false).await?;
         let run = self.wait_planned(http, &id).await?;
         println!(
@@ -47,7 +49,7 @@ impl LifecycleScript {
             "demo: the demo's administrator approved run {}: it is applied at HikCentral's pace",
             short(&id)
         );
-        Ok(())
+        Ok(id)
     }
 
     /// Apply a planned run or approve a held one, as the administrator.
@@ -66,8 +68,17 @@ impl LifecycleScript {
         }
     }
 
-    /// SIAD's next period, then a run asked to apply.
-    pub async fn next_period(&self, http: &reqwest::Client) -> anyhow::Result<()> {
+    /// SIAD's next period, then a run asked to apply. The `first` run is applied before: a photo
+    /// that changed before its owner's registration would be registered as it is, not refreshed.
+    pub async fn next_period(
+        &self,
+        http: &reqwest::Client,
+        first: Option<&str>,
+    ) -> anyhow::Result<()> {
+        if let Some(first) = first {
+            let done = |s: &str| matches!(s, "applied" | "failed" | "cancelled");
+            self.wait_for(http, first, done, APPLY_WAIT).await?;
+        }
         let summary = crate::siad::seed::start_next_period(&self.siad_path, NEXT_PERIOD_SEED)
             .await
             .context("move the demo SIAD to its next period")?;
@@ -135,14 +146,26 @@ impl LifecycleScript {
 
     /// The run once its plan is made (any state after `planning`).
     async fn wait_planned(&self, http: &reqwest::Client, id: &str) -> anyhow::Result<Value> {
-        let until = tokio::time::Instant::now() + PLAN_WAIT;
+        self.wait_for(http, id, |s| s != "planning", PLAN_WAIT)
+            .await
+    }
+
+    /// The run once its state is one `reached` accepts, within `limit`.
+    async fn wait_for(
+        &self,
+        http: &reqwest::Client,
+        id: &str,
+        reached: fn(&str) -> bool,
+        limit: Duration,
+    ) -> anyhow::Result<Value> {
+        let until = tokio::time::Instant::now() + limit;
         loop {
             let run = self.read(http, id).await?;
-            if run["state"].as_str().is_some_and(|s| s != "planning") {
+            if run["state"].as_str().is_some_and(reached) {
                 return Ok(run);
             }
             if tokio::time::Instant::now() > until {
-                anyhow::bail!("lifecycle run {id} was not planned within {PLAN_WAIT:?}");
+                anyhow::bail!("lifecycle run {id} did not get there within {limit:?}");
             }
             tokio::time::sleep(POLL).await;
         }

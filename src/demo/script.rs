@@ -85,9 +85,13 @@ impl Script {
         );
         self.start_job(&http, json!({"program": "SOFTWARE"}))
             .await?;
-        if let Err(e) = self.lifecycle.first_plan(&http).await {
-            tracing::warn!(error = %format!("{e:#}"), "demo: the first lifecycle plan failed");
-        }
+        let first_run = match self.lifecycle.first_plan(&http).await {
+            Ok(id) => Some(id),
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), "demo: the first lifecycle plan failed");
+                None
+            }
+        };
         let (staff, stranger) = registered.split_at(staff.len());
         let day = plan(staff, stranger.first(), chrono::Utc::now());
         let total: usize = day.iter().map(|b| b.events.len()).sum();
@@ -123,7 +127,9 @@ impl Script {
         );
         self.start_job(&http, json!({"program": "MEDICINA"}))
             .await?;
-        self.lifecycle.next_period(&http).await
+        self.lifecycle
+            .next_period(&http, first_run.as_deref())
+            .await
     }
 
     /// The service subscribes at start; pushes go nowhere until it has.
