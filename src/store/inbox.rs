@@ -69,7 +69,8 @@ const OUTSIDE_COLUMNS: &str = "state, reason, detail";
 /// PostgreSQL's 65,535.
 const ROWS_PER_INSERT: usize = 400;
 
-const INSERT_REJECTED: &str = "INSERT INTO rejected_events (event_id, source, reason, raw, \
+pub(super) const INSERT_REJECTED: &str =
+    "INSERT INTO rejected_events (event_id, source, reason, raw, \
      received_at_ms) VALUES ($1, $2, $3, $4, $5)";
 
 pub(super) const SELECT_EVENT: &str =
@@ -300,7 +301,7 @@ fn bind_event<'q>(
 /// `INSERT … VALUES (…), (…) … ON CONFLICT … RETURNING event_id, repeats` for `rows` events;
 /// with `outside`, each row also carries its state and reason ([`OUTSIDE_COLUMNS`]). A repeat
 /// only counts: it never changes a stored event's state.
-fn multi_row_insert(backend: super::Backend, rows: usize, outside: bool) -> String {
+pub(super) fn multi_row_insert(backend: super::Backend, rows: usize, outside: bool) -> String {
     let (extra, width) = if outside {
         (format!(", {OUTSIDE_COLUMNS}"), COLUMNS_PER_EVENT + 3)
     } else {

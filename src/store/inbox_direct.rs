@@ -14,7 +14,8 @@
 //! connection whose transaction failed is closed, never reused: the next commit opens a fresh
 //! one, so the store recovers by itself once the disk has room again.
 
-use super::{EventState, IngestReport, StoreError, WriteHealth};
+use super::inbox::{multi_row_insert, INSERT_REJECTED};
+use super::{Backend, EventState, IngestReport, StoreError, WriteHealth};
 use crate::attendance::event::{AccessEvent, OutsideWindow, Parsed};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use std::path::PathBuf;
@@ -24,20 +25,6 @@ use std::time::Duration;
 /// One event group of a commit (one POST, one polled page), shared with the blocking thread.
 pub type EventGroup = Arc<Vec<Parsed>>;
 
-const INSERT_EVENT: &str = "INSERT INTO events (event_id, source, event_type, happen_at_ms, \
-     happen_time, door_index, door_name, person_code, person_id, isc_person_no, card_no, \
-     isc_in_out, raw, received_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-     ON CONFLICT (event_id) DO UPDATE SET repeats = events.repeats + 1 RETURNING repeats";
-
-const INSERT_OUTSIDE: &str = "INSERT INTO events (event_id, source, event_type, happen_at_ms, \
-     happen_time, door_index, door_name, person_code, person_id, isc_person_no, card_no, \
-     isc_in_out, raw, received_at_ms, state, reason, detail) \
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-     ON CONFLICT (event_id) DO UPDATE SET repeats = events.repeats + 1 RETURNING repeats";
-
-const INSERT_REJECTED: &str = "INSERT INTO rejected_events (event_id, source, reason, raw, \
-     received_at_ms) VALUES (?, ?, ?, ?, ?)";
-
 /// The inbox's own connection to a SQLite file; opened on the first commit.
 pub(super) struct DirectInbox {
     path: PathBuf,
@@ -45,6 +32,15 @@ pub(super) struct DirectInbox {
     busy_timeout: Duration,
     health: Arc<WriteHealth>,
     conn: Mutex<Option<Connection>>,
+    statements: Statements,
+}
+
+/// The inbox's one-row inserts (the pool path's statements, for one row), made once.
+struct Statements {
+    /// An event in the time window.
+    event: String,
+    /// An event outside it, with its state and reason.
+    outside: String,
 }
 
 impl DirectInbox {
@@ -60,6 +56,10 @@ impl DirectInbox {
             busy_timeout,
             health,
             conn: Mutex::new(None),
+            statements: Statements {
+                event: multi_row_insert(Backend::Sqlite, 1, false),
+                outside: multi_row_insert(Backend::Sqlite, 1, true),
+            },
         }
     }
 
@@ -81,7 +81,7 @@ impl DirectInbox {
         let result = conn
             .execute_batch("BEGIN IMMEDIATE")
             .map_err(StoreError::from)
-            .and_then(|()| insert_groups(&conn, groups, source, received_at_ms))
+            .and_then(|()| insert_groups(&conn, &self.statements, groups, source, received_at_ms))
             .and_then(|r| conn.execute_batch("COMMIT").map(|()| r).map_err(Into::into));
         match result {
             Ok(reports) => {
@@ -124,6 +124,7 @@ impl DirectInbox {
 /// this commit) is counted on the stored row and never changes its state.
 fn insert_groups(
     conn: &Connection,
+    sql: &Statements,
     groups: &[EventGroup],
     source: &str,
     received_at_ms: i64,
@@ -133,14 +134,14 @@ fn insert_groups(
         for item in group.iter() {
             match item {
                 Parsed::Accepted(ev) => {
-                    if insert_event(conn, ev, None, source, received_at_ms)? {
+                    if insert_event(conn, sql, ev, None, source, received_at_ms)? {
                         report.accepted += 1;
                     } else {
                         report.duplicates += 1;
                     }
                 }
                 Parsed::OutOfWindow(ev, why) => {
-                    if insert_event(conn, ev, Some(why), source, received_at_ms)? {
+                    if insert_event(conn, sql, ev, Some(why), source, received_at_ms)? {
                         report.out_of_window += 1;
                     } else {
                         report.duplicates += 1;
@@ -170,6 +171,7 @@ fn insert_groups(
 /// Insert one event; whether it was new.
 fn insert_event(
     conn: &Connection,
+    sql: &Statements,
     ev: &AccessEvent,
     outside: Option<&OutsideWindow>,
     source: &str,
@@ -205,20 +207,17 @@ fn insert_event(
         &received_at_ms,
     ];
     let state = EventState::OutOfWindow.as_str();
-    let (sql, reason, detail) = match outside {
-        None => (INSERT_EVENT, None, None),
-        Some(why) => (
-            INSERT_OUTSIDE,
-            Some(why.side.code()),
-            Some(why.detail.as_str()),
-        ),
+    let reason = outside.map(|why| why.side.code());
+    let statement = match outside {
+        None => &sql.event,
+        Some(why) => {
+            columns.extend_from_slice(&[&state, &reason, &why.detail]);
+            &sql.outside
+        }
     };
-    if outside.is_some() {
-        columns.extend_from_slice(&[&state, &reason, &detail]);
-    }
     let repeats: Option<i64> = conn
-        .prepare_cached(sql)?
-        .query_row(columns.as_slice(), |r| r.get(0))
+        .prepare_cached(statement)?
+        .query_row(columns.as_slice(), |r| r.get(1))
         .optional()?;
     Ok(repeats == Some(0))
 }
