@@ -954,8 +954,10 @@ function renderLifecycle(data) {
     show(err, !!latest.error);
     if (latest.error) err.textContent = text(latest.error);
     const counts = isObj(latest.counts) ? latest.counts : {};
-    syncRows('lifecycle-counts', lcActions(counts), (a) => `c${a}`, (a) => {
-      const by = counts[a];
+    // Each row carries its counts, so a row whose numbers changed (this run progressing, or
+    // another run) is drawn anew.
+    const rows = lcActions(counts).map((a) => ({ a, by: counts[a] }));
+    syncRows('lifecycle-counts', rows, (r) => `c${r.a}`, ({ a, by }) => {
       const total = Object.values(by).reduce((x, n) => x + num(n), 0);
       const outcomes = el('td', { class: 'wrap' });
       for (const [k, n] of Object.entries(by)) {

@@ -494,15 +494,19 @@ async function main() {
       });
       const run = await fetch(`${origin}/admin/lifecycle/runs/${latest.id}`, { headers: { Authorization: `Bearer ${tok}` } }).then((r) => r.json());
       if (run.state !== 'applied') throw new Error(`run ${latest.id} ended ${run.state}: ${run.error}`);
-      // The page's per-action table says what the API says.
-      await page.waitForFunction((n) => document.querySelectorAll('#lifecycle-counts tbody tr[data-action-kind]').length === n,
-        Object.keys(run.counts).length, { timeout: WAIT, polling: 250 });
-      const shown = await page.evaluate(() => Array.from(document.querySelectorAll('#lifecycle-counts tbody tr[data-action-kind]'))
-        .map((tr) => [tr.dataset.actionKind, Number(tr.cells[1].textContent)]));
-      for (const [action, n] of shown) {
-        const want = Object.values(run.counts[action] || {}).reduce((a, b) => a + b, 0);
-        if (n !== want) throw new Error(`the page shows ${n} × ${action}, the API ${want}`);
-      }
+      // The page's per-action table says what the API says (once its next refresh has drawn
+      // this run: the table is redrawn every few seconds).
+      const want = Object.fromEntries(Object.entries(run.counts)
+        .map(([action, by]) => [action, Object.values(by || {}).reduce((a, b) => a + b, 0)]));
+      const shownCounts = () => page.evaluate(() => Object.fromEntries(Array.from(document.querySelectorAll('#lifecycle-counts tbody tr[data-action-kind]'))
+        .map((tr) => [tr.dataset.actionKind, Number(tr.cells[1].textContent)])));
+      await page.waitForFunction((w) => {
+        const rows = Array.from(document.querySelectorAll('#lifecycle-counts tbody tr[data-action-kind]'));
+        return rows.length === Object.keys(w).length
+          && rows.every((tr) => w[tr.dataset.actionKind] === Number(tr.cells[1].textContent));
+      }, want, { timeout: WAIT, polling: 250 }).catch(async () => {
+        throw new Error(`the page shows ${JSON.stringify(await shownCounts())}, the API ${JSON.stringify(want)}`);
+      });
       for (const action of ['revoke', 'register', 'refresh_face', 'refresh_person', 'restore']) {
         if (!run.counts[action]?.ok) throw new Error(`the next period's run did no ${action}: ${JSON.stringify(run.counts)}`);
       }
