@@ -5,6 +5,8 @@
 //! a newline in a person code or an upstream's error text can never start a forged log line.
 //! JSON logs are escaped by the JSON encoder. Colours only when stderr is a terminal.
 
+mod batch;
+
 use crate::config::{LogFormat, LogSettings};
 use std::fmt;
 use std::io::IsTerminal;
@@ -14,10 +16,11 @@ use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::FormatFields;
 use tracing_subscriber::EnvFilter;
 
+/// Install the process's log subscriber.
 ///
-/// Lines are written by a background thread (`tracing-appender`), so a request never waits for
-/// stderr; the buffer blocks rather than drops when it is full. [`flush`] before the process
-/// exits writes out what is still buffered.
+/// Lines are written to stderr in batches by a background thread ([`batch`]), so a request
+/// never waits for stderr and does not wake a thread per line; the buffer blocks rather than
+/// drops when it is full. [`flush`] before the process exits writes out what is still buffered.
 pub fn init(log: &LogSettings) {
     let filter = match std::env::var("RUST_LOG") {
         Ok(text) => EnvFilter::try_new(&text).unwrap_or_else(|e| {
@@ -30,29 +33,49 @@ pub fn init(log: &LogSettings) {
         }),
         Err(_) => log.level.env_filter(),
     };
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .thread_name("hikbridge-log")
-        .finish(std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(writer);
-    // try_init: a second call (tests, demo) keeps the first subscriber.
-    let installed = match log.format {
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
-        LogFormat::Text => builder.fmt_fields(EscapingFields).try_init(),
+        .with_ansi(std::io::stderr().is_terminal());
+    let (installed, guard) = match batch::spawn(std::io::stderr(), "hikbridge-log") {
+        Ok((writer, guard)) => (
+            install(builder.with_writer(writer), log.format),
+            Some(guard),
+        ),
+        // No thread for the writer: write each line straight to stderr.
+        Err(_) => (
+            install(builder.with_writer(std::io::stderr), log.format),
+            None,
+        ),
     };
-    if installed.is_ok() {
+    if installed {
         if let Ok(mut slot) = WRITER.lock() {
-            *slot = Some(guard);
+            *slot = guard;
         }
     }
 }
 
+/// Install the subscriber in `format`; `false` if one is installed already (tests, demo: the
+/// first one stays).
+fn install<W>(
+    builder: tracing_subscriber::fmt::SubscriberBuilder<
+        tracing_subscriber::fmt::format::DefaultFields,
+        tracing_subscriber::fmt::format::Format,
+        EnvFilter,
+        W,
+    >,
+    format: LogFormat,
+) -> bool
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    match format {
+        LogFormat::Json => builder.json().flatten_event(true).try_init().is_ok(),
+        LogFormat::Text => builder.fmt_fields(EscapingFields).try_init().is_ok(),
+    }
+}
+
 /// The log writer thread's guard: dropping it flushes and stops the thread.
-static WRITER: std::sync::Mutex<Option<tracing_appender::non_blocking::WorkerGuard>> =
-    std::sync::Mutex::new(None);
+static WRITER: std::sync::Mutex<Option<batch::Guard>> = std::sync::Mutex::new(None);
 
 /// Write out every buffered log line (call once, just before the process exits).
 pub fn flush() {
@@ -84,29 +107,53 @@ struct EscapingVisitor<'writer> {
 }
 
 impl EscapingVisitor<'_> {
-    fn write(&mut self, field: &Field, value: &str) {
+    /// ` name=` (nothing before the first field, no name for the message), then `value`
+    /// written through the escaping adapter: no intermediate string.
+    fn write(&mut self, field: &Field, value: fmt::Arguments<'_>) {
         if self.result.is_err() {
             return;
         }
         let sep = if self.first { "" } else { " " };
         self.first = false;
-        let value = Escaped(value);
         self.result = if field.name() == "message" {
-            write!(self.writer, "{sep}{value}")
+            self.writer.write_str(sep)
         } else {
-            write!(self.writer, "{sep}{}={value}", field.name())
-        };
+            write!(self.writer, "{sep}{}=", field.name())
+        }
+        .and_then(|()| fmt::Write::write_fmt(&mut EscapingWriter(&mut self.writer), value));
     }
 }
 
 impl Visit for EscapingVisitor<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.write(field, value);
+        self.write(field, format_args!("{value}"));
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.write(field, &format!("{value:?}"));
+        self.write(field, format_args!("{value:?}"));
     }
+}
+
+/// A `fmt::Write` that escapes control characters on their way to the writer it wraps.
+struct EscapingWriter<'a, W: fmt::Write + ?Sized>(&'a mut W);
+
+impl<W: fmt::Write + ?Sized> fmt::Write for EscapingWriter<'_, W> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        write_escaped(self.0, s)
+    }
+}
+
+/// `s` with control characters (and the Unicode line separators) escaped, written in runs.
+fn write_escaped<W: fmt::Write + ?Sized>(out: &mut W, s: &str) -> fmt::Result {
+    let mut clean_from = 0;
+    for (i, c) in s.char_indices() {
+        if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+            out.write_str(&s[clean_from..i])?;
+            write!(out, "{}", c.escape_default())?;
+            clean_from = i + c.len_utf8();
+        }
+    }
+    out.write_str(&s[clean_from..])
 }
 
 /// Text with control characters escaped; everything else (accents, ñ) as it is.
@@ -114,14 +161,7 @@ pub struct Escaped<'a>(pub &'a str);
 
 impl fmt::Display for Escaped<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for c in self.0.chars() {
-            if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
-                write!(f, "{}", c.escape_default())?;
-            } else {
-                fmt::Write::write_char(f, c)?;
-            }
-        }
-        Ok(())
+        write_escaped(f, self.0)
     }
 }
 
