@@ -34,6 +34,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
+use tracing::field::Empty;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -96,7 +97,11 @@ pub fn with_shared_layers(router: Router, server: &ServerSettings) -> Router {
                         .and_then(|v| v.to_str().ok())
                         .unwrap_or("-");
                     let path = loggable_path(req.uri().path());
-                    tracing::info_span!("request", method = %req.method(), %path, request_id = %id)
+                    // The counts of an event push are recorded by its handler, so the one
+                    // access line of a push says what it stored.
+                    tracing::info_span!("request", method = %req.method(), %path, request_id = %id,
+                        accepted = Empty, out_of_window = Empty, duplicates = Empty,
+                        rejected = Empty)
                 })
                 .on_response(|res: &Response, latency: Duration, _span: &tracing::Span| {
                     tracing::info!(
