@@ -23,12 +23,18 @@ pub fn parse_notify(body: &[u8]) -> Result<Vec<Parsed>, PayloadError> {
 /// A numeric `eventId` is kept as the exact digits it arrived as (and stored as a string), so
 /// ids beyond 64 bits never collapse into one.
 pub fn parse_notify_limited(body: &[u8], max_events: usize) -> Result<Vec<Parsed>, PayloadError> {
-    let root: &RawValue =
-        serde_json::from_slice(body).map_err(|e| PayloadError::Json(e.to_string()))?;
-    let Some(list) = events_slice(root) else {
-        let root: Value =
-            serde_json::from_str(root.get()).map_err(|e| PayloadError::Json(e.to_string()))?;
-        return Err(PayloadError::NoEvents(describe(&root)));
+    let list = match events_in_one_pass(body) {
+        Some(list) => list,
+        None => {
+            let root: &RawValue =
+                serde_json::from_slice(body).map_err(|e| PayloadError::Json(e.to_string()))?;
+            let Some(list) = events_slice(root) else {
+                let root: Value = serde_json::from_str(root.get())
+                    .map_err(|e| PayloadError::Json(e.to_string()))?;
+                return Err(PayloadError::NoEvents(describe(&root)));
+            };
+            list
+        }
     };
     if list.len() > max_events {
         return Err(PayloadError::TooMany {
@@ -48,6 +54,31 @@ pub fn parse_notify_limited(body: &[u8], max_events: usize) -> Result<Vec<Parsed
             parsed
         })
         .collect())
+}
+
+/// The events list of a well-shaped body, read in one pass over it: HikCentral's own bodies.
+/// `None` for anything else (not JSON, another shape, a repeated key): [`events_slice`] then
+/// finds the list the same way it always has, or says what is wrong.
+fn events_in_one_pass(body: &[u8]) -> Option<Vec<&RawValue>> {
+    #[derive(serde::Deserialize)]
+    struct Notify<'a> {
+        #[serde(borrow, default)]
+        params: Option<Params<'a>>,
+        #[serde(borrow, default)]
+        events: Option<Vec<&'a RawValue>>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Params<'a> {
+        #[serde(borrow, default)]
+        events: Option<Vec<&'a RawValue>>,
+    }
+    // Text first: a field this pass skips is held to UTF-8 like the rest, as in the slow path.
+    let text = std::str::from_utf8(body).ok()?;
+    if text.trim_start().starts_with('[') {
+        return serde_json::from_str(text).ok();
+    }
+    let notify: Notify<'_> = serde_json::from_str(text).ok()?;
+    notify.params.and_then(|p| p.events).or(notify.events)
 }
 
 /// The raw items of the events list (`params.events`, a top-level `events`, or a bare array).
@@ -129,4 +160,73 @@ fn keys(obj: &Map<String, Value>) -> String {
         names.push("...");
     }
     names.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{events_in_one_pass, events_slice};
+    use serde_json::value::RawValue;
+
+    fn texts(list: Option<Vec<&RawValue>>) -> Option<Vec<String>> {
+        list.map(|l| l.iter().map(|r| r.get().to_owned()).collect())
+    }
+
+    /// The slow path's answer for `body`.
+    fn slow(body: &str) -> Option<Vec<String>> {
+        let root: &RawValue = serde_json::from_str(body).ok()?;
+        texts(events_slice(root))
+    }
+
+    #[test]
+    fn the_one_pass_reads_hikcentral_bodies() {
+        for name in [
+            "hcp-batch-exit-card-and-denied.json",
+            "hcp-granted-face-entry.json",
+            "hcp-person-id-only.json",
+            "isc-granted-face-entry.json",
+            "isc-granted-multifactor-exit.json",
+        ] {
+            let path = format!(
+                "{}/tests/fixtures/hikcentral-events/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            let body = std::fs::read_to_string(&path).unwrap();
+            let fast = texts(events_in_one_pass(body.as_bytes()));
+            assert!(fast.as_ref().is_some_and(|l| !l.is_empty()), "{name}");
+            assert_eq!(fast, slow(&body), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_one_pass_finds_what_the_slow_path_finds_or_leaves_it_to_it() {
+        let bodies = [
+            r#"{"params":{"events":[{"a":1},{"b":2}]}}"#,
+            r#"{"params":{"events":[{"inner":1}]},"events":[{"top":1}]}"#,
+            r#"{"events":[{"a":1}]}"#,
+            r#"  [{"a":1}, 2]"#,
+            r#"{"params":{"ability":"x"},"events":[{"top":1}]}"#,
+            r#"{"params":null,"events":[{"top":1}]}"#,
+            r#"{"params":{"events":[{"inner":1}]},"events":"not a list"}"#,
+            r#"{"params":{"events":"not a list"},"events":[{"top":1}]}"#,
+            r#"{"params":"text","events":[{"top":1}]}"#,
+            r#"{"params":{"events":[1]},"params":{"events":[2]}}"#,
+            r#"{"events":[1],"events":[2]}"#,
+            r#"{"method":"OnEventNotify"}"#,
+            r#"{"params":{"events":[{"a":1}]}} trailing"#,
+            r#""just text""#,
+            "{\"params\":{\"events\":[{\"a\":\"\u{e9}\"}]}}",
+        ];
+        for body in bodies {
+            let fast = texts(events_in_one_pass(body.as_bytes()));
+            if fast.is_some() {
+                assert_eq!(fast, slow(body), "{body}");
+            }
+        }
+        // The well-shaped ones do take the one pass.
+        for body in &bodies[..6] {
+            assert!(events_in_one_pass(body.as_bytes()).is_some(), "{body}");
+        }
+        // Not UTF-8: left to the slow path, which says what is wrong.
+        assert!(events_in_one_pass(b"{\"events\":[\"\xff\"]}").is_none());
+    }
 }
