@@ -44,6 +44,8 @@ pub struct IngestResult {
     pub cpu_us_per_event: Option<f64>,
     /// How long after the load every event was decided (`None`: not within the limit).
     pub decided_after: Option<Duration>,
+    /// Lines the service logged (at `info`, as shipped) from its start to its stop.
+    pub log_lines: Option<u64>,
 }
 
 impl IngestResult {
@@ -159,7 +161,9 @@ pub async fn run(dir: &std::path::Path, opts: &IngestOptions) -> anyhow::Result<
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     let peak_rss_mib = served.peak_rss_mib();
+    let log = served.log_path().to_owned();
     served.stop().await?;
+    let log_lines = super::server::count_lines(&log);
     let stored_events = store.inbox().count().await?;
     store.close().await;
     let h = hist.lock().map_err(|_| anyhow::anyhow!("histogram lock"))?;
@@ -173,6 +177,7 @@ pub async fn run(dir: &std::path::Path, opts: &IngestOptions) -> anyhow::Result<
         peak_rss_mib,
         cpu_us_per_event,
         decided_after,
+        log_lines,
     })
 }
 

@@ -6,7 +6,7 @@
 use anyhow::Context;
 use command_fds::{CommandFdExt, FdMapping};
 use sqlx::Connection;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 use tokio::process::{Child, Command};
@@ -14,11 +14,14 @@ use tokio::process::{Child, Command};
 pub struct Served {
     pub base: String,
     child: Child,
+    /// The child's stderr: its log, at `info` as shipped.
+    log: PathBuf,
 }
 
 impl Served {
-    /// Start `hikbridge serve` with `env` on top of quiet defaults; resolves once `/health`
-    /// answers.
+    /// Start `hikbridge serve` with `env` on top of the shipped defaults; resolves once `/health`
+    /// answers. It logs at `info`, as shipped (one access line per request), to a file in `dir`:
+    /// the log's cost is part of what is measured.
     pub async fn start(dir: &Path, env: &[(&str, String)]) -> anyhow::Result<Served> {
         let socket = std::net::TcpListener::bind("127.0.0.1:0")?;
         let port = socket.local_addr()?.port();
@@ -28,12 +31,16 @@ impl Served {
             parent_fd: socket.into(),
             child_fd: 3,
         }])?;
+        let log = dir.join(format!("serve-{port}.log"));
+        let log_file = std::fs::File::create(&log)
+            .with_context(|| format!("cannot create {}", log.display()))?;
         cmd.arg("serve")
             .current_dir(dir)
             .env("LISTEN_FDS", "1")
-            .env("HIKBRIDGE__LOG__LEVEL", "warn")
+            .env_remove("RUST_LOG")
+            .env("HIKBRIDGE__LOG__LEVEL", "info")
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::from(log_file))
             .kill_on_drop(true);
         for (k, v) in env {
             cmd.env(k, v);
@@ -43,6 +50,7 @@ impl Served {
         let served = Served {
             base: format!("http://127.0.0.1:{port}"),
             child,
+            log,
         };
         // A request the child has not accepted yet waits in the socket's backlog: bound each.
         let http = reqwest::Client::builder()
@@ -56,7 +64,15 @@ impl Served {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        anyhow::bail!("hikbridge serve did not answer /health within 15 s")
+        anyhow::bail!(
+            "hikbridge serve did not answer /health within 15 s; the end of its log:\n{}",
+            log_tail(&served.log)
+        )
+    }
+
+    /// The child's log file.
+    pub fn log_path(&self) -> &Path {
+        &self.log
     }
 
     /// Peak resident memory so far (Linux `VmHWM`), in MiB.
@@ -89,6 +105,32 @@ impl Served {
 }
 
 pub use crate::procstat::peak_rss_of;
+
+/// How many lines the file at `path` holds.
+pub fn count_lines(path: &Path) -> Option<u64> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut buf = vec![0u8; 1 << 16];
+    let mut lines = 0u64;
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => return Some(lines),
+            Ok(n) => lines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64,
+            Err(_) => return None,
+        }
+    }
+}
+
+/// The last 2 KiB of a log, control characters escaped.
+fn log_tail(path: &Path) -> String {
+    let text = std::fs::read(path).unwrap_or_default();
+    let tail = &text[text.len().saturating_sub(2048)..];
+    String::from_utf8_lossy(tail)
+        .lines()
+        .map(|l| l.escape_debug().to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
 
 /// A new, empty PostgreSQL database on the server `admin_url` names; dropped by [`PgBench::drop_db`].
 pub struct PgBench {
