@@ -314,6 +314,25 @@ pub(super) fn multi_row_insert(backend: super::Backend, rows: usize, outside: bo
     )
 }
 
+/// One event into the inbox as SQLite's `INSERT OR IGNORE` (the inbox's own connection): a
+/// repeat changes nothing, and [`COUNT_REPEAT`] then counts it. Without `RETURNING` and without
+/// an abort on conflict SQLite keeps no statement journal (a copy of every page the insert
+/// touches: 3 % of the service's CPU per event in the ingest benchmark's profile).
+pub(super) fn insert_or_ignore(outside: bool) -> String {
+    let (extra, width) = if outside {
+        (format!(", {OUTSIDE_COLUMNS}"), COLUMNS_PER_EVENT + 3)
+    } else {
+        (String::new(), COLUMNS_PER_EVENT)
+    };
+    format!(
+        "INSERT OR IGNORE INTO events ({EVENT_COLUMNS}{extra}) VALUES {}",
+        super::values_rows(super::Backend::Sqlite, width, 1)
+    )
+}
+
+/// A later arrival of a stored event id: counted on its row, whose state never changes.
+pub(super) const COUNT_REPEAT: &str = "UPDATE events SET repeats = repeats + 1 WHERE event_id = ?";
+
 pub(super) fn stored_event(r: &sqlx::any::AnyRow) -> Result<StoredEvent, StoreError> {
     Ok(sqlx::FromRow::from_row(r)?)
 }

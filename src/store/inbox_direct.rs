@@ -14,10 +14,10 @@
 //! connection whose transaction failed is closed, never reused: the next commit opens a fresh
 //! one, so the store recovers by itself once the disk has room again.
 
-use super::inbox::{multi_row_insert, INSERT_REJECTED};
-use super::{Backend, EventState, IngestReport, StoreError, WriteHealth};
+use super::inbox::{insert_or_ignore, COUNT_REPEAT, INSERT_REJECTED};
+use super::{EventState, IngestReport, StoreError, WriteHealth};
 use crate::attendance::event::{AccessEvent, OutsideWindow, Parsed};
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use rusqlite::{params, Connection, OpenFlags};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -35,7 +35,7 @@ pub(super) struct DirectInbox {
     statements: Statements,
 }
 
-/// The inbox's one-row inserts (the pool path's statements, for one row), made once.
+/// The inbox's one-row inserts, made once.
 struct Statements {
     /// An event in the time window.
     event: String,
@@ -57,8 +57,8 @@ impl DirectInbox {
             health,
             conn: Mutex::new(None),
             statements: Statements {
-                event: multi_row_insert(Backend::Sqlite, 1, false),
-                outside: multi_row_insert(Backend::Sqlite, 1, true),
+                event: insert_or_ignore(false),
+                outside: insert_or_ignore(true),
             },
         }
     }
@@ -215,9 +215,17 @@ fn insert_event(
             &sql.outside
         }
     };
-    let repeats: Option<i64> = conn
+    if conn
         .prepare_cached(statement)?
-        .query_row(columns.as_slice(), |r| r.get(1))
-        .optional()?;
-    Ok(repeats == Some(0))
+        .execute(columns.as_slice())?
+        == 1
+    {
+        return Ok(true);
+    }
+    // Ignored: the id is stored already (every NOT NULL column is bound from a value, so
+    // nothing else can be ignored; should it be, no row counts it and the commit fails).
+    match conn.prepare_cached(COUNT_REPEAT)?.execute([event_id])? {
+        1 => Ok(false),
+        n => Err(rusqlite::Error::StatementChangedRows(n).into()),
+    }
 }
