@@ -302,14 +302,22 @@ fn bind_event<'q>(
 /// with `outside`, each row also carries its state and reason ([`OUTSIDE_COLUMNS`]). A repeat
 /// only counts: it never changes a stored event's state.
 pub(super) fn multi_row_insert(backend: super::Backend, rows: usize, outside: bool) -> String {
+    format!(
+        "INSERT INTO events {} ON CONFLICT (event_id) DO UPDATE \
+         SET repeats = events.repeats + 1 RETURNING event_id, repeats",
+        columns_and_values(backend, rows, outside)
+    )
+}
+
+/// `(columns) VALUES (…), …` of `rows` events, with the [`OUTSIDE_COLUMNS`] when `outside`.
+fn columns_and_values(backend: super::Backend, rows: usize, outside: bool) -> String {
     let (extra, width) = if outside {
         (format!(", {OUTSIDE_COLUMNS}"), COLUMNS_PER_EVENT + 3)
     } else {
         (String::new(), COLUMNS_PER_EVENT)
     };
     format!(
-        "INSERT INTO events ({EVENT_COLUMNS}{extra}) VALUES {} ON CONFLICT (event_id) DO UPDATE \
-         SET repeats = events.repeats + 1 RETURNING event_id, repeats",
+        "({EVENT_COLUMNS}{extra}) VALUES {}",
         super::values_rows(backend, width, rows)
     )
 }
@@ -319,14 +327,9 @@ pub(super) fn multi_row_insert(backend: super::Backend, rows: usize, outside: bo
 /// an abort on conflict SQLite keeps no statement journal (a copy of every page the insert
 /// touches: 3 % of the service's CPU per event in the ingest benchmark's profile).
 pub(super) fn insert_or_ignore(outside: bool) -> String {
-    let (extra, width) = if outside {
-        (format!(", {OUTSIDE_COLUMNS}"), COLUMNS_PER_EVENT + 3)
-    } else {
-        (String::new(), COLUMNS_PER_EVENT)
-    };
     format!(
-        "INSERT OR IGNORE INTO events ({EVENT_COLUMNS}{extra}) VALUES {}",
-        super::values_rows(super::Backend::Sqlite, width, 1)
+        "INSERT OR IGNORE INTO events {}",
+        columns_and_values(super::Backend::Sqlite, 1, outside)
     )
 }
 

@@ -215,11 +215,10 @@ fn insert_event(
             &sql.outside
         }
     };
-    if conn
+    let inserted = conn
         .prepare_cached(statement)?
-        .execute(columns.as_slice())?
-        == 1
-    {
+        .execute(columns.as_slice())?;
+    if inserted == 1 {
         return Ok(true);
     }
     // Ignored: the id is stored already (every NOT NULL column is bound from a value, so
