@@ -69,8 +69,7 @@ pub async fn serve(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let mut io = tokio_io_timeout::TimeoutStream::new(stream);
-        io.set_read_timeout(Some(limits.idle_timeout));
+        let io = super::idle::IdleTimeout::new(stream, limits.idle_timeout);
         let service = router.clone().map_request(
             move |mut req: axum::extract::Request<hyper::body::Incoming>| {
                 req.extensions_mut().insert(ConnectInfo(peer));
@@ -78,10 +77,7 @@ pub async fn serve(
             },
         );
         let conn = builder
-            .serve_connection_with_upgrades(
-                TokioIo::new(Box::pin(io)),
-                TowerToHyperService::new(service),
-            )
+            .serve_connection_with_upgrades(TokioIo::new(io), TowerToHyperService::new(service))
             .into_owned();
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
