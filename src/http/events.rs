@@ -14,9 +14,9 @@ use crate::http::openapi::notify::{NotifyAck, OnEventNotify};
 use crate::http::openapi::schemas::ErrorBody;
 use crate::http::AppState;
 use crate::workers::inbox_writer::IngestError;
-use axum::body::Body;
+use axum::extract::Request;
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{header, Extensions, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
 use std::net::SocketAddr;
@@ -53,8 +53,7 @@ use std::time::Duration;
 pub async fn receive(
     State(state): State<AppState>,
     Path(secret): Path<String>,
-    extensions: Extensions,
-    body: Body,
+    request: Request,
 ) -> Response {
     let events = &state.settings().events;
     if !secret_matches(events.callback_secret.expose(), &secret) {
@@ -63,7 +62,8 @@ pub async fn receive(
     }
     let networks = state.allowed_push_networks();
     if !networks.is_empty() {
-        let peer = extensions
+        let peer = request
+            .extensions()
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip());
         if !peer.is_some_and(|ip| networks.iter().any(|n| n.contains(&ip))) {
@@ -77,9 +77,14 @@ pub async fn receive(
             .into_response();
         }
     }
-    // A short wait absorbs bursts; sustained overload is shed at once after it.
-    let permit =
-        tokio::time::timeout(Duration::from_millis(250), state.push_permits().acquire()).await;
+    // A short wait absorbs bursts; sustained overload is shed at once after it. (A free
+    // permit is taken without arming the timer.)
+    let permit = match state.push_permits().try_acquire() {
+        Ok(p) => Ok(Ok(p)),
+        Err(_) => {
+            tokio::time::timeout(Duration::from_millis(250), state.push_permits().acquire()).await
+        }
+    };
     let Ok(Ok(permit)) = permit else {
         crate::metrics::push_refused("too_many_pushes");
         return busy(
@@ -89,7 +94,10 @@ pub async fn receive(
         );
     };
     let limit = state.settings().server.body_limit_bytes;
-    let body = match http_body_util::Limited::new(body, limit).collect().await {
+    let body = match http_body_util::Limited::new(request.into_body(), limit)
+        .collect()
+        .await
+    {
         Ok(b) => b.to_bytes(),
         Err(e)
             if e.downcast_ref::<http_body_util::LengthLimitError>()
