@@ -233,6 +233,32 @@ async fn cors_allows_only_configured_origins() {
     assert!(other.maybe_header("access-control-allow-origin").is_none());
 }
 
+/// An error answer made outside a handler (here axum's bodiless 405, rewritten into the JSON
+/// error shape) still carries the CORS headers, so the SIAD frontend can read its message.
+#[tokio::test]
+async fn error_answers_keep_their_cors_headers() {
+    let app = TestApp::builder()
+        .env(&[(
+            "HIKBRIDGE__SERVER__CORS_ALLOWED_ORIGINS",
+            "https://siad.example.edu",
+        )])
+        .start()
+        .await;
+    let res = app
+        .server
+        .post("/ready")
+        .add_header("origin", "https://siad.example.edu")
+        .expect_failure()
+        .await;
+    assert_eq!(res.status_code(), 405);
+    assert_eq!(
+        res.maybe_header("access-control-allow-origin"),
+        Some(HeaderValue::from_static("https://siad.example.edu"))
+    );
+    let body: Value = res.json();
+    assert_eq!(body["error"]["code"], "method_not_allowed");
+}
+
 #[tokio::test]
 async fn without_configured_origins_no_origin_is_allowed() {
     let app = TestApp::builder().start().await;
