@@ -209,15 +209,20 @@ async fn an_oversized_body_answers_413_json() {
         .contains("server.body_limit_bytes"));
 }
 
-#[tokio::test]
-async fn cors_allows_only_configured_origins() {
-    let app = TestApp::builder()
+/// The service with `server.cors_allowed_origins` = the SIAD frontend's origin.
+async fn app_allowing_siad() -> TestApp {
+    TestApp::builder()
         .env(&[(
             "HIKBRIDGE__SERVER__CORS_ALLOWED_ORIGINS",
             "https://siad.example.edu",
         )])
         .start()
-        .await;
+        .await
+}
+
+#[tokio::test]
+async fn cors_allows_only_configured_origins() {
+    let app = app_allowing_siad().await;
     let preflight = |origin: &'static str| {
         app.server
             .method(Method::OPTIONS, "/ready")
@@ -237,13 +242,7 @@ async fn cors_allows_only_configured_origins() {
 /// error shape) still carries the CORS headers, so the SIAD frontend can read its message.
 #[tokio::test]
 async fn error_answers_keep_their_cors_headers() {
-    let app = TestApp::builder()
-        .env(&[(
-            "HIKBRIDGE__SERVER__CORS_ALLOWED_ORIGINS",
-            "https://siad.example.edu",
-        )])
-        .start()
-        .await;
+    let app = app_allowing_siad().await;
     let res = app
         .server
         .post("/ready")
