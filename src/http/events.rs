@@ -80,12 +80,13 @@ pub async fn receive(
     // A short wait absorbs bursts; sustained overload is shed at once after it. (A free
     // permit is taken without arming the timer.)
     let permit = match state.push_permits().try_acquire() {
-        Ok(p) => Ok(Ok(p)),
-        Err(_) => {
-            tokio::time::timeout(Duration::from_millis(250), state.push_permits().acquire()).await
-        }
+        Ok(p) => Some(p),
+        Err(_) => tokio::time::timeout(Duration::from_millis(250), state.push_permits().acquire())
+            .await
+            .ok()
+            .and_then(Result::ok),
     };
-    let Ok(Ok(permit)) = permit else {
+    let Some(permit) = permit else {
         crate::metrics::push_refused("too_many_pushes");
         return busy(
             "too many pushes are being received at once (events.max_concurrent_pushes); \

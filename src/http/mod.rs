@@ -151,15 +151,13 @@ where
     B::Error: Into<axum::BoxError>,
 {
     let status = res.status();
-    if !(status.is_client_error() || status.is_server_error()) {
-        return res.map(axum::body::Body::new);
-    }
+    let is_error = status.is_client_error() || status.is_server_error();
     let is_json = res
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("application/json"));
-    if is_json {
+    if !is_error || is_json {
         return res.map(axum::body::Body::new);
     }
     let (mut parts, _) = res.into_parts();
