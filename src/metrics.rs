@@ -64,8 +64,8 @@ pub fn events_out_of_window(source: &'static str, count: u64) {
 }
 
 /// Events kept as rejected, by reason kind.
-pub fn event_rejected(reason: &'static str) {
-    counter!("hikbridge_events_rejected_total", "reason" => reason).increment(1);
+pub fn events_rejected(reason: &'static str, count: u64) {
+    counter!("hikbridge_events_rejected_total", "reason" => reason).increment(count);
 }
 
 /// A whole push refused before anything was stored (wrong secret, too large, busy, …).

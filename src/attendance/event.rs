@@ -155,6 +155,13 @@ pub enum RejectKind {
 }
 
 impl RejectKind {
+    /// Every kind, in a fixed order.
+    pub const ALL: [RejectKind; 3] = [
+        RejectKind::NotAnObject,
+        RejectKind::Unusable,
+        RejectKind::Omitted,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             RejectKind::NotAnObject => "not_an_object",
