@@ -514,6 +514,62 @@ async fn one_group_commit_counts_repeats_inside_the_batch_and_spans_many_insert_
 #[case::sqlite(Db::Sqlite)]
 #[case::postgres(Db::Postgres)]
 #[tokio::test]
+async fn one_group_commit_stores_every_kind_of_item_side_by_side(#[case] backend: Db) {
+    use hikbridge::attendance::event::{parse_notify, TimeWindow};
+    let now = chrono::Utc::now();
+    let event = |id: &str, at: &str| {
+        serde_json::json!({"eventId": id, "eventType": 196893, "happenTime": at,
+            "srcIndex": "1", "data": {"personCode": "1700000001"}})
+    };
+    let (recent, old) = (now.to_rfc3339(), "2020-01-27T08:00:00-05:00");
+    // In the window, out of it, a repeat of each, and two unusable items, interleaved: every
+    // statement of the commit is in use at once.
+    let body = serde_json::json!({"params": {"events": [
+        event("k-new", &recent),
+        event("k-old", old),
+        {"eventType": 196893},
+        event("k-new", &recent),
+        event("k-old", old),
+        "not an event",
+        event("k-new-2", &recent),
+    ]}});
+    let window = TimeWindow {
+        max_past: std::time::Duration::from_secs(48 * 3600),
+        max_future: std::time::Duration::from_secs(300),
+    };
+    let items = window.apply(parse_notify(body.to_string().as_bytes()).unwrap(), now);
+    let Some(db) = db_for(backend).await else {
+        return;
+    };
+    let reports = db
+        .store
+        .inbox()
+        .commit_groups(&[std::sync::Arc::new(items)], "push", 1)
+        .await
+        .unwrap();
+    let r = &reports[0];
+    assert_eq!(
+        (r.accepted, r.out_of_window, r.duplicates, r.rejected),
+        (2, 1, 2, 2),
+        "{}",
+        db.name
+    );
+    let inbox = db.store.inbox();
+    let (new, old) = (
+        inbox.get("k-new").await.unwrap().unwrap(),
+        inbox.get("k-old").await.unwrap().unwrap(),
+    );
+    assert_eq!((new.state.as_str(), new.repeats), ("new", 1));
+    assert_eq!((old.state.as_str(), old.repeats), ("out_of_window", 1));
+    assert_eq!(old.reason.as_deref(), Some("too_old"));
+    assert_eq!(inbox.rejected(10).await.unwrap().len(), 2);
+    db.cleanup().await;
+}
+
+#[rstest]
+#[case::sqlite(Db::Sqlite)]
+#[case::postgres(Db::Postgres)]
+#[tokio::test]
 async fn the_decider_writes_rounds_of_many_events_and_can_stop_after_one_round(
     #[case] backend: Db,
 ) {

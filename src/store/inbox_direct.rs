@@ -17,7 +17,7 @@
 use super::inbox::{insert_or_ignore, COUNT_REPEAT, INSERT_REJECTED};
 use super::{EventState, IngestReport, StoreError, WriteHealth};
 use crate::attendance::event::{AccessEvent, OutsideWindow, Parsed};
-use rusqlite::{params, Connection, OpenFlags};
+use rusqlite::{params, CachedStatement, Connection, OpenFlags};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -120,8 +120,9 @@ impl DirectInbox {
     }
 }
 
-/// Each event alone, with a cached statement. An event id already in the inbox (or earlier in
-/// this commit) is counted on the stored row and never changes its state.
+/// Each event alone, through statements taken from the connection's cache once per commit (a
+/// cache lookup per event cost about five allocations). An event id already in the inbox (or
+/// earlier in this commit) is counted on the stored row and never changes its state.
 fn insert_groups(
     conn: &Connection,
     sql: &Statements,
@@ -129,19 +130,20 @@ fn insert_groups(
     source: &str,
     received_at_ms: i64,
 ) -> Result<Vec<IngestReport>, StoreError> {
+    let mut prepared = Prepared::new(conn, sql);
     let mut reports = vec![IngestReport::default(); groups.len()];
     for (group, report) in groups.iter().zip(reports.iter_mut()) {
         for item in group.iter() {
             match item {
                 Parsed::Accepted(ev) => {
-                    if insert_event(conn, sql, ev, None, source, received_at_ms)? {
+                    if prepared.insert_event(ev, None, source, received_at_ms)? {
                         report.accepted += 1;
                     } else {
                         report.duplicates += 1;
                     }
                 }
                 Parsed::OutOfWindow(ev, why) => {
-                    if insert_event(conn, sql, ev, Some(why), source, received_at_ms)? {
+                    if prepared.insert_event(ev, Some(why), source, received_at_ms)? {
                         report.out_of_window += 1;
                     } else {
                         report.duplicates += 1;
@@ -153,7 +155,7 @@ fn insert_groups(
                     raw,
                     ..
                 } => {
-                    conn.prepare_cached(INSERT_REJECTED)?.execute(params![
+                    prepared.statement(Kind::Rejected)?.execute(params![
                         event_id,
                         source,
                         reason,
@@ -168,63 +170,106 @@ fn insert_groups(
     Ok(reports)
 }
 
-/// Insert one event; whether it was new.
-fn insert_event(
-    conn: &Connection,
-    sql: &Statements,
-    ev: &AccessEvent,
-    outside: Option<&OutsideWindow>,
-    source: &str,
-    received_at_ms: i64,
-) -> Result<bool, StoreError> {
-    let raw: std::borrow::Cow<'_, str> = match ev.raw_text.as_deref() {
-        Some(text) => text.into(),
-        None => ev.raw.to_string().into(),
-    };
-    let happen_time = ev.happen_time.to_rfc3339();
-    let (event_type, happen_at_ms) = (i64::from(ev.event_type), ev.happen_time.timestamp_millis());
-    let (event_id, door_index, door_name) = (
-        ev.event_id.as_str(),
-        ev.door.index_code.as_str(),
-        ev.door.name.as_str(),
-    );
-    let person_code = ev.person_code.as_ref().map(|c| c.as_str());
-    let isc_in_out = ev.isc_in_out.map(|d| d.as_str());
-    let mut columns: Vec<&dyn rusqlite::ToSql> = vec![
-        &event_id,
-        &source,
-        &event_type,
-        &happen_at_ms,
-        &happen_time,
-        &door_index,
-        &door_name,
-        &person_code,
-        &ev.person_id,
-        &ev.isc_person_no,
-        &ev.card_no,
-        &isc_in_out,
-        &raw,
-        &received_at_ms,
-    ];
-    let state = EventState::OutOfWindow.as_str();
-    let reason = outside.map(|why| why.side.code());
-    let statement = match outside {
-        None => &sql.event,
-        Some(why) => {
-            columns.extend_from_slice(&[&state, &reason, &why.detail]);
-            &sql.outside
+/// The statements of one commit, each taken from the connection's cache when first needed and
+/// returned to it when the commit is done.
+struct Prepared<'c> {
+    conn: &'c Connection,
+    sql: &'c Statements,
+    taken: [Option<CachedStatement<'c>>; 4],
+}
+
+/// Which statement of [`Prepared`].
+#[derive(Clone, Copy)]
+enum Kind {
+    /// An event in the time window.
+    Event = 0,
+    /// An event outside it.
+    Outside = 1,
+    /// A repeat of a stored event id.
+    Repeat = 2,
+    /// An unusable item.
+    Rejected = 3,
+}
+
+impl<'c> Prepared<'c> {
+    fn new(conn: &'c Connection, sql: &'c Statements) -> Self {
+        Self {
+            conn,
+            sql,
+            taken: [None, None, None, None],
         }
-    };
-    let inserted = conn
-        .prepare_cached(statement)?
-        .execute(columns.as_slice())?;
-    if inserted == 1 {
-        return Ok(true);
     }
-    // Ignored: the id is stored already (every NOT NULL column is bound from a value, so
-    // nothing else can be ignored; should it be, no row counts it and the commit fails).
-    match conn.prepare_cached(COUNT_REPEAT)?.execute([event_id])? {
-        1 => Ok(false),
-        n => Err(rusqlite::Error::StatementChangedRows(n).into()),
+
+    fn statement(&mut self, kind: Kind) -> Result<&mut CachedStatement<'c>, StoreError> {
+        let slot = &mut self.taken[kind as usize];
+        if let Some(statement) = slot {
+            return Ok(statement);
+        }
+        let text = match kind {
+            Kind::Event => self.sql.event.as_str(),
+            Kind::Outside => self.sql.outside.as_str(),
+            Kind::Repeat => COUNT_REPEAT,
+            Kind::Rejected => INSERT_REJECTED,
+        };
+        Ok(slot.insert(self.conn.prepare_cached(text)?))
+    }
+
+    /// Insert one event; whether it was new.
+    fn insert_event(
+        &mut self,
+        ev: &AccessEvent,
+        outside: Option<&OutsideWindow>,
+        source: &str,
+        received_at_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let raw: std::borrow::Cow<'_, str> = match ev.raw_text.as_deref() {
+            Some(text) => text.into(),
+            None => ev.raw.to_string().into(),
+        };
+        let happen_time = ev.happen_time.to_rfc3339();
+        let (event_type, happen_at_ms) =
+            (i64::from(ev.event_type), ev.happen_time.timestamp_millis());
+        let (event_id, door_index, door_name) = (
+            ev.event_id.as_str(),
+            ev.door.index_code.as_str(),
+            ev.door.name.as_str(),
+        );
+        let person_code = ev.person_code.as_ref().map(|c| c.as_str());
+        let isc_in_out = ev.isc_in_out.map(|d| d.as_str());
+        let state = EventState::OutOfWindow.as_str();
+        let reason = outside.map(|why| why.side.code());
+        let detail = outside.map(|why| why.detail.as_str());
+        let columns: [&dyn rusqlite::ToSql; 17] = [
+            &event_id,
+            &source,
+            &event_type,
+            &happen_at_ms,
+            &happen_time,
+            &door_index,
+            &door_name,
+            &person_code,
+            &ev.person_id,
+            &ev.isc_person_no,
+            &ev.card_no,
+            &isc_in_out,
+            &raw,
+            &received_at_ms,
+            &state,
+            &reason,
+            &detail,
+        ];
+        let inserted = match outside {
+            None => self.statement(Kind::Event)?.execute(&columns[..14])?,
+            Some(_) => self.statement(Kind::Outside)?.execute(&columns[..])?,
+        };
+        if inserted == 1 {
+            return Ok(true);
+        }
+        // Ignored: the id is stored already (every NOT NULL column is bound from a value, so
+        // nothing else can be ignored; should it be, no row counts it and the commit fails).
+        match self.statement(Kind::Repeat)?.execute([event_id])? {
+            1 => Ok(false),
+            n => Err(rusqlite::Error::StatementChangedRows(n).into()),
+        }
     }
 }
