@@ -16,15 +16,17 @@
 
 mod fields;
 mod notify;
+mod push;
+mod raw;
 mod window;
 
 pub use notify::{parse_notify, parse_notify_limited};
+pub use raw::RawEvent;
 pub use window::{cap_rejected, OutsideWindow, TimeWindow, WindowSide};
 
 use super::types::{Direction, DoorKey, EventId, PersonCode};
 use chrono::{DateTime, FixedOffset};
 use fields::{parse_one, uint};
-use notify::keep_exact_numeric_id;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
@@ -88,19 +90,17 @@ pub struct AccessEvent {
     /// when the rules are configured to trust it.
     pub isc_in_out: Option<Direction>,
     pub source: EventSource,
-    /// The event as a JSON value, for fields not lifted above.
-    pub raw: Value,
-    /// The event's text exactly as it arrived in a push, stored as is (no re-serialisation);
-    /// `None` for polled records, stored from `raw`.
-    pub raw_text: Option<Box<str>>,
+    /// The event's JSON, for fields not lifted above: a pushed event's text exactly as it
+    /// arrived (stored as is, no re-serialisation), a polled record's value.
+    pub raw: RawEvent,
 }
 
 impl AccessEvent {
     /// The object holding person details: `data` on a push, the record itself on a poll.
     fn detail(&self) -> Option<&Map<String, Value>> {
         match self.source {
-            EventSource::Push => self.raw.get("data").and_then(Value::as_object),
-            EventSource::Poll => self.raw.as_object(),
+            EventSource::Push => self.raw.value().get("data").and_then(Value::as_object),
+            EventSource::Poll => self.raw.value().as_object(),
         }
     }
 
@@ -183,9 +183,30 @@ pub fn parse_door_record(record: &Value) -> Parsed {
 /// Parse one event as stored in the inbox (its raw text), for the source it came from. A
 /// numeric `eventId` keeps its exact digits, as at ingest.
 pub fn parse_stored(text: &str, source: EventSource) -> Parsed {
-    let mut value: Value = serde_json::from_str(text).unwrap_or(Value::Null);
-    if let Ok(raw) = serde_json::from_str::<&RawValue>(text) {
-        keep_exact_numeric_id(raw, &mut value);
-    }
+    let value = match serde_json::from_str::<&RawValue>(text) {
+        Ok(raw) => raw::value_of(raw),
+        Err(_) => Value::Null,
+    };
     parse_one(value, source)
+}
+
+/// The HikCentral push bodies under `tests/fixtures/hikcentral-events/`, with their names.
+#[cfg(test)]
+pub(crate) fn fixture_bodies() -> Vec<(&'static str, String)> {
+    [
+        "hcp-batch-exit-card-and-denied.json",
+        "hcp-granted-face-entry.json",
+        "hcp-person-id-only.json",
+        "isc-granted-face-entry.json",
+        "isc-granted-multifactor-exit.json",
+    ]
+    .into_iter()
+    .map(|name| {
+        let path = format!(
+            "{}/tests/fixtures/hikcentral-events/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        (name, std::fs::read_to_string(&path).unwrap())
+    })
+    .collect()
 }

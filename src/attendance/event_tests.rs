@@ -89,7 +89,8 @@ fn hcp_face_entry_fixture_reads_every_field() {
     assert_eq!(e.check_in_and_out_type(), Some(1));
     assert_eq!(e.source, EventSource::Push);
     assert_eq!(
-        e.raw["data"]["wearMaskStatus"], 0,
+        e.raw.value()["data"]["wearMaskStatus"],
+        0,
         "raw keeps the event as sent"
     );
 }
@@ -615,7 +616,7 @@ fn polled_door_records_are_parsed_as_poll_events() {
     assert_eq!(e.card_no, None);
     assert_eq!(e.check_in_and_out_type(), Some(1));
     assert_eq!(e.source, EventSource::Poll);
-    assert_eq!(e.raw, record());
+    assert_eq!(e.raw.value(), &record());
 }
 
 #[test]
@@ -778,7 +779,7 @@ fn a_pushed_event_is_kept_as_the_text_that_arrived_and_reparses_to_the_same_id()
         Parsed::Rejected { reason, .. } => panic!("rejected: {reason}"),
         Parsed::OutOfWindow(_, why) => panic!("{}", why.detail),
     };
-    let text = ev.raw_text.as_deref().unwrap();
+    let text = ev.raw.text().unwrap();
     assert_eq!(text, item, "stored as it arrived: no re-serialisation");
     match crate::attendance::event::parse_stored(text, EventSource::Push) {
         Parsed::Accepted(again) => {

@@ -2,7 +2,7 @@
 //! future holds, alternation, normalisation and out-of-order history.
 
 use super::decision::{Decision, ParkReason, SkipReason};
-use super::event::{parse_notify, AccessEvent, EventSource, Parsed};
+use super::event::{parse_notify, AccessEvent, EventSource, Parsed, RawEvent};
 use super::rules::{
     decide, default_granted_types, local_day, AlternationPolicy, DoorMatcher, DoorMode, DoorRule,
     PriorPunch, RulesConfig,
@@ -58,8 +58,7 @@ fn ev(door_index: &str, time: &str) -> AccessEvent {
         card_no: None,
         isc_in_out: None,
         source: EventSource::Push,
-        raw: Value::Null,
-        raw_text: None,
+        raw: RawEvent::from_value(Value::Null),
     }
 }
 

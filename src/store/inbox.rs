@@ -291,9 +291,9 @@ fn bind_event<'q>(
         .bind(ev.card_no.as_deref())
         .bind(ev.isc_in_out.map(|d| d.as_str()));
     // A pushed event is stored as the text that arrived; a polled record from its value.
-    let q = match ev.raw_text.as_deref() {
+    let q = match ev.raw.text() {
         Some(text) => q.bind(text),
-        None => q.bind(ev.raw.to_string()),
+        None => q.bind(ev.raw.value().to_string()),
     };
     q.bind(received_at_ms)
 }

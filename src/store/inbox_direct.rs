@@ -222,10 +222,7 @@ impl<'c> Prepared<'c> {
         source: &str,
         received_at_ms: i64,
     ) -> Result<bool, StoreError> {
-        let raw: std::borrow::Cow<'_, str> = match ev.raw_text.as_deref() {
-            Some(text) => text.into(),
-            None => ev.raw.to_string().into(),
-        };
+        let raw = ev.raw.stored();
         let happen_time = ev.happen_time.to_rfc3339();
         let (event_type, happen_at_ms) =
             (i64::from(ev.event_type), ev.happen_time.timestamp_millis());

@@ -2,7 +2,7 @@
 //! read as trimmed text or integers, and the strict `eventId`, `eventType` and time (with a UTC
 //! offset) checks that make an event accepted or rejected with every reason.
 
-use super::{AccessEvent, EventSource, Parsed, RejectKind};
+use super::{AccessEvent, EventSource, Parsed, RawEvent, RejectKind};
 use crate::attendance::types::{Direction, DoorKey, EventId, PersonCode};
 use chrono::{DateTime, FixedOffset, NaiveDateTime};
 use serde_json::{Map, Value};
@@ -109,8 +109,7 @@ pub(super) fn parse_one(raw: Value, source: EventSource) -> Parsed {
         card_no,
         isc_in_out,
         source,
-        raw,
-        raw_text: None,
+        raw: RawEvent::from_value(raw),
     })
 }
 
@@ -173,7 +172,7 @@ fn time_field(obj: &Map<String, Value>, key: &str) -> Result<DateTime<FixedOffse
 /// RFC 3339 with offset, fractional seconds optional (`2020-12-17T15:55:03.000+08:00`). An
 /// offset without a colon (`+0800`) is also accepted. A time without an offset is rejected as
 /// ambiguous, with a reason that says so.
-fn parse_time(key: &str, s: &str) -> Result<DateTime<FixedOffset>, String> {
+pub(super) fn parse_time(key: &str, s: &str) -> Result<DateTime<FixedOffset>, String> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t);
     }

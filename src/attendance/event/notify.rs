@@ -2,8 +2,9 @@
 //! array) split into raw items, the per-push limit, numeric `eventId`s kept as their exact
 //! digits, and what a body without an events list looks like (for the 400 answer).
 
-use super::fields::{kind, parse_one};
-use super::{EventSource, Parsed, PayloadError};
+use super::fields::kind;
+use super::push::parse_push;
+use super::{Parsed, PayloadError};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
@@ -42,18 +43,7 @@ pub fn parse_notify_limited(body: &[u8], max_events: usize) -> Result<Vec<Parsed
             max: max_events,
         });
     }
-    Ok(list
-        .into_iter()
-        .map(|raw| {
-            let mut value: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
-            keep_exact_numeric_id(raw, &mut value);
-            let mut parsed = parse_one(value, EventSource::Push);
-            if let Parsed::Accepted(ev) = &mut parsed {
-                ev.raw_text = Some(raw.get().into());
-            }
-            parsed
-        })
-        .collect())
+    Ok(list.into_iter().map(parse_push).collect())
 }
 
 /// The events list of a well-shaped body, read in one pass over it: HikCentral's own bodies.
@@ -179,18 +169,7 @@ mod tests {
 
     #[test]
     fn the_one_pass_reads_hikcentral_bodies() {
-        for name in [
-            "hcp-batch-exit-card-and-denied.json",
-            "hcp-granted-face-entry.json",
-            "hcp-person-id-only.json",
-            "isc-granted-face-entry.json",
-            "isc-granted-multifactor-exit.json",
-        ] {
-            let path = format!(
-                "{}/tests/fixtures/hikcentral-events/{name}",
-                env!("CARGO_MANIFEST_DIR")
-            );
-            let body = std::fs::read_to_string(&path).unwrap();
+        for (name, body) in crate::attendance::event::fixture_bodies() {
             let fast = texts(events_in_one_pass(body.as_bytes()));
             assert!(fast.as_ref().is_some_and(|l| !l.is_empty()), "{name}");
             assert_eq!(fast, slow(&body), "{name}");
