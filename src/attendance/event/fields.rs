@@ -2,6 +2,7 @@
 //! read as trimmed text or integers, and the strict `eventId`, `eventType` and time (with a UTC
 //! offset) checks that make an event accepted or rejected with every reason.
 
+use super::push::Scalar;
 use super::{AccessEvent, EventSource, Parsed, RawEvent, RejectKind};
 use crate::attendance::types::{Direction, DoorKey, EventId, PersonCode};
 use chrono::{DateTime, FixedOffset, NaiveDateTime};
@@ -115,23 +116,12 @@ pub(super) fn parse_one(raw: Value, source: EventSource) -> Parsed {
 
 /// A scalar as trimmed text: strings and numbers; empty, `null` and structures are absent.
 fn text(v: Option<&Value>) -> Option<String> {
-    match v? {
-        Value::String(s) => {
-            let t = s.trim();
-            (!t.is_empty()).then(|| t.to_owned())
-        }
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
+    Scalar::of(v).text()
 }
 
 /// A non-negative integer, sent as a number or as a string of digits.
 pub(super) fn uint(v: Option<&Value>) -> Option<u64> {
-    match v? {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
+    Scalar::of(v).uint()
 }
 
 fn event_id(obj: &Map<String, Value>) -> Result<EventId, String> {

@@ -42,12 +42,7 @@ fn typed(raw: &RawValue) -> Option<AccessEvent> {
         Scalar::Text(s) => EventId::parse(s)?,
         _ => return None,
     };
-    let event_type = match &push.event_type {
-        Scalar::Number(n) => n.as_u64(),
-        Scalar::Text(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-    .and_then(|n| u32::try_from(n).ok())?;
+    let event_type = push.event_type.uint().and_then(|n| u32::try_from(n).ok())?;
     let happen_time = match &push.happen_time {
         Scalar::Text(s) if !s.trim().is_empty() => parse_time("happenTime", s.trim()).ok()?,
         _ => return None,
@@ -114,9 +109,10 @@ struct Data<'a> {
     isc_in_out: Scalar<'a>,
 }
 
-/// One field's value, as [`super::fields`] reads it from a JSON value.
+/// One field's value as a scalar: the one reading of text and integers that both the typed
+/// pass and [`super::fields`] (from a JSON value) use.
 #[derive(Default)]
-enum Scalar<'a> {
+pub(super) enum Scalar<'a> {
     /// Absent or `null`.
     #[default]
     Absent,
@@ -126,9 +122,19 @@ enum Scalar<'a> {
     Other,
 }
 
-impl Scalar<'_> {
+impl<'a> Scalar<'a> {
+    /// A field of a JSON value (`None`: absent).
+    pub(super) fn of(v: Option<&'a serde_json::Value>) -> Self {
+        match v {
+            None | Some(serde_json::Value::Null) => Scalar::Absent,
+            Some(serde_json::Value::String(s)) => Scalar::Text(Cow::Borrowed(s)),
+            Some(serde_json::Value::Number(n)) => Scalar::Number(n.clone()),
+            Some(_) => Scalar::Other,
+        }
+    }
+
     /// Trimmed text of a string or a number; empty, `null` and structures are absent.
-    fn text(&self) -> Option<String> {
+    pub(super) fn text(&self) -> Option<String> {
         match self {
             Scalar::Text(s) => {
                 let t = s.trim();
@@ -140,7 +146,7 @@ impl Scalar<'_> {
     }
 
     /// A non-negative integer, sent as a number or as a string of digits.
-    fn uint(&self) -> Option<u64> {
+    pub(super) fn uint(&self) -> Option<u64> {
         match self {
             Scalar::Number(n) => n.as_u64(),
             Scalar::Text(s) => s.trim().parse().ok(),
